@@ -1,0 +1,40 @@
+import { Command } from '@commander-js/extra-typings';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { configOption } from './shared.js';
+
+function summary(config: Config): string {
+  const auto = config.pool.autonomous;
+  const lines = [
+    `config ${config.file ?? '(in memory)'}: ok`,
+    `  link        ${config.link}`,
+    `  shared dir  ${config.sharedDir}`,
+    `  state dir   ${config.stateDir}`,
+    `  accounts    ${config.accounts.map((a, i) => `${i === 0 ? '*' : ''}${a.name} (${a.home})`).join(', ')}`,
+    `  claude      ${[config.claude.command, ...config.claude.args].join(' ')}`,
+    `  tmux        ${config.tmux.socket === null ? 'default server' : `-L ${config.tmux.socket}`}`,
+    `  pool        ${auto.max > 0 ? `${auto.prefix}${auto.startIndex}..${auto.prefix}${auto.startIndex + auto.max - 1} (min ${auto.min}) in ${auto.project}` : 'no autonomous sessions'}` +
+      `; dedicated: ${config.pool.dedicated.length > 0 ? config.pool.dedicated.map((d) => `${d.name} (${d.project})`).join(', ') : 'none'}`,
+    `  monitor     poll ${config.monitor.pollIntervalMs} ms, cooldown ${config.monitor.cooldownMs} ms, return margin ${config.monitor.returnMarginMs} ms, proactive ${config.monitor.proactivePercent === null ? 'off' : `${config.monitor.proactivePercent}%`}`,
+    `  notify      telegram ${config.notify.telegram ? 'on' : 'off'}, ${config.notify.webhooks.length} webhook(s)`,
+    `  server      ${config.server.listen}${config.server.token ? ' (token set)' : ' (no token: state-changing requests refused)'}`,
+  ];
+  return lines.join('\n');
+}
+
+export function configCommand(): Command {
+  const config = new Command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate the config file and print a summary; every problem is listed with its field and line (exit 1)')
+    .action((_opts, command) => {
+      const result = loadConfig({ flag: configOption(command) });
+      if (!result.ok) {
+        process.stderr.write(result.report + '\n');
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(summary(result.config) + '\n');
+    });
+  return config;
+}
