@@ -1,0 +1,40 @@
+/** Ordered schema migrations; the database's `user_version` is the number applied. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+  CREATE TABLE ledger (
+    account TEXT PRIMARY KEY,
+    exhausted INTEGER NOT NULL DEFAULT 0,
+    kind TEXT, resets_at INTEGER, reset_guessed INTEGER NOT NULL DEFAULT 0,
+    usage_percent REAL, usage_resets_at INTEGER, source TEXT, detected_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE swaps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    from_account TEXT, to_account TEXT, at INTEGER NOT NULL,
+    result TEXT NOT NULL, reason TEXT, trigger TEXT NOT NULL
+  );
+  CREATE TABLE journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    from_account TEXT, to_account TEXT NOT NULL, trigger TEXT NOT NULL,
+    snapshot TEXT, opened_at INTEGER NOT NULL, closed_at INTEGER, outcome TEXT
+  );
+  CREATE TABLE journal_steps (
+    journal_id INTEGER NOT NULL REFERENCES journal(id), step TEXT NOT NULL, at INTEGER NOT NULL, data TEXT
+  );
+  CREATE TABLE flags (name TEXT PRIMARY KEY, reason TEXT, since INTEGER NOT NULL);
+  CREATE TABLE jobs (key TEXT PRIMARY KEY, kind TEXT NOT NULL, run_at INTEGER NOT NULL, payload TEXT);
+  CREATE TABLE sessions (
+    name TEXT PRIMARY KEY, pane_id TEXT, session_id TEXT, cwd TEXT, account TEXT, state TEXT,
+    pid INTEGER, transcript_path TEXT, last_error TEXT, launched_at INTEGER,
+    restarts INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_pane ON sessions(pane_id);
+  CREATE INDEX sessions_by_session_id ON sessions(session_id);
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, prompt TEXT NOT NULL, target TEXT,
+    state TEXT NOT NULL DEFAULT 'queued', session TEXT, result TEXT,
+    created_at INTEGER NOT NULL, claimed_at INTEGER, done_at INTEGER
+  );
+  `,
+];

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { openStore } from './sqlite-store.js';
+import { acquireInstanceLock } from './instance-lock.js';
+import { MIGRATIONS } from './migrations.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await makeTempDir('cf-store');
+});
+afterEach(async () => {
+  await removeTempDir(dir);
+});
+
+describe('SQLite store', () => {
+  it('creates its file 0600 in a 0700 dir and keeps data across reopening', () => {
+    const stateDir = join(dir, 'state');
+    const store = openStore(stateDir);
+    store.setActiveAccount('work');
+    store.markExhausted('work', { kind: 'five_hour', resetsAt: new Date('2026-11-24T15:00:00Z'), resetGuessed: false, source: 'transcript:epoch', detectedAt: new Date() });
+    store.close();
+    expect(statSync(join(stateDir, 'state.db')).mode & 0o777).toBe(0o600);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    const again = openStore(stateDir);
+    expect(again.getActiveAccount()).toBe('work');
+    expect(again.getLedgerEntry('work')).toMatchObject({ exhausted: true, kind: 'five_hour', resetsAt: new Date('2026-11-24T15:00:00Z'), source: 'transcript:epoch' });
+    again.clearExhausted('work');
+    expect(again.getLedgerEntry('work')).toMatchObject({ exhausted: false, resetsAt: null });
+    again.recordUsage('spare', { percent: 42, kind: 'five_hour', resetsAt: null });
+    expect(again.getLedger().map((e) => [e.account, e.usagePercent])).toEqual([['spare', 42], ['work', null]]);
+    again.close();
+  });
+
+  it('migrates an old database and refuses one from a newer version', () => {
+    const file = join(dir, 'state.db');
+    const old = new Database(file);
+    old.pragma('user_version = 0');
+    old.close();
+    openStore(dir).close();
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    check.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    check.close();
+    expect(() => openStore(dir)).toThrow(/newer than this claude-failover knows/);
+  });
+
+  it('keeps swaps, the journal with its steps, flags, jobs and the session registry', () => {
+    const store = openStore(dir);
+    store.addSwap({ from: 'a', to: 'b', at: new Date(1000), result: 'done', reason: null, trigger: 'limit' });
+    store.addSwap({ from: 'b', to: null, at: new Date(2000), result: 'no-target', reason: 'all out', trigger: 'limit' });
+    expect(store.listSwaps(10).map((s) => s.result)).toEqual(['no-target', 'done']);
+
+    const id = store.openJournal({ from: 'a', to: 'b', trigger: 'manual', snapshot: { sessions: [{ name: 's' }] } });
+    store.journalStep(id, 'saved');
+    store.journalStep(id, 'flipping', { target: 'b' });
+    const open = store.unfinishedJournal();
+    expect(open).toMatchObject({ id, from: 'a', to: 'b', snapshot: { sessions: [{ name: 's' }] } });
+    expect(open?.steps.map((s) => s.step)).toEqual(['saved', 'flipping']);
+    store.closeJournal(id, 'done');
+    expect(store.unfinishedJournal()).toBeNull();
+
+    expect(store.getFlag('partial-swap').set).toBe(false);
+    store.setFlag('partial-swap', 'flip back failed');
+    expect(store.getFlag('partial-swap')).toMatchObject({ set: true, reason: 'flip back failed' });
+    store.clearFlag('partial-swap');
+    expect(store.getFlag('partial-swap').set).toBe(false);
+
+    store.scheduleJob({ key: 'return', kind: 'return', runAt: new Date(5000) });
+    store.scheduleJob({ key: 'return', kind: 'return', runAt: new Date(3000) });
+    store.scheduleJob({ key: 'retry', kind: 'retry', runAt: new Date(9000) });
+    expect(store.listJobs().map((j) => [j.key, j.runAt.getTime()])).toEqual([['return', 3000], ['retry', 9000]]);
+    expect(store.dueJobs(new Date(4000)).map((j) => j.key)).toEqual(['return']);
+    store.deleteJob('return');
+    expect(store.listJobs().map((j) => j.key)).toEqual(['retry']);
+
+    store.upsertSession({ name: 'auto-1', paneId: '%3', state: 'starting', account: 'a', launchedAt: new Date(100) });
+    store.upsertSession({ name: 'auto-1', sessionId: 'abc', state: 'idle' });
+    expect(store.getSession('auto-1')).toMatchObject({ paneId: '%3', sessionId: 'abc', state: 'idle', account: 'a', launchedAt: new Date(100) });
+    expect(store.findSessionByPane('%3')?.name).toBe('auto-1');
+    expect(store.findSessionBySessionId('abc')?.name).toBe('auto-1');
+    store.upsertSession({ name: 'auto-1', lastError: null });
+    store.deleteSession('auto-1');
+    expect(store.listSessions()).toEqual([]);
+    store.close();
+  });
+
+  it('gives each queued task to one session only', () => {
+    const store = openStore(dir);
+    const a = store.addTask({ prompt: 'one' });
+    store.addTask({ prompt: 'two', target: 'web' });
+    expect(store.claimNextTask('auto-1')?.id).toBe(a);
+    expect(store.claimNextTask('auto-2')).toBeNull();
+    expect(store.claimNextTask('web')?.prompt).toBe('two');
+    store.completeTask(a, 'ok');
+    expect(store.listTasks().map((t) => t.state)).toEqual(['done', 'running']);
+    expect(store.writable()).toBe(true);
+    store.close();
+  });
+});
+
+describe('instance lock', () => {
+  it('lets one daemon hold a state dir and takes over a stale lock', () => {
+    const held = acquireInstanceLock(dir);
+    expect(statSync(join(dir, 'daemon.lock')).mode & 0o777).toBe(0o600);
+    expect(() => acquireInstanceLock(dir)).toThrow(/another claude-failover daemon \(pid \d+\)/);
+    held.release();
+    writeFileSync(join(dir, 'daemon.lock'), '999999999\n');
+    const taken = acquireInstanceLock(dir);
+    taken.release();
+  });
+
+  it('lets exactly one of several racing processes win', async () => {
+    const script = `import('${join(process.cwd(), 'src/store/instance-lock.ts')}').then(m => { try { m.acquireInstanceLock(${JSON.stringify(dir)}); console.log('won'); setTimeout(() => {}, 1500); } catch (e) { console.log('lost', e.code); } })`;
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.on('close', () => { resolve(out.trim()); });
+        }),
+      ),
+    );
+    expect(runs.filter((r) => r === 'won')).toHaveLength(1);
+    expect(runs.filter((r) => r === 'lost INSTANCE_LOCKED')).toHaveLength(3);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Persistence behind one interface: the active account, the ledger, swaps, the swap
+ * journal, flags, scheduled jobs, the session registry and tasks. SQLite implements it
+ * (sqlite-store.ts); nothing here names SQLite, so a shared database could take its place.
+ */
+export type SessionState = 'idle' | 'working' | 'limited' | 'starting' | 'dead';
+export type SwapResult = 'done' | 'cancelled' | 'partial' | 'no-target';
+
+export interface LedgerEntry {
+  readonly account: string;
+  readonly exhausted: boolean;
+  readonly kind: string | null;
+  readonly resetsAt: Date | null;
+  readonly resetGuessed: boolean;
+  readonly usagePercent: number | null;
+  readonly usageResetsAt: Date | null;
+  readonly source: string | null;
+  readonly updatedAt: Date;
+}
+
+export interface SwapRecord {
+  readonly id: number;
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly at: Date;
+  readonly result: SwapResult;
+  readonly reason: string | null;
+  readonly trigger: string;
+}
+
+export interface JournalEntry {
+  readonly id: number;
+  readonly from: string | null;
+  readonly to: string;
+  readonly trigger: string;
+  readonly snapshot: unknown;
+  readonly openedAt: Date;
+  readonly steps: readonly { readonly step: string; readonly at: Date; readonly data: unknown }[];
+}
+
+export interface Flag {
+  readonly set: boolean;
+  readonly reason: string | null;
+  readonly since: Date | null;
+}
+
+export interface Job {
+  readonly key: string;
+  readonly kind: string;
+  readonly runAt: Date;
+  readonly payload: unknown;
+}
+
+export interface SessionRecord {
+  readonly name: string;
+  readonly paneId: string | null;
+  readonly sessionId: string | null;
+  readonly cwd: string | null;
+  readonly account: string | null;
+  readonly state: SessionState | null;
+  readonly pid: number | null;
+  readonly transcriptPath: string | null;
+  readonly lastError: string | null;
+  readonly launchedAt: Date | null;
+  readonly restarts: number;
+  readonly updatedAt: Date;
+}
+
+export type SessionUpdate = { readonly name: string } & Partial<Omit<SessionRecord, 'name' | 'updatedAt'>>;
+
+export interface Task {
+  readonly id: number;
+  readonly prompt: string;
+  readonly target: string | null;
+  readonly state: 'queued' | 'running' | 'done';
+  readonly session: string | null;
+  readonly result: string | null;
+  readonly createdAt: Date;
+}
+
+export interface Store {
+  getActiveAccount(): string | null;
+  setActiveAccount(name: string): void;
+
+  getLedger(): LedgerEntry[];
+  getLedgerEntry(account: string): LedgerEntry | null;
+  markExhausted(account: string, limit: { kind: string; resetsAt: Date | null; resetGuessed: boolean; source: string; detectedAt: Date }): void;
+  clearExhausted(account: string): void;
+  recordUsage(account: string, usage: { percent: number; kind: string; resetsAt: Date | null }): void;
+
+  addSwap(swap: Omit<SwapRecord, 'id'>): number;
+  listSwaps(limit: number): SwapRecord[];
+
+  openJournal(entry: { from: string | null; to: string; trigger: string; snapshot: unknown }): number;
+  journalStep(id: number, step: string, data?: unknown): void;
+  closeJournal(id: number, outcome: string): void;
+  unfinishedJournal(): JournalEntry | null;
+
+  getFlag(name: string): Flag;
+  setFlag(name: string, reason: string): void;
+  clearFlag(name: string): void;
+
+  scheduleJob(job: { key: string; kind: string; runAt: Date; payload?: unknown }): void;
+  listJobs(): Job[];
+  dueJobs(now: Date): Job[];
+  deleteJob(key: string): void;
+
+  upsertSession(update: SessionUpdate): void;
+  getSession(name: string): SessionRecord | null;
+  listSessions(): SessionRecord[];
+  findSessionByPane(paneId: string): SessionRecord | null;
+  findSessionBySessionId(sessionId: string): SessionRecord | null;
+  deleteSession(name: string): void;
+
+  addTask(task: { prompt: string; target?: string | null }): number;
+  claimNextTask(sessionName: string): Task | null;
+  completeTask(id: number, result: string): void;
+  listTasks(): Task[];
+
+  /** A cheap write probe for /healthz. */
+  writable(): boolean;
+  close(): void;
+}

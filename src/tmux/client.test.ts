@@ -1,0 +1,101 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTmuxClient, TmuxError } from './client.js';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { killPrivateServer, privateSocketName } from '../../test/helpers/private-tmux.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
+
+describe('tmux client (real tmux, private socket)', () => {
+  const socket = privateSocketName('cf-tmux');
+  const tmux = createTmuxClient({ socket });
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await makeTempDir('cf-tmux');
+  });
+  afterAll(async () => {
+    killPrivateServer(socket);
+    await removeTempDir(dir);
+  });
+
+  it('reports no server and no sessions before anything runs', async () => {
+    expect(await tmux.serverRunning()).toBe(false);
+    expect(await tmux.listSessions()).toEqual([]);
+    expect(await tmux.listPanes()).toEqual([]);
+    expect(await tmux.hasSession('nope')).toBe(false);
+  });
+
+  it('creates a detached session with cwd, env and command, and lists it', async () => {
+    const { paneId } = await tmux.newSession({ name: 's1', cwd: dir, env: { CF_TEST: 'hello world' }, command: 'printf "%s|%s\\n" "$CF_TEST" "$(pwd)"; exec cat' });
+    expect(paneId).toMatch(/^%\d+$/);
+    expect(await tmux.hasSession('s1')).toBe(true);
+    expect(await tmux.hasSession('s')).toBe(false); // exact names, no prefix match
+    const text = await waitFor(async () => {
+      const t = await tmux.capturePane(paneId, 10);
+      return t.includes('|') ? t : undefined;
+    });
+    expect(text.split('\n')[0]).toBe(`hello world|${dir}`);
+    const panes = await tmux.listPanes();
+    expect(panes.find((p) => p.sessionName === 's1')).toMatchObject({ paneId, dead: false, currentCommand: 'cat' });
+    expect((await tmux.listSessions()).map((s) => s.name)).toContain('s1');
+  });
+
+  it('sends literal text then Enter, never interpreting it', async () => {
+    const hostile = '$(touch pwned) `id`; echo "x" \'y\'';
+    await tmux.sendText('s1', hostile);
+    await waitFor(async () => (await tmux.capturePane('s1', 20)).split('\n').filter((l) => l === hostile).length >= 2, { what: 'cat echoed the text' });
+  });
+
+  it('keeps the pane and the output of a command that exits at once', async () => {
+    const { paneId } = await tmux.newSession({ name: 'dies', cwd: dir, command: "echo 'boom: bad flag'; exit 3", keepPaneOnExit: true });
+    const pane = await waitFor(async () => {
+      const p = await tmux.paneInfo(paneId);
+      return p.dead ? p : undefined;
+    });
+    expect(pane.deadStatus).toBe(3);
+    expect(await tmux.capturePane(paneId, 10)).toContain('boom: bad flag');
+  });
+
+  it('respawns a pane in place, keeping its id', async () => {
+    const before = await tmux.paneInfo('dies');
+    await tmux.respawnPane({ target: before.paneId, cwd: dir, command: 'echo second life; exec cat', kill: true });
+    await waitFor(async () => (await tmux.capturePane(before.paneId, 10)).includes('second life'));
+    const after = await tmux.paneInfo('dies');
+    expect(after.paneId).toBe(before.paneId);
+    expect(after.dead).toBe(false);
+  });
+
+  it('captures several panes in one call and survives a vanished target', async () => {
+    const a = await tmux.newSession({ name: 'cap-a', cwd: dir, command: 'echo AAA; exec cat' });
+    const b = await tmux.newSession({ name: 'cap-b', cwd: dir, command: 'echo BBB; exec cat' });
+    await waitFor(async () => (await tmux.capturePane(b.paneId, 5)).includes('BBB'));
+    await waitFor(async () => (await tmux.capturePane(a.paneId, 5)).includes('AAA'));
+    const both = await tmux.captureMany([a.paneId, b.paneId], 5);
+    expect(both.get(a.paneId)).toContain('AAA');
+    expect(both.get(b.paneId)).toContain('BBB');
+    expect(both.get(a.paneId)).not.toContain('BBB');
+    const partial = await tmux.captureMany([a.paneId, '%99999', b.paneId], 5);
+    expect([...partial.keys()].sort()).toEqual([a.paneId, b.paneId].sort());
+  });
+
+  it('kills a session, and killing a missing one is not an error', async () => {
+    expect(await tmux.killSession('cap-a')).toBe(true);
+    expect(await tmux.killSession('cap-a')).toBe(false);
+    expect(await tmux.hasSession('cap-a')).toBe(false);
+  });
+
+  it('fails with typed errors that keep tmux stderr, and times out', async () => {
+    const err = await tmux.paneInfo('%99999').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TmuxError);
+    expect((err as TmuxError).code).toBe('TMUX_FAILED');
+    expect((err as TmuxError).stderr).toMatch(/can't find|not found/i);
+    const slow = join(dir, 'slow-tmux');
+    writeFileSync(slow, '#!/bin/sh\nsleep 5\n');
+    chmodSync(slow, 0o755);
+    const hung = createTmuxClient({ socket, tmuxPath: slow, timeoutMs: 200 });
+    await expect(hung.listPanes()).rejects.toMatchObject({ code: 'TMUX_TIMEOUT' });
+    const missing = createTmuxClient({ socket, tmuxPath: join(dir, 'no-such-tmux') });
+    await expect(missing.listPanes()).rejects.toMatchObject({ code: 'TMUX_NOT_FOUND' });
+  });
+});

@@ -1,0 +1,178 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { TmuxError, isNoServer } from './errors.js';
+import { PANE_FORMAT, SESSION_FORMAT, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
+
+export type { PaneInfo, SessionInfo };
+export { TmuxError };
+
+export interface NewSessionOptions {
+  readonly name: string;
+  readonly cwd: string;
+  /** A shell command line, already quoted by the caller (tmux runs it with sh -c). */
+  readonly command: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly width?: number;
+  readonly height?: number;
+  /** Keep the pane and its output when the command exits (remain-on-exit), set atomically. */
+  readonly keepPaneOnExit?: boolean;
+}
+
+export interface RespawnOptions {
+  readonly target: string;
+  readonly command: string;
+  readonly cwd: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly kill: boolean;
+}
+
+export interface TmuxClient {
+  readonly socket: string | null;
+  serverRunning(): Promise<boolean>;
+  hasSession(name: string): Promise<boolean>;
+  newSession(options: NewSessionOptions): Promise<{ paneId: string }>;
+  killSession(name: string): Promise<boolean>;
+  listSessions(): Promise<SessionInfo[]>;
+  /** Every pane of the server, in one tmux call. */
+  listPanes(): Promise<PaneInfo[]>;
+  paneInfo(target: string): Promise<PaneInfo>;
+  /** The last `lines` lines of a pane, text only, wrapped lines joined. */
+  capturePane(target: string, lines: number): Promise<string>;
+  /** Several panes in one tmux call; a target that vanished is left out, the others kept. */
+  captureMany(targets: readonly string[], lines: number): Promise<Map<string, string>>;
+  sendText(target: string, text: string): Promise<void>;
+  sendKeys(target: string, keys: readonly string[]): Promise<void>;
+  respawnPane(options: RespawnOptions): Promise<void>;
+  setSessionOption(name: string, option: string, value: string): Promise<void>;
+}
+
+export interface TmuxClientOptions {
+  readonly socket: string | null;
+  readonly timeoutMs?: number;
+  readonly tmuxPath?: string;
+}
+
+/** A tmux client over execFile (never a shell), on an optional private server (`-L`). */
+export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const tmuxPath = options.tmuxPath ?? 'tmux';
+  const base = options.socket ? ['-L', options.socket] : [];
+
+  const run = (args: readonly string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(tmuxPath, [...base, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+        if (!err) {
+          resolve(stdout);
+          return;
+        }
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+        const details = { stderr: stderr.trim(), args, exitCode: typeof e.code === 'number' ? e.code : null, cause: err };
+        if (e.code === 'ENOENT') reject(new TmuxError('TMUX_NOT_FOUND', `tmux not found (${tmuxPath})`, details));
+        else if (e.killed) reject(new TmuxError('TMUX_TIMEOUT', `tmux ${args[0] ?? ''} timed out after ${timeoutMs} ms`, details));
+        else if (isNoServer(stderr)) reject(new TmuxError('TMUX_NO_SERVER', `no tmux server running${options.socket ? ` on socket ${options.socket}` : ''}`, details));
+        else reject(new TmuxError('TMUX_FAILED', `tmux ${args[0] ?? ''} failed: ${stderr.trim() || e.message}`, details));
+      });
+    });
+
+  const emptyWithoutServer = async <T>(call: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof TmuxError && err.code === 'TMUX_NO_SERVER') return [];
+      throw err;
+    }
+  };
+
+  const envArgs = (env: Readonly<Record<string, string>> | undefined) => Object.entries(env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const captureArgs = (target: string, lines: number) => ['capture-pane', '-p', '-J', '-t', target, '-S', `-${Math.max(1, lines)}`];
+
+  const client: TmuxClient = {
+    socket: options.socket,
+    serverRunning: async () => {
+      try {
+        await run(['list-sessions', '-F', '#{session_name}']);
+        return true;
+      } catch (err) {
+        if (err instanceof TmuxError && err.code === 'TMUX_NO_SERVER') return false;
+        throw err;
+      }
+    },
+    hasSession: async (name) => {
+      try {
+        await run(['has-session', '-t', `=${name}`]);
+        return true;
+      } catch (err) {
+        if (err instanceof TmuxError && (err.code === 'TMUX_FAILED' || err.code === 'TMUX_NO_SERVER')) return false;
+        throw err;
+      }
+    },
+    newSession: async (o) => {
+      const args = ['new-session', '-d', '-P', '-F', '#{pane_id}', '-s', o.name, '-c', o.cwd, '-x', String(o.width ?? 200), '-y', String(o.height ?? 50), ...envArgs(o.env), o.command];
+      // Options in the same invocation: a command that exits at once still leaves its pane.
+      if (o.keepPaneOnExit) args.push(';', 'set-option', '-t', o.name, 'remain-on-exit', 'on');
+      args.push(';', 'set-option', '-t', o.name, 'history-limit', '5000');
+      const out = await run(args);
+      const paneId = out.split('\n')[0]?.trim() ?? '';
+      if (!/^%\d+$/.test(paneId)) throw new TmuxError('TMUX_FAILED', `tmux new-session printed no pane id: ${JSON.stringify(out)}`, { stderr: '', args, exitCode: 0 });
+      return { paneId };
+    },
+    killSession: async (name) => {
+      if (!(await client.hasSession(name))) return false;
+      await run(['kill-session', '-t', `=${name}`]);
+      return true;
+    },
+    listSessions: () => emptyWithoutServer(async () => (await run(['list-sessions', '-F', SESSION_FORMAT])).split('\n').map(parseSessionLine).filter((s): s is SessionInfo => s !== null)),
+    listPanes: () => emptyWithoutServer(async () => (await run(['list-panes', '-a', '-F', PANE_FORMAT])).split('\n').map(parsePaneLine).filter((p): p is PaneInfo => p !== null)),
+    paneInfo: async (target) => {
+      const pane = parsePaneLine((await run(['display-message', '-p', '-t', target, PANE_FORMAT])).replace(/\n$/, ''));
+      // tmux 3.3 prints an empty format for a pane it cannot find instead of failing.
+      if (!pane || pane.paneId === '') throw new TmuxError('TMUX_FAILED', `can't find pane: ${target}`, { stderr: `can't find pane: ${target}`, args: ['display-message', target], exitCode: null });
+      return pane;
+    },
+    capturePane: async (target, lines) => trimCapture(await run(captureArgs(target, lines))),
+    captureMany: async (targets, lines) => {
+      const result = new Map<string, string>();
+      if (targets.length === 0) return result;
+      // tmux stops a command list at the first failing command, so list the live panes in the
+      // same invocation first and capture only those: one process for the whole pool.
+      const marker = `CF-CAPTURE-${randomBytes(6).toString("hex")}:`;
+      const args: string[] = [];
+      targets.forEach((target, i) => args.push(...captureArgs(target, lines), ';', 'display-message', '-p', `${marker}${i}`, ';'));
+      args.pop();
+      let out: string;
+      try {
+        out = await run(args);
+      } catch (err) {
+        if (!(err instanceof TmuxError) || err.code !== 'TMUX_FAILED') throw err;
+        // A target vanished: fall back to the panes that exist, still in one call.
+        const live = new Set((await client.listPanes()).map((p) => p.paneId));
+        const remaining = targets.filter((t) => live.has(t));
+        if (remaining.length === targets.length) throw err;
+        return client.captureMany(remaining, lines);
+      }
+      let current: string[] = [];
+      for (const line of out.split('\n')) {
+        if (line.startsWith(marker)) {
+          const target = targets[Number(line.slice(marker.length))];
+          if (target !== undefined) result.set(target, trimCapture(current.join('\n')));
+          current = [];
+        } else current.push(line);
+      }
+      return result;
+    },
+    sendText: async (target, text) => {
+      await run(['send-keys', '-t', target, '-l', '--', text]);
+      await run(['send-keys', '-t', target, 'Enter']);
+    },
+    sendKeys: async (target, keys) => {
+      await run(['send-keys', '-t', target, ...keys]);
+    },
+    respawnPane: async (o) => {
+      await run(['respawn-pane', ...(o.kill ? ['-k'] : []), '-t', o.target, '-c', o.cwd, ...envArgs(o.env), o.command]);
+    },
+    setSessionOption: async (name, option, value) => {
+      await run(['set-option', '-t', name, option, value]);
+    },
+  };
+  return client;
+}

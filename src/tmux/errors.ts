@@ -1,0 +1,23 @@
+import { FailoverError } from '../errors.js';
+
+export type TmuxErrorCode = 'TMUX_FAILED' | 'TMUX_TIMEOUT' | 'TMUX_NOT_FOUND' | 'TMUX_NO_SERVER';
+
+/** A tmux call that failed; keeps tmux's own stderr, the arguments and the exit code. */
+export class TmuxError extends FailoverError {
+  readonly stderr: string;
+  readonly args: readonly string[];
+  readonly exitCode: number | null;
+
+  constructor(code: TmuxErrorCode, message: string, details: { stderr: string; args: readonly string[]; exitCode: number | null; cause?: unknown }) {
+    super(code, message, { cause: details.cause });
+    this.name = 'TmuxError';
+    this.stderr = details.stderr;
+    this.args = details.args;
+    this.exitCode = details.exitCode;
+  }
+}
+
+/** tmux's ways of saying that no server runs on the socket. */
+export function isNoServer(stderr: string): boolean {
+  return /no server running|error connecting to|failed to connect to server|No such file or directory/i.test(stderr);
+}

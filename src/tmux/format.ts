@@ -1,0 +1,52 @@
+/** Fields are joined with a character that cannot occur in names or commands. */
+export const FIELD_SEPARATOR = '\u001f';
+
+export interface PaneInfo {
+  readonly sessionName: string;
+  readonly paneId: string;
+  readonly panePid: number;
+  readonly currentCommand: string;
+  readonly dead: boolean;
+  readonly deadStatus: number | null;
+  readonly width: number;
+  readonly height: number;
+  readonly cwd: string;
+}
+
+export const PANE_FORMAT = ['#{session_name}', '#{pane_id}', '#{pane_pid}', '#{pane_current_command}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_width}', '#{pane_height}', '#{pane_current_path}'].join(FIELD_SEPARATOR);
+
+export function parsePaneLine(line: string): PaneInfo | null {
+  const f = line.split(FIELD_SEPARATOR);
+  if (f.length < 9) return null;
+  const [sessionName = '', paneId = '', pid = '', currentCommand = '', dead = '', deadStatus = '', width = '', height = '', cwd = ''] = f;
+  return {
+    sessionName,
+    paneId,
+    panePid: Number(pid) || 0,
+    currentCommand,
+    dead: dead === '1',
+    deadStatus: deadStatus === '' ? null : Number(deadStatus),
+    width: Number(width) || 0,
+    height: Number(height) || 0,
+    cwd,
+  };
+}
+
+export interface SessionInfo {
+  readonly name: string;
+  readonly createdAt: Date;
+  readonly attached: boolean;
+}
+
+export const SESSION_FORMAT = ['#{session_name}', '#{session_created}', '#{session_attached}'].join(FIELD_SEPARATOR);
+
+export function parseSessionLine(line: string): SessionInfo | null {
+  const [name, created, attached] = line.split(FIELD_SEPARATOR);
+  if (!name || created === undefined) return null;
+  return { name, createdAt: new Date(Number(created) * 1000), attached: Number(attached) > 0 };
+}
+
+/** Drops the blank lines tmux pads a capture with at the bottom. */
+export function trimCapture(text: string): string {
+  return text.replace(/\s+$/, '');
+}
