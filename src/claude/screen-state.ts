@@ -1,0 +1,81 @@
+import { stripAnsi } from './ansi.js';
+import { parseLimitText, type LimitParse } from './limit-text.js';
+
+export type ScreenState = 'idle' | 'working' | 'limited' | 'trust-dialog' | 'bypass-dialog' | 'login-needed' | 'shell' | 'unknown';
+
+export interface ScreenClassification {
+  readonly state: ScreenState;
+  readonly limit?: Extract<LimitParse, { blocked: true }>;
+  readonly rule: string;
+}
+
+export interface ScreenOptions {
+  readonly now: Date;
+  readonly timeZone?: string;
+  /** How many non-empty lines from the bottom describe the current state (default 12). */
+  readonly bottomLines?: number;
+}
+
+const RESUME_HINT = /claude\s+(?:--resume|-r)\s+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/i;
+const PROMPT_LINE = /^\s*[❯>][\u00a0 ]/;
+const EMPTY_PROMPT = /^\s*[❯>][\u00a0 ]*$/;
+const RULE_LINE = /^\s*─{3,}/;
+const SPINNER = /^\s*[✽✻✶✢✳·*⏺]\s+\S+…/;
+const LOGIN = /(?:Please run \/login|Invalid API key|OAuth token revoked|OAuth token has expired|API Error: 401|Not logged in|Select login method)/i;
+const LIMIT_MENU = /What do you want to do\?/;
+const LIMIT_MENU_OPTION = /Stop and wait for limit to reset/;
+
+/** The uuid in Claude Code's exit hint (`claude --resume <uuid>`), the last resort for a session id. */
+export function extractResumeHint(capture: string): string | null {
+  const lines = stripAnsi(capture).split('\n').reverse();
+  for (const line of lines) {
+    const m = RESUME_HINT.exec(line);
+    if (m?.[1]) return m[1];
+  }
+  return null;
+}
+
+/**
+ * What a Claude Code pane is doing, read from its bottom lines only: a banner in the
+ * scrollback above later activity is history, not a limit.
+ */
+export function classifyScreen(capture: string, options: ScreenOptions): ScreenClassification {
+  const all = stripAnsi(capture)
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .filter((l) => l.trim() !== '');
+  const bottom = all.slice(-(options.bottomLines ?? 12));
+  const text = bottom.join('\n');
+  const hasBox = bottom.some((l) => EMPTY_PROMPT.test(l) || PROMPT_LINE.test(l)) && bottom.some((l) => RULE_LINE.test(l));
+
+  if (/Quick safety check|Do you trust the files in this folder/i.test(text)) return { state: 'trust-dialog', rule: 'trust-dialog' };
+  if (/Bypass Permissions mode/i.test(text) && /Yes, I accept/i.test(text)) return { state: 'bypass-dialog', rule: 'bypass-dialog' };
+  if (/Resume this session with:/.test(text) || (RESUME_HINT.test(bottom.at(-1) ?? '') && !hasBox)) return { state: 'shell', rule: 'shell:resume-hint' };
+  const last = bottom.at(-1) ?? '';
+  if (!hasBox && /[$#%]\s*$/.test(last) && !/[❯─]/.test(text)) return { state: 'shell', rule: 'shell:prompt' };
+  if (LOGIN.test(text)) return { state: 'login-needed', rule: 'login-needed' };
+  if (/esc to interrupt/i.test(text) || bottom.some((l) => SPINNER.test(l) && !/Usage limit/i.test(l))) return { state: 'working', rule: 'working:spinner' };
+
+  if (LIMIT_MENU.test(text) && LIMIT_MENU_OPTION.test(text)) {
+    const limit = parseLimitText(text, options);
+    return { state: 'limited', rule: 'limited:menu', limit: limit.blocked ? limit : { blocked: true, kind: 'unknown', resetsAt: null, resetGuessed: true, text: 'What do you want to do?', rule: 'menu' } };
+  }
+  // A banner counts only when nothing the person or Claude did came after it.
+  let lastBanner = -1;
+  for (let i = bottom.length - 1; i >= 0; i--) {
+    if (parseLimitText(bottom[i] ?? '', options).blocked) {
+      lastBanner = i;
+      break;
+    }
+  }
+  if (lastBanner >= 0) {
+    const after = bottom.slice(lastBanner + 1);
+    const laterActivity = after.some((l) => (PROMPT_LINE.test(l) && !EMPTY_PROMPT.test(l)) || /^\s*●\s/.test(l) && !/Usage limit reached/i.test(l));
+    if (!laterActivity) {
+      const limit = parseLimitText(bottom.slice(0, lastBanner + 1).join('\n'), options);
+      if (limit.blocked) return { state: 'limited', rule: `limited:${limit.rule}`, limit };
+    }
+  }
+  if (hasBox && bottom.some((l) => EMPTY_PROMPT.test(l) || PROMPT_LINE.test(l))) return { state: 'idle', rule: 'idle:prompt-box' };
+  return { state: 'unknown', rule: 'unknown' };
+}
