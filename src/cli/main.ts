@@ -1,40 +1,11 @@
 #!/usr/bin/env node
-import { Command } from '@commander-js/extra-typings';
-import { configCommand } from './config-check.js';
-import { initCommand } from './init.js';
-import { runCommand } from './run.js';
-import { statusCommand } from './status.js';
-import { switchCommand } from './switch.js';
-import { resolveCommand } from './resolve.js';
-import { doctorCommand } from './doctor.js';
-import { detectCommand } from './detect.js';
-import { hookCommand } from './hook.js';
-import { demoCommand } from './demo.js';
-
-export function buildProgram(): Command<[], { config?: string }> {
-  const program = new Command()
-    .name('claude-failover')
-    .description(
-      'Keeps Claude Code sessions in tmux working across several subscription accounts:\n' +
-        'detects usage limits, moves every managed session to an account with quota left,\n' +
-        'resumes each conversation, and returns to the preferred account after its reset.',
-    )
-    .option(
-      '-c, --config <file>',
-      'config file (default: $CLAUDE_FAILOVER_CONFIG, else $XDG_CONFIG_HOME/claude-failover/config.yaml)',
-    )
-    .showHelpAfterError();
-  program.addCommand(configCommand());
-  program.addCommand(initCommand());
-  program.addCommand(runCommand());
-  program.addCommand(statusCommand());
-  program.addCommand(switchCommand());
-  program.addCommand(resolveCommand());
-  program.addCommand(doctorCommand());
-  program.addCommand(detectCommand());
-  program.addCommand(hookCommand());
-  program.addCommand(demoCommand());
-  return program;
+// The entry point. Hooks and the statusline run on every Claude Code event and have a
+// 100 ms budget: they load only the relay, never the rest of the CLI.
+const first = process.argv[2];
+if (first === 'hook' || first === 'statusline') {
+  const relay = await import('../relay/relay.js');
+  await (first === 'hook' ? relay.runHookRelay(process.argv.slice(3)) : relay.runStatuslineRelay(process.argv.slice(3)));
+} else {
+  const { buildProgram } = await import('./program.js');
+  await buildProgram().parseAsync(process.argv);
 }
-
-await buildProgram().parseAsync(process.argv);
