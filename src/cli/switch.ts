@@ -1,6 +1,25 @@
-import { Command } from '@commander-js/extra-typings';
-import { notYet } from './shared.js';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { sendRequest } from '../monitor/control-socket.js';
+import { describeOutcome } from '../daemon.js';
+import type { SwitchOutcome } from '../switcher/types.js';
+import { describeError, FailoverError } from '../errors.js';
+import { daemonSocketPath } from './self-command.js';
+import { configFor } from './shared.js';
 
-export function switchCommand(): Command {
-  return new Command('switch').description('(not built yet)').action(() => notYet('switch'));
+export function switchCommand(): CommandUnknownOpts {
+  return new Command('switch')
+    .description('ask the running daemon to move the whole pool to ACCOUNT now (default: the best available account).\nGoes through the same queue as limit swaps; refused while a partial swap is unresolved.')
+    .argument('[account]', 'account name from the config')
+    .action(async (account, _opts, command) => {
+      const config = configFor(command);
+      try {
+        const outcome = (await sendRequest(daemonSocketPath(config), 'switch', { account: account ?? null }, { timeoutMs: 10 * 60_000 })) as SwitchOutcome;
+        process.stdout.write(describeOutcome(outcome) + '\n');
+        process.exitCode = outcome.result === 'done' || outcome.result === 'skipped' ? 0 : 1;
+      } catch (err) {
+        const notRunning = err instanceof FailoverError && err.code === 'DAEMON_NOT_RUNNING';
+        process.stderr.write(notRunning ? 'claude-failover switch: the daemon is not running (start it with: claude-failover run)\n' : `claude-failover switch: ${describeError(err)}\n`);
+        process.exitCode = 1;
+      }
+    });
 }

@@ -45,7 +45,7 @@ export function checkConsistency(config: Config): { path: FieldPath; message: st
   });
 
   const { host, port } = config.server;
-  if (port < 1 || port > 65535) add(['server', 'listen'], `port ${port} is out of range (1-65535)`);
+  if (port > 65535) add(['server', 'listen'], `port ${port} is out of range (0-65535; 0 picks a free port)`);
   if (!LOOPBACK.test(host) && config.server.token === null) {
     add(['server', 'listen'], `listens on ${host}, which is not loopback, without server.token; set a token or listen on 127.0.0.1`);
   }

@@ -1,0 +1,315 @@
+import { join } from 'node:path';
+import type { Account, Config } from './config/types.js';
+import type { Logger } from './log.js';
+import { createTmuxClient, type TmuxClient } from './tmux/client.js';
+import { openStore } from './store/sqlite-store.js';
+import { acquireInstanceLock } from './store/instance-lock.js';
+import type { Store } from './store/store.js';
+import { createNotifier, type Notifier } from './notify/notifier.js';
+import { createHttpApp, startHttpServer } from './server/app.js';
+import { createMetrics } from './server/metrics.js';
+import { startControlSocket } from './monitor/control-socket.js';
+import { watchTranscripts } from './monitor/transcript-watcher.js';
+import { parseTranscriptLine } from './claude/transcript-record.js';
+import { Monitor } from './monitor/monitor.js';
+import type { LimitSource } from './monitor/limit-event.js';
+import { Pool } from './pool/pool.js';
+import { Switcher, type AccountLayout } from './switcher/switcher.js';
+import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
+import { chooseTarget } from './switcher/choose-target.js';
+import { createAccountLayout } from './accounts/layout.js';
+import { buildStatus, type StatusReport } from './status/status-report.js';
+import { daemonSocketPath } from './cli/self-command.js';
+import { describeError } from './errors.js';
+
+export interface DaemonOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** Replaces the filesystem layout (fault tests); the real one comes from src/accounts. */
+  readonly layout?: AccountLayout;
+  readonly onStep?: (step: SwapStep, journalId: number) => void | Promise<void>;
+  readonly onSwap?: (outcome: SwitchOutcome) => void;
+  /** Limit signals to listen to (all by default). */
+  readonly sources?: ReadonlySet<LimitSource>;
+  /** Serve /healthz (default true). */
+  readonly http?: boolean;
+  /** How often the pool is reconciled and jobs are run (default: every 2 s). */
+  readonly reconcileMs?: number;
+  readonly transcriptRescanMs?: number;
+}
+
+export interface Daemon {
+  readonly config: Config;
+  readonly store: Store;
+  readonly tmux: TmuxClient;
+  readonly pool: Pool;
+  readonly switcher: Switcher;
+  readonly monitor: Monitor;
+  readonly notifier: Notifier;
+  readonly httpUrl: string | null;
+  status(): Promise<StatusReport>;
+  health(): Promise<{ healthy: boolean; reasons: string[]; activeAccount: string | null }>;
+  requestSwitch(req: SwitchRequest): Promise<SwitchOutcome>;
+  /** One pass of every periodic duty (tests drive the daemon with it). */
+  tick(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The composition root: builds every part from the config, repairs an interrupted swap,
+ * starts the pool, the signals and the timers. `stop()` leaves the sessions running.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const lock = acquireInstanceLock(config.stateDir);
+  const store = openStore(config.stateDir, { now });
+  const cleanups: (() => Promise<void> | void)[] = [() => { lock.release(); }, () => { store.close(); }];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'cleanup failed');
+      }
+    }
+  };
+  try {
+    const tmux = createTmuxClient({ socket: config.tmux.socket });
+    const notifier = createNotifier({ notify: config.notify, logger });
+    const metrics = createMetrics();
+    const layout = options.layout ?? createAccountLayout(config, logger);
+    const activeAccount = (): Account | null => config.accounts.find((a) => a.name === store.getActiveAccount()) ?? null;
+
+    let monitor: Monitor | null = null;
+    const pool = new Pool({
+      config,
+      tmux,
+      store,
+      logger: logger.child({ part: 'pool' }),
+      now,
+      sleep,
+      activeAccount,
+      onLaunched: (name) => monitor?.sessionLaunched(name),
+      onSessionFailing: (name, reason) => {
+        notifier.notify({ kind: 'session-failing', key: `failing:${name}:${reason}`, text: `Session ${name} dies right after its launch; retrying with backoff. Its last words:\n${reason}` });
+      },
+    });
+    const switcher = new Switcher({
+      config,
+      store,
+      pool,
+      layout,
+      notifier,
+      logger: logger.child({ part: 'switcher' }),
+      now,
+      onStep: async (step, id) => {
+        failpoint(step);
+        await options.onStep?.(step, id);
+      },
+      onSwap: (outcome) => {
+        if (outcome.result === 'done' || outcome.result === 'cancelled' || outcome.result === 'partial' || outcome.result === 'no-target') metrics.swaps.inc({ result: outcome.result });
+        options.onSwap?.(outcome);
+      },
+    });
+    const request = (req: SwitchRequest) => switcher.request(req);
+    monitor = new Monitor({
+      config,
+      store,
+      tmux,
+      logger: logger.child({ part: 'monitor' }),
+      now,
+      activeAccount,
+      ...(options.sources ? { sources: options.sources } : {}),
+      onLimit: (event) => {
+        metrics.limitEvents.inc({ source: event.source });
+        void request({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
+      },
+      onNearLimit: (account) => void request({ trigger: 'proactive', account, reason: 'usage crossed monitor.proactivePercent' }),
+    });
+    const mon = monitor;
+
+    const recovery = await switcher.recover();
+    logger.info({ recovery }, 'state checked at start');
+
+    const socket = await startControlSocket(daemonSocketPath(config), {
+      logger: logger.child({ part: 'socket' }),
+      onEvent: (message) => {
+        if (message.type === 'hook') mon.handleHook({ event: message.event, pane: message.pane, payload: message.payload });
+        else mon.handleStatusline(message.pane, message.payload);
+      },
+      onRequest: async (message) => {
+        switch (message.command) {
+          case 'switch': {
+            const args = (message.args ?? {}) as { account?: string | null };
+            return request({ trigger: 'manual', target: args.account ?? null, reason: 'manual switch' });
+          }
+          case 'status':
+            return buildStatus(config, store, await layout.linkedAccount(), now());
+          case 'ping':
+            return { pid: process.pid };
+          default:
+            throw new Error(`unknown command: ${message.command}`);
+        }
+      },
+    });
+    cleanups.push(() => socket.close());
+
+    const watcher = watchTranscripts({
+      projectsDir: join(config.sharedDir, 'projects'),
+      parseLine: parseTranscriptLine,
+      onSignal: (signal) => { mon.handleTranscript(signal); },
+      logger: logger.child({ part: 'transcripts' }),
+      ...(options.transcriptRescanMs ? { rescanMs: options.transcriptRescanMs } : {}),
+    });
+    cleanups.push(() => { watcher.close(); });
+
+    const health = async () => {
+      const reasons: string[] = [];
+      const flag = store.getFlag(PARTIAL_SWAP_FLAG);
+      if (flag.set) reasons.push(`partial swap: ${flag.reason ?? 'unknown'}`);
+      if (!store.writable()) reasons.push(`the store in ${config.stateDir} is not writable`);
+      try {
+        await tmux.listSessions();
+      } catch (err) {
+        reasons.push(`tmux is unreachable: ${describeError(err)}`);
+      }
+      if (!chooseTarget(config.accounts, store.getLedger(), now()).found) reasons.push('every account is exhausted');
+      return { healthy: reasons.length === 0, reasons, activeAccount: store.getActiveAccount() };
+    };
+
+    let httpUrl: string | null = null;
+    if (options.http !== false) {
+      const app = createHttpApp({
+        health,
+        status: async () => buildStatus(config, store, await layout.linkedAccount(), now()),
+        requestSwitch: async (account) => {
+          const outcome = await request({ trigger: 'manual', target: account, reason: 'manual switch (HTTP)' });
+          return { ok: outcome.result === 'done' || outcome.result === 'skipped', message: describeOutcome(outcome) };
+        },
+        metrics: metrics.registry,
+        token: config.server.token,
+      });
+      const server = await startHttpServer(app, { host: config.server.host, port: config.server.port });
+      httpUrl = server.url;
+      cleanups.push(() => server.close());
+    }
+
+    /** Scheduled returns and retries whose time has come. */
+    const runDueJobs = () => {
+      for (const job of store.dueJobs(now())) {
+        store.deleteJob(job.key);
+        if (job.key === RETURN_JOB) void request({ trigger: 'return', reason: 'scheduled return to the preferred account' });
+        else if (job.key === RETRY_JOB) void request({ trigger: 'retry', account: store.getActiveAccount(), reason: 'scheduled retry' });
+      }
+    };
+
+    let polling = false;
+    const pollScreens = async () => {
+      if (polling || switcher.busy) return;
+      polling = true;
+      try {
+        await mon.pollScreens(await pool.poolPanes());
+      } catch (err) {
+        logger.debug({ err: describeError(err) }, 'screen poll failed');
+      } finally {
+        polling = false;
+      }
+    };
+    let reconciling = false;
+    const reconcile = async () => {
+      if (reconciling || switcher.busy) return;
+      reconciling = true;
+      try {
+        runDueJobs();
+        await pool.reconcile();
+        const sessions = store.listSessions();
+        for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, sessions.filter((s) => s.state === state).length);
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'reconcile failed');
+      } finally {
+        reconciling = false;
+      }
+    };
+
+    await reconcile();
+    const pollTimer = setInterval(() => void pollScreens(), config.monitor.pollIntervalMs);
+    const reconcileTimer = setInterval(() => void reconcile(), options.reconcileMs ?? 2000);
+    cleanups.push(() => {
+      clearInterval(pollTimer);
+      clearInterval(reconcileTimer);
+    });
+
+    notifier.notify({ kind: 'daemon-started', text: `claude-failover started on ${store.getActiveAccount() ?? '(no account)'}; ${store.listSessions().length} session(s) managed.` });
+    logger.info({ active: store.getActiveAccount(), http: httpUrl, socket: daemonSocketPath(config) }, 'daemon running');
+
+    let stopped = false;
+    return {
+      config,
+      store,
+      tmux,
+      pool,
+      switcher,
+      monitor: mon,
+      notifier,
+      httpUrl,
+      status: async () => buildStatus(config, store, await layout.linkedAccount(), now()),
+      health,
+      requestSwitch: request,
+      tick: async () => {
+        await reconcile();
+        await pollScreens();
+      },
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        clearInterval(pollTimer);
+        clearInterval(reconcileTimer);
+        // A swap in flight finishes (its journal would repair it anyway), within reason.
+        await Promise.race([switcher.idle(), sleep(30_000)]);
+        notifier.notify({ kind: 'daemon-stopped', text: 'claude-failover stopped; the sessions keep running.' });
+        await notifier.flush(3000);
+        await runCleanups();
+        logger.info('daemon stopped');
+      },
+    };
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}
+
+/** Dates arrive as strings when an outcome has crossed the control socket as JSON. */
+function iso(value: Date | string | null): string {
+  return value === null ? 'unknown' : new Date(value).toISOString();
+}
+
+export function describeOutcome(outcome: SwitchOutcome): string {
+  switch (outcome.result) {
+    case 'done':
+      return `switched ${outcome.from ?? '(none)'} → ${outcome.to}; ${outcome.sessions.filter((s) => s.ok).length}/${outcome.sessions.length} session(s) moved`;
+    case 'cancelled':
+      return `swap to ${outcome.to} cancelled: ${outcome.reason}`;
+    case 'partial':
+      return `PARTIAL SWAP: ${outcome.reason}`;
+    case 'no-target':
+      return `no account available; retry at ${iso(outcome.retryAt)}`;
+    case 'deferred':
+      return `deferred until ${iso(outcome.until)}: ${outcome.reason}`;
+    case 'skipped':
+    case 'refused':
+      return `${outcome.result}: ${outcome.reason}`;
+  }
+}
+
+/**
+ * A crash at a chosen journal step, for the crash-recovery tests (like a database's
+ * failpoints): `CLAUDE_FAILOVER_FAILPOINT=<step>` kills the daemon with SIGKILL right
+ * after that step is written.
+ */
+function failpoint(step: SwapStep): void {
+  if (process.env.CLAUDE_FAILOVER_FAILPOINT === step) process.kill(process.pid, 'SIGKILL');
+}

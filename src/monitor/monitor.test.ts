@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { createTmuxClient } from '../tmux/client.js';
+import { silentLogger } from '../log.js';
+import { configFromObject } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
+import { Monitor } from './monitor.js';
+import type { LimitEvent } from './limit-event.js';
+
+let dir: string;
+let store: Store;
+let config: Config;
+let now: Date;
+let limits: LimitEvent[];
+let near: [string, number][];
+
+function monitor(): Monitor {
+  return new Monitor({
+    config,
+    store,
+    tmux: createTmuxClient({ socket: 'cf-unused' }),
+    logger: silentLogger(),
+    now: () => now,
+    activeAccount: () => config.accounts[0] ?? null,
+    onLimit: (e) => limits.push(e),
+    onNearLimit: (account, percent) => near.push([account, percent]),
+  });
+}
+
+beforeEach(async () => {
+  dir = await makeTempDir('cf-monitor');
+  store = openStore(dir);
+  const result = configFromObject({ home: dir, accounts: [{ name: 'work', home: `${dir}/.claude-work` }, { name: 'spare', home: `${dir}/.claude-spare` }], monitor: { proactivePercent: 98 } }, { baseDir: dir });
+  if (!result.ok) throw new Error(result.report);
+  config = result.config;
+  now = new Date('2026-11-24T20:00:00Z');
+  limits = [];
+  near = [];
+  for (let i = 1; i <= 10; i++) store.upsertSession({ name: `s${i}`, paneId: `%${i}`, account: 'work', sessionId: `id-${i}`, state: 'working' });
+});
+afterEach(async () => {
+  store.close();
+  await removeTempDir(dir);
+});
+
+describe('Monitor', () => {
+  it('turns ten sessions reporting one limit into one event, and records the most precise reset', () => {
+    const m = monitor();
+    for (let i = 1; i <= 10; i++) m.handleHook({ event: 'StopFailure', pane: `%${i}`, payload: { session_id: `id-${i}`, error: 'rate_limit' } });
+    // The hook carries no reset: the transcript's epoch arrives after and refines the ledger.
+    for (let i = 1; i <= 10; i++) {
+      m.handleTranscript({ type: 'limit', sessionId: `id-${i}`, cwd: null, timestamp: now, kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z'), text: 'banner', file: `/x/id-${i}.jsonl` });
+    }
+    expect(limits).toHaveLength(1);
+    expect(limits[0]).toMatchObject({ account: 'work', source: 'transcript', precision: 'epoch' });
+    expect(store.getLedgerEntry('work')).toMatchObject({ exhausted: true, kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z'), resetGuessed: false, source: 'transcript:epoch' });
+    expect(store.getSession('s3')?.state).toBe('limited');
+  });
+
+  it('keeps an epoch reset when a vaguer signal for the same limit comes later', () => {
+    const m = monitor();
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z'), precision: 'epoch', source: 'transcript', detectedAt: now, session: 's1', text: null });
+    m.handleLimit({ account: 'work', kind: 'unknown', resetsAt: null, precision: 'guess', source: 'screen', detectedAt: now, session: 's2', text: null });
+    expect(limits).toHaveLength(1);
+    expect(store.getLedgerEntry('work')?.resetsAt).toEqual(new Date('2026-11-24T21:51:00Z'));
+    expect(m.counts).toEqual({ events: 1, duplicates: 1 });
+  });
+
+  it('treats a limit whose reset has passed as new again', () => {
+    const m = monitor();
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T20:30:00Z'), precision: 'epoch', source: 'hook', detectedAt: now, session: null, text: null });
+    now = new Date('2026-11-24T21:00:00Z');
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-25T02:00:00Z'), precision: 'epoch', source: 'hook', detectedAt: now, session: null, text: null });
+    expect(limits).toHaveLength(2);
+  });
+
+  it('attributes a limit in a session outside the pool to the account whose home holds its transcript', async () => {
+    const m = monitor();
+    m.handleHook({ event: 'StopFailure', pane: '%99', payload: { session_id: 'x', error: 'rate_limit', transcript_path: `${dir}/.claude-spare/projects/-p/x.jsonl` } });
+    await waitFor(() => limits.length === 1, { what: 'the limit event' });
+    expect(limits.map((l) => l.account)).toEqual(['spare']);
+    expect(store.getSession('s1')?.state).toBe('working');
+  });
+
+  it('records usage from the statusline and asks for a proactive switch once per window at the threshold', () => {
+    const m = monitor();
+    const payload = (p: number) => ({ rate_limits: { five_hour: { used_percentage: p, resets_at: 1795600000 }, seven_day: { used_percentage: 40, resets_at: 1796000000 } } });
+    m.handleStatusline('%1', payload(90));
+    expect(store.getLedgerEntry('work')?.usagePercent).toBe(90);
+    expect(near).toEqual([]);
+    m.handleStatusline('%1', payload(98.5));
+    m.handleStatusline('%2', payload(99));
+    expect(near).toEqual([['work', 98.5]]);
+    expect(limits).toEqual([]);
+  });
+
+  it('never switches on a StopFailure that is not a usage limit', () => {
+    const m = monitor();
+    m.handleHook({ event: 'StopFailure', pane: '%1', payload: { session_id: 'id-1', error: 'authentication_failed' } });
+    // Only a rate_limit StopFailure reads the transcript; this one is decided synchronously.
+    expect(limits).toEqual([]);
+    expect(store.getSession('s1')?.lastError).toBe('StopFailure: authentication_failed');
+  });
+});

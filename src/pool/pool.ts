@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import type { Account, Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Store, SessionRecord } from '../store/store.js';
+import type { TmuxClient, PaneInfo } from '../tmux/client.js';
+import { launchCommandLine } from '../claude/launch-command.js';
+import { extractResumeHint } from '../claude/screen-state.js';
+import { SerialQueue } from '../serial-queue.js';
+import { describeError } from '../errors.js';
+import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-spec.js';
+import { lastWords, waitForScreen } from './session-waits.js';
+import { readRunningSessions } from './session-files.js';
+import { hasTranscript } from './transcript-exists.js';
+
+/** A pool session as the switcher saw it before a swap. */
+export interface SessionSnapshot {
+  readonly name: string;
+  readonly paneId: string | null;
+  readonly sessionId: string | null;
+  readonly cwd: string;
+  readonly account: string | null;
+  /** It was mid-task (or stopped by the limit mid-task): it gets the continuation prompt. */
+  readonly working: boolean;
+}
+
+export interface RelaunchOutcome {
+  readonly name: string;
+  readonly sessionId: string | null;
+  readonly resumed: boolean;
+  readonly prompted: boolean;
+  readonly ok: boolean;
+  readonly error: string | null;
+}
+
+export interface PoolDeps {
+  readonly config: Config;
+  readonly tmux: TmuxClient;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** The account a session must run on when it is (re)started outside a swap. */
+  readonly activeAccount: () => Account | null;
+  /** Called once per failure streak of a session that dies right after its launch. */
+  readonly onSessionFailing: (name: string, reason: string) => void;
+  readonly newSessionId?: () => string;
+  /** A session was (re)launched: the monitor forgets what its screen showed before. */
+  readonly onLaunched?: (name: string) => void;
+  /** How long a launch must live to count as started (shorter: a failed launch). */
+  readonly quickDeathMs?: number;
+  readonly readyTimeoutMs?: number;
+}
+
+const NO_CONVERSATION = /No conversation found with session ID/;
+
+/**
+ * Owns the managed tmux sessions: keeps the required ones alive on the active account,
+ * restarts a dead one with `--resume` of its conversation (backing off when a launch keeps
+ * failing), and stops and relaunches all of them for a swap. Nothing outside the pool's
+ * names is ever touched.
+ */
+export class Pool {
+  private readonly lock = new SerialQueue();
+  private readonly failures = new Map<string, { count: number; nextAttemptAt: number; notified: boolean }>();
+  private readonly deps: PoolDeps;
+  private readonly specs: Map<string, PoolSessionSpec>;
+
+  constructor(deps: PoolDeps) {
+    this.deps = deps;
+    this.specs = new Map(allPoolSpecs(deps.config).map((s) => [s.name, s]));
+  }
+
+  /** Runs `task` with the pool to itself: reconciling and swapping never interleave. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    return this.lock.run(task);
+  }
+
+  isPoolSession(name: string): boolean {
+    return this.specs.has(name);
+  }
+
+  /** The pool's panes by pane id, from one tmux call. */
+  async poolPanes(): Promise<Map<string, PaneInfo>> {
+    const panes = await this.deps.tmux.listPanes();
+    const out = new Map<string, PaneInfo>();
+    for (const p of panes) if (this.specs.has(p.sessionName) && !out.has(p.sessionName)) out.set(p.sessionName, p);
+    return out;
+  }
+
+  /** Brings the pool to what the config asks for; called on every tick. */
+  reconcile(): Promise<void> {
+    return this.exclusive(() => this.reconcileNow());
+  }
+
+  private async reconcileNow(): Promise<void> {
+    const account = this.deps.activeAccount();
+    if (!account) return;
+    const panes = await this.poolPanes();
+    await this.learnFromSessionFiles(account, panes);
+    const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()));
+    for (const spec of required) {
+      const pane = panes.get(spec.name);
+      const record = this.deps.store.getSession(spec.name);
+      try {
+        if (!pane) {
+          await this.startWhenDue(spec, account, record, null);
+        } else if (pane.dead) {
+          await this.handleDeath(spec, account, record, pane);
+        } else if (record?.account && record.account !== account.name && record.state !== 'working') {
+          // Left on another account (a crash mid-swap, or a manual change): move it over.
+          this.deps.logger.info({ session: spec.name, from: record.account, to: account.name }, 'session on the wrong account: relaunching');
+          await this.relaunchOne(this.snapshotOf(spec, pane, record, false), account, null);
+        } else if (record?.state === 'starting' && pane.currentCommand !== '' && this.deps.now().getTime() - (record.launchedAt?.getTime() ?? 0) > (this.deps.quickDeathMs ?? 15_000)) {
+          this.failures.delete(spec.name);
+        }
+      } catch (err) {
+        this.deps.logger.warn({ session: spec.name, err: describeError(err) }, 'could not reconcile session');
+      }
+    }
+  }
+
+  /** `<home>/sessions/<pid>.json` is the cheapest map from pane to conversation. */
+  private async learnFromSessionFiles(account: Account, panes: Map<string, PaneInfo>): Promise<void> {
+    const byPane = new Map([...panes.values()].map((p) => [p.paneId, p]));
+    for (const file of await readRunningSessions(account.home)) {
+      const pane = file.paneId ? byPane.get(file.paneId) : undefined;
+      if (!pane) continue;
+      const record = this.deps.store.getSession(pane.sessionName);
+      const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
+      if (record?.sessionId !== file.sessionId || record.state !== state) {
+        this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
+      }
+    }
+  }
+
+  private async startWhenDue(spec: PoolSessionSpec, account: Account, record: SessionRecord | null, reason: string | null): Promise<void> {
+    const failure = this.failures.get(spec.name);
+    if (failure && failure.nextAttemptAt > this.deps.now().getTime()) return;
+    const sessionId = reason !== null && NO_CONVERSATION.test(reason) ? null : (record?.sessionId ?? null);
+    await this.launchNew(spec, account, sessionId, record?.cwd ?? spec.project);
+  }
+
+  private async handleDeath(spec: PoolSessionSpec, account: Account, record: SessionRecord | null, pane: PaneInfo): Promise<void> {
+    const now = this.deps.now().getTime();
+    const failure = this.failures.get(spec.name);
+    if (failure && failure.nextAttemptAt > now) return; // its pane and last words stay until the next attempt
+    const capture = await this.deps.tmux.capturePane(pane.paneId, 40).catch(() => '');
+    const words = lastWords(capture);
+    const hinted = extractResumeHint(capture);
+    const launchedAt = record?.launchedAt?.getTime() ?? 0;
+    const quick = now - launchedAt < (this.deps.quickDeathMs ?? 15_000);
+    const sessionId = record?.sessionId ?? hinted;
+    if (quick && record?.state !== 'dead') {
+      const count = (failure?.count ?? 0) + 1;
+      const delay = Math.min(5_000 * 2 ** (count - 1), 10 * 60_000);
+      const reason = words || `exited with status ${pane.deadStatus ?? '?'}`;
+      this.failures.set(spec.name, { count, nextAttemptAt: now + delay, notified: failure?.notified ?? false });
+      this.deps.store.upsertSession({ name: spec.name, state: 'dead', lastError: reason, ...(sessionId ? { sessionId } : {}) });
+      this.deps.logger.warn({ session: spec.name, failures: count, retryInMs: delay, reason }, 'session died right after its launch');
+      const entry = this.failures.get(spec.name);
+      if (entry && !entry.notified) {
+        entry.notified = true;
+        this.deps.onSessionFailing(spec.name, reason);
+      }
+      return;
+    }
+    if (!quick) this.failures.delete(spec.name);
+    this.deps.logger.info({ session: spec.name, sessionId }, quick ? 'retrying a failed session' : 'session exited: restarting it with its conversation');
+    const reason = record?.lastError ?? words;
+    const resumeId = NO_CONVERSATION.test(reason) ? null : sessionId;
+    if (resumeId === null && sessionId) this.deps.logger.warn({ session: spec.name, sessionId }, 'its conversation cannot be resumed here: starting a new one (the transcript is kept)');
+    await this.respawn(spec.name, pane.paneId, account, resumeId, record?.cwd ?? spec.project);
+  }
+
+  /**
+   * Resume when the conversation has a transcript the account can see; a known id with no
+   * transcript yet (nothing was ever asked) starts fresh under that same id.
+   */
+  private conversation(account: Account, sessionId: string | null, cwd: string): { resumeId: string | null; newSessionId: string | null } {
+    if (sessionId && hasTranscript(account.home, cwd, sessionId)) return { resumeId: sessionId, newSessionId: null };
+    return { resumeId: null, newSessionId: sessionId ?? (this.deps.newSessionId ?? randomUUID)() };
+  }
+
+  private async launchNew(spec: PoolSessionSpec, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
+    const conversation = this.conversation(account, sessionId, cwd);
+    const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
+    const { paneId } = await this.deps.tmux.newSession({ name: spec.name, cwd, command, keepPaneOnExit: true });
+    const id = conversation.resumeId ?? conversation.newSessionId ?? '';
+    this.recordLaunch(spec.name, paneId, account, id, cwd);
+    this.deps.logger.info({ session: spec.name, account: account.name, sessionId: id, resumed: conversation.resumeId !== null }, 'session started');
+    return { sessionId: id, resumed: conversation.resumeId !== null };
+  }
+
+  private async respawn(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
+    const conversation = this.conversation(account, sessionId, cwd);
+    const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
+    await this.deps.tmux.respawnPane({ target: paneId, command, cwd, kill: true });
+    const id = conversation.resumeId ?? conversation.newSessionId ?? '';
+    this.recordLaunch(name, paneId, account, id, cwd);
+    this.deps.logger.info({ session: name, account: account.name, sessionId: id, resumed: conversation.resumeId !== null }, 'session started');
+    return { sessionId: id, resumed: conversation.resumeId !== null };
+  }
+
+  private recordLaunch(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): void {
+    const previous = this.deps.store.getSession(name);
+    this.deps.onLaunched?.(name);
+    this.deps.store.upsertSession({
+      name,
+      paneId,
+      account: account.name,
+      cwd,
+      state: 'starting',
+      launchedAt: this.deps.now(),
+      restarts: (previous?.restarts ?? 0) + (previous ? 1 : 0),
+      lastError: null,
+      ...(sessionId ? { sessionId } : {}),
+    });
+  }
+
+  private launchBase(account: Account) {
+    const { command, args, env } = this.deps.config.claude;
+    return { accountHome: account.home, command, args, env };
+  }
+
+  private snapshotOf(spec: PoolSessionSpec, pane: PaneInfo | undefined, record: SessionRecord | null, working: boolean): SessionSnapshot {
+    return {
+      name: spec.name,
+      paneId: pane?.paneId ?? record?.paneId ?? null,
+      sessionId: record?.sessionId ?? null,
+      cwd: record?.cwd ?? spec.project,
+      account: record?.account ?? null,
+      working,
+    };
+  }
+
+  /** The pool as it is now: what a swap saves before it touches anything. */
+  async snapshot(): Promise<SessionSnapshot[]> {
+    const panes = await this.poolPanes();
+    const live = [...panes.values()].filter((p) => !p.dead);
+    const screens = live.length > 0 ? await this.deps.tmux.captureMany(live.map((p) => p.paneId), 30).catch(() => new Map<string, string>()) : new Map<string, string>();
+    const out: SessionSnapshot[] = [];
+    for (const [name, pane] of panes) {
+      const spec = this.specs.get(name);
+      if (!spec) continue;
+      const record = this.deps.store.getSession(name);
+      const screen = screens.get(pane.paneId) ?? '';
+      const busyOnScreen = /esc to interrupt/i.test(screen);
+      const working = record?.state === 'working' || record?.state === 'limited' || busyOnScreen;
+      out.push(this.snapshotOf(spec, pane, record, working));
+    }
+    return out;
+  }
+
+  /**
+   * Starts every session of the snapshot again on `account` (after `stopAll`), resuming its
+   * conversation from its own cwd; the ones that were working get `resumePrompt` once
+   * they are ready. Runs inside `exclusive` (the switcher holds it).
+   */
+  async relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null): Promise<RelaunchOutcome[]> {
+    return Promise.all(snapshot.map((s) => this.relaunchOne(s, account, s.working ? resumePrompt : null)));
+  }
+
+  /** Asks every session of the snapshot to exit; what does not exit is killed by the relaunch. */
+  async stopAll(snapshot: readonly SessionSnapshot[]): Promise<void> {
+    await Promise.all(snapshot.map((s) => this.stopOne(s)));
+  }
+
+  /**
+   * Continues a session blocked by a limit on the account it is on (its account reset
+   * first): Escape cancels Claude Code's own auto-continue, then the prompt is sent once.
+   */
+  async continueSession(name: string, prompt: string): Promise<boolean> {
+    const target = this.deps.store.getSession(name)?.paneId ?? name;
+    await this.deps.tmux.sendKeys(target, ['Escape']);
+    return this.sendPrompt(name, prompt);
+  }
+
+  /** Asks Claude Code to exit (two Ctrl-C, as a person would); the respawn that follows kills what remains. */
+  private async stopOne(session: SessionSnapshot): Promise<void> {
+    if (!session.paneId) return;
+    try {
+      const pane = await this.deps.tmux.paneInfo(session.paneId);
+      if (pane.dead) return;
+      await this.deps.tmux.sendKeys(session.paneId, ['Escape']);
+      await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
+      await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
+      const deadline = Date.now() + 4000;
+      while (Date.now() < deadline) {
+        if ((await this.deps.tmux.paneInfo(session.paneId)).dead) return;
+        await this.deps.sleep(100);
+      }
+    } catch {
+      // gone already, or tmux hiccup: respawn -k settles it
+    }
+  }
+
+  private async relaunchOne(session: SessionSnapshot, account: Account, prompt: string | null): Promise<RelaunchOutcome> {
+    const spec = this.specs.get(session.name);
+    if (!spec) return { name: session.name, sessionId: null, resumed: false, prompted: false, ok: false, error: 'not a pool session' };
+    try {
+      const { sessionId, resumed } =
+        session.paneId && (await this.deps.tmux.hasSession(session.name))
+          ? await this.respawn(session.name, session.paneId, account, session.sessionId, session.cwd)
+          : await this.launchNew(spec, account, session.sessionId, session.cwd);
+      const target = this.deps.store.getSession(session.name)?.paneId ?? session.name;
+      const ready = await waitForScreen(this.deps.tmux, target, ['idle', 'limited'], ['shell', 'login-needed', 'trust-dialog', 'bypass-dialog'], {
+        timeoutMs: this.deps.readyTimeoutMs ?? 60_000,
+        now: this.deps.now,
+        sleep: this.deps.sleep,
+      });
+      if (!ready.reached) {
+        const error = `not ready after relaunch (${ready.state}): ${lastWords(ready.capture, 3)}`;
+        this.deps.store.upsertSession({ name: session.name, lastError: error });
+        return { name: session.name, sessionId, resumed, prompted: false, ok: false, error };
+      }
+      this.deps.store.upsertSession({ name: session.name, state: 'idle' });
+      let prompted = false;
+      if (prompt) {
+        await this.deps.tmux.sendText(target, prompt);
+        this.deps.store.upsertSession({ name: session.name, state: 'working' });
+        prompted = true;
+      }
+      return { name: session.name, sessionId, resumed, prompted, ok: true, error: null };
+    } catch (err) {
+      const error = describeError(err);
+      this.deps.store.upsertSession({ name: session.name, lastError: error });
+      return { name: session.name, sessionId: session.sessionId, resumed: false, prompted: false, ok: false, error };
+    }
+  }
+
+  /** Sends a prompt to a pool session once it is at its prompt (tasks, tests). */
+  async sendPrompt(name: string, text: string): Promise<boolean> {
+    const record = this.deps.store.getSession(name);
+    const target = record?.paneId ?? name;
+    const ready = await waitForScreen(this.deps.tmux, target, ['idle'], ['shell', 'login-needed'], { timeoutMs: 30_000, now: this.deps.now, sleep: this.deps.sleep });
+    if (!ready.reached) return false;
+    await this.deps.tmux.sendText(target, text);
+    return true;
+  }
+}

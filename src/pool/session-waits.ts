@@ -1,0 +1,48 @@
+import type { TmuxClient } from '../tmux/client.js';
+import { classifyScreen, type ScreenState } from '../claude/screen-state.js';
+
+export interface ScreenWaitOptions {
+  readonly timeoutMs: number;
+  readonly intervalMs?: number;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * Polls a pane until its screen reaches one of `wanted`, or a state from which it will not
+ * get there (`giveUpOn`), or the time runs out. Returns the last state seen.
+ */
+export async function waitForScreen(
+  tmux: TmuxClient,
+  target: string,
+  wanted: readonly ScreenState[],
+  giveUpOn: readonly ScreenState[],
+  options: ScreenWaitOptions,
+): Promise<{ reached: boolean; state: ScreenState | 'gone'; capture: string }> {
+  const deadline = Date.now() + options.timeoutMs;
+  let state: ScreenState | 'gone' = 'unknown';
+  let capture = '';
+  for (;;) {
+    try {
+      const pane = await tmux.paneInfo(target);
+      capture = await tmux.capturePane(target, 60);
+      state = pane.dead ? 'shell' : classifyScreen(capture, { now: options.now() }).state;
+    } catch {
+      state = 'gone';
+    }
+    if (wanted.includes(state as ScreenState)) return { reached: true, state, capture };
+    if (state === 'gone' || giveUpOn.includes(state)) return { reached: false, state, capture };
+    if (Date.now() > deadline) return { reached: false, state, capture };
+    await options.sleep(options.intervalMs ?? 150);
+  }
+}
+
+/** The last few non-empty lines of a capture: what a failed launch said before it died. */
+export function lastWords(capture: string, lines = 6): string {
+  return capture
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '')
+    .slice(-lines)
+    .join('\n');
+}

@@ -1,0 +1,98 @@
+import type { Config } from '../config/types.js';
+import type { Store } from '../store/store.js';
+import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
+import { isAvailable } from '../switcher/choose-target.js';
+
+/** What `status --json` prints and `/api/status` serves. Field names are a public contract. */
+export interface StatusReport {
+  readonly activeAccount: string | null;
+  readonly link: string | null;
+  readonly partialSwap: { readonly set: boolean; readonly reason: string | null; readonly since: string | null };
+  readonly accounts: readonly {
+    readonly name: string;
+    readonly home: string;
+    readonly preferred: boolean;
+    readonly exhausted: boolean;
+    readonly kind: string | null;
+    readonly resetsAt: string | null;
+    readonly resetGuessed: boolean;
+    readonly usagePercent: number | null;
+  }[];
+  readonly sessions: readonly {
+    readonly name: string;
+    readonly account: string | null;
+    readonly sessionId: string | null;
+    readonly state: string;
+    readonly cwd: string | null;
+    readonly lastError: string | null;
+  }[];
+  readonly swaps: readonly {
+    readonly from: string | null;
+    readonly to: string | null;
+    readonly at: string;
+    readonly result: string;
+    readonly reason: string | null;
+    readonly trigger: string;
+  }[];
+  readonly scheduled: readonly { readonly kind: string; readonly at: string }[];
+}
+
+export function buildStatus(config: Config, store: Store, link: string | null, now: Date): StatusReport {
+  const ledger = new Map(store.getLedger().map((e) => [e.account, e]));
+  const flag = store.getFlag(PARTIAL_SWAP_FLAG);
+  return {
+    activeAccount: store.getActiveAccount(),
+    link,
+    partialSwap: { set: flag.set, reason: flag.reason, since: flag.since?.toISOString() ?? null },
+    accounts: config.accounts.map((a, i) => {
+      const entry = ledger.get(a.name);
+      const exhausted = !isAvailable(entry, now);
+      return {
+        name: a.name,
+        home: a.home,
+        preferred: i === 0,
+        exhausted,
+        kind: exhausted ? (entry?.kind ?? null) : null,
+        resetsAt: exhausted ? (entry?.resetsAt?.toISOString() ?? null) : null,
+        resetGuessed: exhausted && (entry?.resetGuessed ?? false),
+        usagePercent: entry?.usagePercent ?? null,
+      };
+    }),
+    sessions: store.listSessions().map((s) => ({
+      name: s.name,
+      account: s.account ?? null,
+      sessionId: s.sessionId ?? null,
+      state: s.state ?? 'starting',
+      cwd: s.cwd ?? null,
+      lastError: s.lastError ?? null,
+    })),
+    swaps: store.listSwaps(20).map((s) => ({ from: s.from, to: s.to, at: s.at.toISOString(), result: s.result, reason: s.reason, trigger: s.trigger })),
+    scheduled: store.listJobs().map((j) => ({ kind: j.kind, at: j.runAt.toISOString() })),
+  };
+}
+
+/** The same report for a person. */
+export function formatStatus(report: StatusReport): string {
+  const lines: string[] = [];
+  lines.push(`active account: ${report.activeAccount ?? '(none)'}    link → ${report.link ?? '(missing)'}`);
+  if (report.partialSwap.set) lines.push(`!! PARTIAL SWAP since ${report.partialSwap.since ?? '?'}: ${report.partialSwap.reason ?? ''}\n   repair the layout, then run: claude-failover resolve`);
+  lines.push('', 'accounts:');
+  for (const a of report.accounts) {
+    const state = a.exhausted ? `exhausted (${a.kind ?? 'unknown'}) until ${a.resetsAt ?? '?'}${a.resetGuessed ? ' (guessed)' : ''}` : 'available';
+    lines.push(`  ${a.name === report.activeAccount ? '*' : ' '} ${a.name.padEnd(14)} ${state}${a.usagePercent !== null ? `, ${a.usagePercent}% used` : ''}${a.preferred ? '  [preferred]' : ''}`);
+  }
+  lines.push('', 'sessions:');
+  if (report.sessions.length === 0) lines.push('  (none)');
+  for (const s of report.sessions) {
+    lines.push(`  ${s.name.padEnd(16)} ${s.state.padEnd(9)} ${(s.account ?? '-').padEnd(12)} ${s.sessionId ?? '-'}  ${s.cwd ?? ''}`);
+    if (s.lastError) lines.push(`      last error: ${s.lastError.split('\n').join('\n      ')}`);
+  }
+  lines.push('', 'recent swaps:');
+  if (report.swaps.length === 0) lines.push('  (none)');
+  for (const s of report.swaps.slice(0, 10)) lines.push(`  ${s.at}  ${s.from ?? '-'} → ${s.to ?? '-'}  ${s.result}${s.reason ? `: ${s.reason}` : ''} (${s.trigger})`);
+  if (report.scheduled.length > 0) {
+    lines.push('', 'scheduled:');
+    for (const j of report.scheduled) lines.push(`  ${j.kind} at ${j.at}`);
+  }
+  return lines.join('\n');
+}
