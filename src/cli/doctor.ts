@@ -1,6 +1,27 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { notYet } from './shared.js';
+import { runDoctorChecks } from '../accounts/doctor-checks.js';
+import { openStore } from '../store/sqlite-store.js';
+import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
+import { configFor } from './shared.js';
 
 export function doctorCommand(): Command {
-  return new Command('doctor').description('(not built yet)').action(() => notYet('doctor'));
+  return new Command('doctor')
+    .description('check the layout (link, shared links, shared dir), each account\'s own login, tmux, the claude command,\nthe state dir and the partial-swap flag; one line per check with its fix. Exit 1 when a check fails.')
+    .option('--json', 'print the checks as JSON')
+    .action(async (opts, command) => {
+      const config = configFor(command);
+      let partialSwap: { set: boolean; reason: string | null } | undefined;
+      if (existsSync(join(config.stateDir, 'state.db'))) {
+        const store = openStore(config.stateDir);
+        const flag = store.getFlag(PARTIAL_SWAP_FLAG);
+        partialSwap = { set: flag.set, reason: flag.reason };
+        store.close();
+      }
+      const checks = await runDoctorChecks(config, partialSwap ? { partialSwap } : {});
+      if (opts.json) process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
+      else for (const c of checks) process.stdout.write(`${c.status.padEnd(4)}  ${c.message}${c.status !== 'ok' && c.fix ? `\n      fix: ${c.fix}` : ''}\n`);
+      process.exitCode = checks.some((c) => c.status === 'fail') ? 1 : 0;
+    });
 }

@@ -1,6 +1,31 @@
 import { Command } from '@commander-js/extra-typings';
-import { notYet } from './shared.js';
+import { runInit } from '../accounts/init.js';
+import { describeError } from '../errors.js';
+import { installedCommands } from './self-command.js';
+import { configFor } from './shared.js';
 
 export function initCommand(): Command {
-  return new Command('init').description('(not built yet)').action(() => notYet('init'));
+  return new Command('init')
+    .description(
+      'set up the layout: the shared dir, every account home (its links into the shared dir, a pre-seeded\n' +
+        '.claude.json, settings.json with the daemon\'s hooks and statusline) and the ~/.claude link.\n' +
+        'A real ~/.claude is migrated into the first account without losing a file. Safe to run again.',
+    )
+    .option('--dry-run', 'print every step and change nothing')
+    .action(async (opts, command) => {
+      const config = configFor(command);
+      const dryRun = opts.dryRun === true;
+      try {
+        const { steps, loginNeeded } = await runInit(config, { dryRun, commands: installedCommands(config), log: (line) => process.stdout.write(`  ${line}\n`) });
+        if (steps.length === 0) process.stdout.write('nothing to do: the layout is already in place\n');
+        if (loginNeeded.length > 0) {
+          process.stdout.write('\nleft for you: log in each account that has no credentials yet, one at a time:\n');
+          for (const a of loginNeeded) process.stdout.write(`  CLAUDE_CONFIG_DIR=${a.home} ${config.claude.command}     then type /login   (account ${a.name})\n`);
+        }
+        if (dryRun) process.stdout.write('\n(dry run: nothing was changed)\n');
+      } catch (err) {
+        process.stderr.write(`claude-failover init: ${describeError(err)}\n`);
+        process.exitCode = 1;
+      }
+    });
 }

@@ -81,6 +81,7 @@ export class Monitor {
     const name = this.sessionForPane(message.pane);
     const sessionId = str(payload.session_id);
     const transcript = str(payload.transcript_path);
+    this.deps.logger.debug({ event: message.event, pane: message.pane, session: name, sessionId }, 'hook');
     if (name) {
       const update: Parameters<Store['upsertSession']>[0] = { name, ...(sessionId ? { sessionId } : {}), ...(str(payload.cwd) ? { cwd: str(payload.cwd) ?? '' } : {}), ...(transcript ? { transcriptPath: transcript } : {}) };
       switch (message.event) {

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Store, SessionRecord } from '../store/store.js';
 import type { TmuxClient, PaneInfo } from '../tmux/client.js';
 import { launchCommandLine } from '../claude/launch-command.js';
-import { extractResumeHint } from '../claude/screen-state.js';
+import { classifyScreen, extractResumeHint } from '../claude/screen-state.js';
 import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
 import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-spec.js';
@@ -144,7 +144,7 @@ export class Pool {
     const now = this.deps.now().getTime();
     const failure = this.failures.get(spec.name);
     if (failure && failure.nextAttemptAt > now) return; // its pane and last words stay until the next attempt
-    const capture = await this.deps.tmux.capturePane(pane.paneId, 40).catch(() => '');
+    const capture = await this.deps.tmux.capturePane(pane.paneId, 60, { history: true }).catch(() => '');
     const words = lastWords(capture);
     const hinted = extractResumeHint(capture);
     const launchedAt = record?.launchedAt?.getTime() ?? 0;
@@ -244,8 +244,9 @@ export class Pool {
       if (!spec) continue;
       const record = this.deps.store.getSession(name);
       const screen = screens.get(pane.paneId) ?? '';
-      const busyOnScreen = /esc to interrupt/i.test(screen);
+      const busyOnScreen = classifyScreen(screen, { now: this.deps.now() }).state === 'working';
       const working = record?.state === 'working' || record?.state === 'limited' || busyOnScreen;
+      this.deps.logger.debug({ session: name, state: record?.state, busyOnScreen }, 'snapshot');
       out.push(this.snapshotOf(spec, pane, record, working));
     }
     return out;

@@ -26,7 +26,10 @@ export async function waitForScreen(
     try {
       const pane = await tmux.paneInfo(target);
       capture = await tmux.capturePane(target, 60);
-      state = pane.dead ? 'shell' : classifyScreen(capture, { now: options.now() }).state;
+      const seen = classifyScreen(capture, { now: options.now() }).state;
+      // The pane runs Claude Code itself (exec): while it lives, an exit hint on screen is the
+      // previous process's last words, not a shell. Only a dead pane means it has exited.
+      state = pane.dead ? 'shell' : seen === 'shell' ? 'unknown' : seen;
     } catch {
       state = 'gone';
     }

@@ -182,6 +182,7 @@ export class Switcher {
     const { store, pool } = this.deps;
     return pool.exclusive(async () => {
       const sessions = await pool.snapshot();
+      this.deps.logger.info({ sessions: sessions.map((s) => ({ name: s.name, sessionId: s.sessionId, working: s.working })) }, 'pool saved before the swap');
       const journalId = store.openJournal({ from: fromName, to: to.name, trigger: req.trigger, snapshot: { sessions, trigger: req.trigger } satisfies JournalSnapshot });
       await this.step(journalId, 'saved');
       return this.carryOut(journalId, fromName, to, sessions, req.trigger);

@@ -54,7 +54,7 @@ describe('tmux client (real tmux, private socket)', () => {
       return p.dead ? p : undefined;
     });
     expect(pane.deadStatus).toBe(3);
-    expect(await tmux.capturePane(paneId, 10)).toContain('boom: bad flag');
+    expect(await tmux.capturePane(paneId, 30, { history: true })).toContain('boom: bad flag');
   });
 
   it('respawns a pane in place, keeping its id', async () => {

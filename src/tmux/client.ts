@@ -36,8 +36,11 @@ export interface TmuxClient {
   /** Every pane of the server, in one tmux call. */
   listPanes(): Promise<PaneInfo[]>;
   paneInfo(target: string): Promise<PaneInfo>;
-  /** The last `lines` lines of a pane, text only, wrapped lines joined. */
-  capturePane(target: string, lines: number): Promise<string>;
+  /**
+   * The last `lines` lines of a pane's visible screen, text only, wrapped lines joined;
+   * with `history`, the whole screen and `lines` of scrollback (what a dead pane said before it died).
+   */
+  capturePane(target: string, lines: number, options?: { history?: boolean }): Promise<string>;
   /** Several panes in one tmux call; a target that vanished is left out, the others kept. */
   captureMany(targets: readonly string[], lines: number): Promise<Map<string, string>>;
   sendText(target: string, text: string): Promise<void>;
@@ -84,7 +87,9 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
   };
 
   const envArgs = (env: Readonly<Record<string, string>> | undefined) => Object.entries(env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  const captureArgs = (target: string, lines: number) => ['capture-pane', '-p', '-J', '-t', target, '-S', `-${Math.max(1, lines)}`];
+  // The visible screen only: scrollback holds old frames that say nothing about the present.
+  const captureArgs = (target: string) => ['capture-pane', '-p', '-J', '-t', target];
+  const lastLines = (text: string, lines: number) => trimCapture(text).split('\n').slice(-Math.max(1, lines)).join('\n');
 
   const client: TmuxClient = {
     socket: options.socket,
@@ -129,7 +134,8 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       if (!pane || pane.paneId === '') throw new TmuxError('TMUX_FAILED', `can't find pane: ${target}`, { stderr: `can't find pane: ${target}`, args: ['display-message', target], exitCode: null });
       return pane;
     },
-    capturePane: async (target, lines) => trimCapture(await run(captureArgs(target, lines))),
+    capturePane: async (target, lines, opts) =>
+      opts?.history ? trimCapture(await run([...captureArgs(target), '-S', `-${lines}`])) : lastLines(await run(captureArgs(target)), lines),
     captureMany: async (targets, lines) => {
       const result = new Map<string, string>();
       if (targets.length === 0) return result;
@@ -137,7 +143,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       // same invocation first and capture only those: one process for the whole pool.
       const marker = `CF-CAPTURE-${randomBytes(6).toString("hex")}:`;
       const args: string[] = [];
-      targets.forEach((target, i) => args.push(...captureArgs(target, lines), ';', 'display-message', '-p', `${marker}${i}`, ';'));
+      targets.forEach((target, i) => args.push(...captureArgs(target), ';', 'display-message', '-p', `${marker}${i}`, ';'));
       args.pop();
       let out: string;
       try {
@@ -154,7 +160,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       for (const line of out.split('\n')) {
         if (line.startsWith(marker)) {
           const target = targets[Number(line.slice(marker.length))];
-          if (target !== undefined) result.set(target, trimCapture(current.join('\n')));
+          if (target !== undefined) result.set(target, lastLines(current.join('\n'), lines));
           current = [];
         } else current.push(line);
       }

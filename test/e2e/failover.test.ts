@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
 import type { SwitchOutcome } from '../../src/switcher/types.js';
-import { silentLogger } from '../../src/log.js';
+import { testLogger } from '../helpers/test-logger.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
@@ -47,7 +47,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
         notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: telegram.url } },
       },
     });
-    daemon = await startDaemon({ config: sandbox.config, logger: silentLogger(), reconcileMs: 500, onSwap: (o) => outcomes.push(o) });
+    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, onSwap: (o) => outcomes.push(o) });
     return sandbox;
   }
 

@@ -1,0 +1,110 @@
+import { lstat, mkdir, readdir, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Account, Config } from '../config/types.js';
+import type { InstalledCommands } from '../cli/self-command.js';
+import { flipLink, readLink } from './link.js';
+import { SHARED_NAMES, ensureSharedLinks } from './shared-links.js';
+import { prepareAccount } from './prepare.js';
+import { mergeInto, removeEmptyTree } from './merge-dir.js';
+import { readJsonObject, writeJsonAtomic } from './json-file.js';
+
+export interface InitOptions {
+  readonly dryRun: boolean;
+  readonly commands: InstalledCommands;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Sets up (or repairs) the layout: the shared dir, every account home with its shared
+ * links and settings, and the link. A real `~/.claude` is migrated into the first account
+ * without losing a file. Running it again changes nothing.
+ */
+export async function runInit(config: Config, options: InitOptions): Promise<{ steps: string[]; loginNeeded: Account[] }> {
+  const steps: string[] = [];
+  const step = (line: string) => {
+    steps.push(line);
+    options.log(`${options.dryRun ? 'would: ' : ''}${line}`);
+  };
+  const dry = options.dryRun;
+  const first = config.accounts[0];
+  if (!first) throw new Error('no accounts configured');
+
+  if (!existsSync(config.sharedDir)) {
+    step(`create the shared dir ${config.sharedDir}`);
+    if (!dry) await mkdir(config.sharedDir, { recursive: true, mode: 0o700 });
+  }
+  for (const account of config.accounts) {
+    if (!existsSync(account.home)) {
+      step(`create the home of ${account.name}: ${account.home}`);
+      if (!dry) await mkdir(account.home, { recursive: true, mode: 0o700 });
+    }
+  }
+
+  const link = await readLink(config);
+  if (link.kind === 'not-a-link') {
+    const info = await lstat(config.link);
+    if (!info.isDirectory()) throw new Error(`${config.link} is a file, not a directory or a link; move it away and run init again`);
+    step(`migrate the real directory ${config.link} into ${first.name} (${first.home}); its projects/, session-env/ and file-history/ into ${config.sharedDir}`);
+    if (!dry) await migrateRealClaudeDir(config, first, steps);
+  }
+
+  const outsideJson = join(config.home, '.claude.json');
+  if (existsSync(outsideJson)) {
+    const accountJsonPath = join(first.home, '.claude.json');
+    const outside = await readJsonObject(outsideJson);
+    const inside = await readJsonObject(accountJsonPath);
+    const missing = Object.keys(outside).filter((k) => !(k in inside));
+    if (missing.length > 0) {
+      step(`copy ${missing.length} key(s) of ${outsideJson} into ${accountJsonPath} (the original stays)`);
+      if (!dry) await writeJsonAtomic(accountJsonPath, { ...outside, ...inside });
+    }
+  }
+
+  for (const account of config.accounts) {
+    const report = await ensureSharedLinks(config, account.home, { dryRun: dry });
+    for (const a of report.actions) if (a.action !== 'ok') step(`${account.name}: ${a.name} ${a.action}${a.detail ? ` (${a.detail})` : ''}`);
+    for (const c of report.conflicts) step(`${account.name}: name clash, both kept: ${c}`);
+    for (const change of await prepareAccount(config, account, options.commands, { dryRun: dry })) step(change);
+  }
+
+  const after = dry ? link : await readLink(config);
+  if (after.kind === 'missing' || (dry && link.kind === 'not-a-link')) {
+    step(`point ${config.link} at ${first.name} (${first.home})`);
+    if (!dry) await flipLink(config, first.home);
+  } else if (after.kind === 'outside') {
+    step(`note: ${config.link} points at ${after.target}, outside the configured accounts; left as it is (run \`claude-failover switch\` to move it)`);
+  }
+
+  const loginNeeded = config.accounts.filter((a) => !existsSync(join(a.home, '.credentials.json')));
+  return { steps, loginNeeded };
+}
+
+async function migrateRealClaudeDir(config: Config, first: Account, steps: string[]): Promise<void> {
+  const clashes: string[] = [];
+  for (const name of SHARED_NAMES) {
+    const path = join(config.link, name);
+    if (existsSync(path) && (await lstat(path)).isDirectory()) await mergeInto(path, join(config.sharedDir, name), 'migrated', clashes);
+  }
+  for (const name of await readdir(config.link)) {
+    const from = join(config.link, name);
+    if ((SHARED_NAMES as readonly string[]).includes(name) && (await lstat(from)).isDirectory()) continue;
+    const to = join(first.home, name);
+    if (!existsSync(to)) {
+      await rename(from, to);
+    } else if ((await lstat(from)).isDirectory() && (await lstat(to)).isDirectory()) {
+      await mergeInto(from, to, 'migrated', clashes);
+    } else {
+      let n = 0;
+      let target = `${to}.from-migrated`;
+      while (existsSync(target)) target = `${to}.from-migrated-${++n}`;
+      await rename(from, target);
+      clashes.push(`${to} existed: the migrated one is ${target}`);
+    }
+  }
+  const aside = `${config.link}.cf-migrated-${Date.now()}`;
+  await rename(config.link, aside);
+  await flipLink(config, first.home);
+  if (!(await removeEmptyTree(aside))) clashes.push(`${aside} keeps what could not be moved; nothing was deleted`);
+  steps.push(...clashes.map((c) => `name clash, both kept: ${c}`));
+}

@@ -1,0 +1,40 @@
+import { chmod, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
+import { FailoverError, errnoCode } from '../errors.js';
+
+/** A JSON object file, or {} when it does not exist. Malformed content is an error, never overwritten. */
+export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return {};
+    throw new FailoverError('READ_FAILED', `cannot read ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+  if (text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch (err) {
+    throw new FailoverError('BAD_JSON', `${path} is not valid JSON (${err instanceof Error ? err.message : String(err)}); fix or move it, nothing was changed`, { cause: err });
+  }
+  throw new FailoverError('BAD_JSON', `${path} does not hold a JSON object; nothing was changed`);
+}
+
+/** Temp file + rename in the same directory, keeping the file's mode (new files: 0600). */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  let mode = 0o600;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+  } catch {
+    // a new file
+  }
+  const temp = `${path}.cf-${process.pid}-${Date.now()}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(value, null, 2) + '\n', { mode });
+    await chmod(temp, mode);
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw new FailoverError('WRITE_FAILED', `cannot write ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err });
+  }
+}
