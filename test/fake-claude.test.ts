@@ -1,0 +1,492 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { killPrivateServer, privateSocketName } from './helpers/private-tmux.js';
+import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const CLAUDE = fileURLToPath(new URL('./fixtures/fake-claude/claude', import.meta.url));
+
+interface Rec {
+  type?: string;
+  sessionId?: string;
+  parentUuid?: string | null;
+  uuid?: string;
+  cwd?: string;
+  content?: string;
+  error?: string;
+  isApiErrorMessage?: boolean;
+  apiErrorStatus?: number;
+  apiError?: string;
+  quotaLimits?: { status: string; resetsAt: number; rateLimitType: string; isUsingOverage: boolean };
+  message?: { role?: string; model?: string; content?: unknown };
+}
+
+interface Quota {
+  limit: number;
+  used: number;
+  windowSeconds: number;
+  resetsAt: number | null;
+  kind: string;
+  turnMs: number;
+  warnPercent?: number;
+  timeZone?: string;
+  crashOnStart?: string;
+}
+
+let socket: string;
+let serverUp = false;
+let root: string;
+let home: string;
+let acctA: string;
+let acctB: string;
+let proj: string;
+
+/** The environment for every child: a temp HOME, nothing inherited from a surrounding tmux or account. */
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.TMUX;
+  delete env.TMUX_PANE;
+  delete env.CLAUDE_CONFIG_DIR;
+  delete env.IS_SANDBOX;
+  return { ...env, HOME: home, ...extra };
+}
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 5000, env: baseEnv() });
+}
+
+function seed(dir: string, o: { onboarding?: boolean; trust?: boolean; creds?: boolean; quota?: Partial<Quota> } = {}): void {
+  mkdirSync(dir, { recursive: true });
+  const cj: Record<string, unknown> = { projects: o.trust === false ? {} : { [proj]: { hasTrustDialogAccepted: true } } };
+  if (o.onboarding !== false) cj.hasCompletedOnboarding = true;
+  writeFileSync(join(dir, '.claude.json'), JSON.stringify(cj));
+  if (o.creds !== false) {
+    writeFileSync(
+      join(dir, '.credentials.json'),
+      JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-fake', refreshToken: 'sk-ant-ort01-fake', expiresAt: Date.now() + 1e10 } }),
+      { mode: 0o600 },
+    );
+  }
+  if (o.quota) writeQuota(dir, o.quota);
+}
+
+function writeQuota(dir: string, q: Partial<Quota>): void {
+  const full: Quota = { limit: 100, used: 0, windowSeconds: 3600, resetsAt: null, kind: 'five_hour', turnMs: 50, warnPercent: 90, timeZone: 'UTC', ...q };
+  writeFileSync(join(dir, 'fake-quota.json'), JSON.stringify(full));
+}
+
+function readQuota(dir: string): Quota {
+  return JSON.parse(readFileSync(join(dir, 'fake-quota.json'), 'utf8')) as Quota;
+}
+
+function writeSettings(dir: string, settings: unknown): void {
+  writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings));
+}
+
+/** Starts the fake in a new tmux session; the pane stays after exit so its output can be read. */
+function start(name: string, acct: string, args: string[] = [], env: Record<string, string> = {}): void {
+  const envArgs = Object.entries({ HOME: home, CLAUDE_CONFIG_DIR: acct, IS_SANDBOX: '1', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  if (!serverUp) {
+    // A placeholder session keeps the server up and turns remain-on-exit on before any fake starts.
+    tmux('new-session', '-d', '-s', 'keep', 'cat', ';', 'set-option', '-g', 'remain-on-exit', 'on');
+    serverUp = true;
+  }
+  tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', '-c', proj, ...envArgs, CLAUDE, '--dangerously-skip-permissions', ...args);
+}
+
+function screen(name: string): string {
+  return tmux('capture-pane', '-p', '-t', name);
+}
+
+/** The visible screen plus scrollback: a dying pane's last lines can be scrolled out of view. */
+function screenWithHistory(name: string): string {
+  return tmux('capture-pane', '-p', '-S', '-200', '-t', name);
+}
+
+async function waitScreen(name: string, text: string | RegExp, timeoutMs = 15_000): Promise<string> {
+  return waitFor(
+    () => {
+      const s = screen(name);
+      return (typeof text === 'string' ? s.includes(text) : text.test(s)) && s;
+    },
+    { timeoutMs, what: `screen of ${name} to show ${String(text)}` },
+  );
+}
+
+function sendLine(name: string, text: string): void {
+  tmux('send-keys', '-t', name, '-l', text);
+  tmux('send-keys', '-t', name, 'Enter');
+}
+
+/** `#{pane_dead}`: tmux records no exit status for a process that dies within moments of starting. */
+function paneDead(name: string): boolean {
+  return tmux('display-message', '-p', '-t', name, '#{pane_dead}').trim() === '1';
+}
+
+function encoded(path: string): string {
+  return path.replace(/[^A-Za-z0-9]/g, '-');
+}
+
+function transcriptFile(acct: string, id: string): string {
+  return join(acct, 'projects', encoded(proj), `${id}.jsonl`);
+}
+
+function records(acct: string, id: string): Rec[] {
+  if (!existsSync(transcriptFile(acct, id))) return [];
+  return readFileSync(transcriptFile(acct, id), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Rec);
+}
+
+interface SessionFile {
+  pid: number;
+  sessionId: string;
+  cwd: string;
+  status: string;
+  tmux?: string;
+  kind: string;
+}
+
+function sessionFiles(acct: string): SessionFile[] {
+  const dir = join(acct, 'sessions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as SessionFile);
+}
+
+async function sessionOf(acct: string, name: string): Promise<SessionFile> {
+  const target = tmux('display-message', '-p', '-t', name, '#{session_name}:#{window_id}.#{pane_id}').trim();
+  return waitFor(() => sessionFiles(acct).find((s) => s.tmux === target), { what: `sessions file of ${name}` });
+}
+
+function assistantTexts(recs: Rec[]): string[] {
+  return recs
+    .filter((r) => r.type === 'assistant')
+    .map((r) => (r.message?.content as { text: string }[])[0]?.text ?? '');
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(CLAUDE, args, { cwd: proj, env, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+beforeEach(async () => {
+  root = await makeTempDir('fake-claude');
+  home = join(root, 'home');
+  acctA = join(root, 'acct-a');
+  acctB = join(root, 'acct-b');
+  proj = join(root, 'my project.dir');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(proj, { recursive: true });
+  socket = privateSocketName('fake-claude');
+  serverUp = false;
+});
+
+afterEach(async () => {
+  killPrivateServer(socket);
+  await removeTempDir(root);
+});
+
+describe('fake claude: command line', () => {
+  it('prints its version and refuses unknown options', async () => {
+    seed(acctA);
+    const v = await run(['--version'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(v).toMatchObject({ code: 0, stdout: '2.1.330 (Claude Code)\n' });
+    const bad = await run(['--x'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("error: unknown option '--x'");
+  });
+
+  it('-p answers one prompt on stdout, and prints the banner with exit 1 at the limit', async () => {
+    seed(acctA, { quota: { limit: 1, used: 0 } });
+    const env = baseEnv({ CLAUDE_CONFIG_DIR: acctA });
+    const ok = await run(['-p', 'say hi'], env);
+    expect(ok).toMatchObject({ code: 0, stdout: 'Step 1 of 1 done.\n' });
+    const limited = await run(['-p', 'say hi again'], env);
+    expect(limited.code).toBe(1);
+    expect(limited.stdout).toMatch(/^You've hit your 5-hour limit · resets \d{1,2}(:\d\d)?(am|pm) \(UTC\)\n$/);
+  });
+
+  it('refuses --dangerously-skip-permissions as root without IS_SANDBOX', async () => {
+    if (process.getuid?.() !== 0) return; // the refusal only applies to root
+    seed(acctA);
+    const r = await run(['--dangerously-skip-permissions'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(r.code).toBe(1);
+    expect(r.stderr + r.stdout).toContain('--dangerously-skip-permissions cannot be used with root/sudo privileges for security reasons');
+  });
+
+  it('exits at start when onboarding is missing, or the control file asks for a crash', async () => {
+    seed(acctA, { onboarding: false });
+    const r = await run([], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Unable to connect to Anthropic services');
+    seed(acctB, { quota: { crashOnStart: 'boom: simulated crash' } });
+    const c = await run([], baseEnv({ CLAUDE_CONFIG_DIR: acctB }));
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain('boom: simulated crash');
+  });
+
+  it('uses $HOME/.claude and $HOME/.claude.json without CLAUDE_CONFIG_DIR', async () => {
+    const defaultHome = join(home, '.claude');
+    seed(defaultHome);
+    writeFileSync(join(home, '.claude.json'), JSON.stringify({ hasCompletedOnboarding: true }));
+    const r = await run(['-p', 'hello'], baseEnv());
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(defaultHome, 'projects', encoded(proj)))).toHaveLength(1);
+  });
+
+  it('refuses --resume of a transcript its config home cannot see', async () => {
+    seed(acctA);
+    seed(acctB);
+    const first = await run(['-p', 'remember me', '--session-id', '11111111-2222-4333-8444-555555555555'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(first.code).toBe(0);
+    expect(records(acctA, '11111111-2222-4333-8444-555555555555').length).toBe(2);
+    const r = await run(['--resume', '11111111-2222-4333-8444-555555555555'], baseEnv({ CLAUDE_CONFIG_DIR: acctB, IS_SANDBOX: '1' }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No conversation found with session ID: 11111111-2222-4333-8444-555555555555');
+  });
+});
+
+describe('fake claude in tmux', () => {
+  it('shows the idle prompt box and writes real-shaped records at the encoded path on a prompt', async () => {
+    seed(acctA, { quota: { limit: 10 } });
+    start('s1', acctA);
+    const s = await waitScreen('s1', '⏵⏵ bypass permissions on (shift+tab to cycle)');
+    expect(s).toContain('❯\u00a0');
+    expect(s).toContain('─'.repeat(120));
+    const sf = await sessionOf(acctA, 's1');
+    expect(sf).toMatchObject({ status: 'idle', kind: 'interactive', cwd: proj });
+    expect(existsSync(transcriptFile(acctA, sf.sessionId))).toBe(false); // created on the first prompt
+
+    sendLine('s1', 'write a haiku');
+    await waitScreen('s1', '● Step 1 of 1 done.');
+    const recs = await waitFor(() => records(acctA, sf.sessionId).length >= 2 && records(acctA, sf.sessionId));
+    const [user, assistant] = recs;
+    expect(user).toMatchObject({ type: 'user', sessionId: sf.sessionId, cwd: proj, parentUuid: null, message: { role: 'user', content: 'write a haiku' } });
+    expect(assistant).toMatchObject({ type: 'assistant', sessionId: sf.sessionId, parentUuid: user?.uuid, message: { model: 'claude-sonnet-4-5', role: 'assistant' } });
+    expect(screen('s1')).toContain('❯ write a haiku');
+  });
+
+  it('shows the busy line during a multi-turn task and goes idle after it', async () => {
+    seed(acctA, { quota: { limit: 100, turnMs: 300 } });
+    start('busy', acctA);
+    await waitScreen('busy', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'busy');
+    sendLine('busy', 'refactor [turns=4]');
+    const s = await waitScreen('busy', '✽ Booping… (esc to interrupt)');
+    expect(s).toContain('  esc to interrupt');
+    await waitFor(() => sessionFiles(acctA).find((x) => x.sessionId === sf.sessionId)?.status === 'busy', { what: 'status busy' });
+    await waitScreen('busy', '● Step 4 of 4 done.');
+    await waitFor(() => sessionFiles(acctA).find((x) => x.sessionId === sf.sessionId)?.status === 'idle', { what: 'status idle' });
+    expect(assistantTexts(records(acctA, sf.sessionId))).toEqual(['Step 1 of 4 done.', 'Step 2 of 4 done.', 'Step 3 of 4 done.', 'Step 4 of 4 done.']);
+  });
+
+  it('Escape interrupts a busy turn', async () => {
+    seed(acctA, { quota: { limit: 100, turnMs: 2000 } });
+    start('esc', acctA);
+    await waitScreen('esc', '❯\u00a0');
+    sendLine('esc', 'long job [turns=50]');
+    await waitScreen('esc', 'esc to interrupt');
+    tmux('send-keys', '-t', 'esc', 'Escape');
+    await waitScreen('esc', '  ⎿  Interrupted by user');
+    await waitScreen('esc', '⏵⏵ bypass permissions on');
+  });
+
+  it('at the limit: banner on screen, limit record with resetsAt, StopFailure hook with rate_limit and no Stop', async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 3 * 3600;
+    seed(acctA, { quota: { limit: 2, used: 0, resetsAt } });
+    const out = join(root, 'hooks');
+    mkdirSync(out);
+    writeSettings(acctA, {
+      hooks: {
+        StopFailure: [{ matcher: '', hooks: [{ type: 'command', command: `cat > '${out}/stopfailure.json'` }] }],
+        Stop: [{ hooks: [{ type: 'command', command: `cat > '${out}/stop.json'` }] }],
+      },
+    });
+    start('lim', acctA);
+    await waitScreen('lim', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'lim');
+    sendLine('lim', 'big task [turns=3]');
+    const s = await waitScreen('lim', /You've hit your 5-hour limit · resets \d{1,2}(:\d\d)?(am|pm) \(UTC\)/);
+    expect(s).toMatch(/● Usage limit reached · set to continue automatically at \d{1,2}(:\d\d)?(am|pm)/);
+    await waitScreen('lim', '⚠ Usage limit reached · limit resets');
+    const hook = await waitFor(() => existsSync(join(out, 'stopfailure.json')) && (JSON.parse(readFileSync(join(out, 'stopfailure.json'), 'utf8')) as Record<string, unknown>), {
+      what: 'StopFailure hook',
+    });
+    expect(hook).toMatchObject({ hook_event_name: 'StopFailure', error: 'rate_limit', session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj });
+    expect(existsSync(join(out, 'stop.json'))).toBe(false);
+
+    const recs = records(acctA, sf.sessionId);
+    const limit = recs.find((r) => r.isApiErrorMessage);
+    expect(limit).toMatchObject({
+      type: 'assistant',
+      error: 'rate_limit',
+      apiErrorStatus: 429,
+      apiError: 'usage_limit_reached',
+      message: { model: '<synthetic>' },
+      quotaLimits: { status: 'rejected', resetsAt, rateLimitType: 'five_hour', isUsingOverage: false },
+    });
+    expect(assistantTexts([limit as Rec])[0]).toMatch(/^You've hit your 5-hour limit · resets/);
+    expect(recs[recs.length - 1]).toMatchObject({ type: 'system' });
+    expect(recs[recs.length - 1]?.content).toMatch(/^Usage limit reached · set to continue automatically at /);
+    expect(assistantTexts(recs).slice(0, 2)).toEqual(['Step 1 of 3 done.', 'Step 2 of 3 done.']);
+    expect(readQuota(acctA).used).toBe(2);
+    // The session stays at its prompt.
+    expect(paneDead('lim')).toBe(false);
+  });
+
+  it('shows the weekly banner with a date when the reset is days away', async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 3 * 86400;
+    seed(acctA, { quota: { limit: 0, resetsAt, kind: 'seven_day', windowSeconds: 7 * 86400 } });
+    start('wk', acctA);
+    await waitScreen('wk', '❯\u00a0');
+    sendLine('wk', 'anything');
+    await waitScreen('wk', /You've hit your weekly limit · resets [A-Z][a-z]{2} \d{1,2}, \d{1,2}(:\d\d)?(am|pm) \(UTC\)/);
+  });
+
+  it('two sessions of one account share the quota file without losing an increment', async () => {
+    seed(acctA, { quota: { limit: 1000, turnMs: 0 } });
+    start('a1', acctA);
+    start('a2', acctA);
+    await waitScreen('a1', '❯\u00a0');
+    await waitScreen('a2', '❯\u00a0');
+    sendLine('a1', 'count [turns=25]');
+    sendLine('a2', 'count [turns=25]');
+    await waitScreen('a1', '● Step 25 of 25 done.', 30_000);
+    await waitScreen('a2', '● Step 25 of 25 done.', 30_000);
+    expect(readQuota(acctA).used).toBe(50);
+  });
+
+  it('--resume appends to the same transcript with the same id; exit prints the resume hint', async () => {
+    seed(acctA);
+    start('r1', acctA);
+    await waitScreen('r1', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'r1');
+    sendLine('r1', 'first prompt');
+    await waitScreen('r1', '● Step 1 of 1 done.');
+    sendLine('r1', '/exit');
+    await waitScreen('r1', `claude --resume ${sf.sessionId}`);
+    await waitFor(() => screenWithHistory('r1').includes('Resume this session with:'), { what: 'resume hint' });
+    await waitFor(() => paneDead('r1'), { what: 'r1 exited' });
+    expect(sessionFiles(acctA)).toEqual([]);
+
+    start('r2', acctA, ['--resume', sf.sessionId]);
+    await waitScreen('r2', '❯ first prompt'); // the conversation so far
+    const sf2 = await sessionOf(acctA, 'r2');
+    expect(sf2.sessionId).toBe(sf.sessionId);
+    sendLine('r2', 'second prompt');
+    await waitFor(() => records(acctA, sf.sessionId).length === 4, { what: 'four records' });
+    const recs = records(acctA, sf.sessionId);
+    expect(recs.every((r) => r.sessionId === sf.sessionId)).toBe(true);
+    expect(recs.filter((r) => r.type === 'user').map((r) => r.message?.content)).toEqual(['first prompt', 'second prompt']);
+    expect(recs[2]?.parentUuid).toBe(recs[1]?.uuid);
+  });
+
+  it('--resume under another home is refused with exit 1 and the pane keeps the message', async () => {
+    seed(acctA);
+    seed(acctB);
+    start('x', acctB, ['--resume', '99999999-2222-4333-8444-555555555555']);
+    await waitFor(() => paneDead('x'), { what: 'pane dead' });
+    expect(screenWithHistory('x')).toContain('No conversation found with session ID: 99999999-2222-4333-8444-555555555555');
+  });
+
+  it('shows the trust dialog; 1 + Enter accepts and records trust, Enter alone exits 1', async () => {
+    seed(acctA, { trust: false });
+    start('t1', acctA);
+    const s = await waitScreen('t1', 'Quick safety check: Is this a project you created or one you trust?');
+    expect(s).toContain('Accessing workspace:');
+    expect(s).toContain(proj);
+    expect(s).toContain('❯ 1. Yes, I trust this folder');
+    expect(s).toContain('  2. No, exit');
+    tmux('send-keys', '-t', 't1', '1');
+    tmux('send-keys', '-t', 't1', 'Enter');
+    await waitScreen('t1', '⏵⏵ bypass permissions on');
+    const cj = JSON.parse(readFileSync(join(acctA, '.claude.json'), 'utf8')) as { projects: Record<string, { hasTrustDialogAccepted?: boolean }> };
+    expect(cj.projects[proj]?.hasTrustDialogAccepted).toBe(true);
+
+    seed(acctB, { trust: false });
+    start('t2', acctB);
+    await waitScreen('t2', 'Quick safety check');
+    tmux('send-keys', '-t', 't2', 'Enter');
+    await waitFor(() => paneDead('t2'), { what: 't2 exited' });
+  });
+
+  it('without credentials shows Not logged in and answers Invalid API key', async () => {
+    seed(acctA, { creds: false });
+    start('nl', acctA);
+    await waitScreen('nl', 'Not logged in · Please run /login');
+    sendLine('nl', 'hello');
+    await waitScreen('nl', 'Invalid API key · Please run /login');
+  });
+
+  it('runs SessionStart, UserPromptSubmit and Stop hooks with real-shaped JSON and TMUX_PANE', async () => {
+    seed(acctA);
+    const out = join(root, 'hooks');
+    mkdirSync(out);
+    const hook = (event: string) => [{ matcher: '', hooks: [{ type: 'command', command: `cat > '${out}/${event}.json'; printf '%s' "$TMUX_PANE" > '${out}/${event}.pane'` }] }];
+    writeSettings(acctA, { hooks: { SessionStart: hook('SessionStart'), UserPromptSubmit: hook('UserPromptSubmit'), Stop: hook('Stop') } });
+    start('h', acctA);
+    const paneId = tmux('display-message', '-p', '-t', 'h', '#{pane_id}').trim();
+    const read = (event: string) =>
+      waitFor(() => existsSync(join(out, `${event}.pane`)) && (JSON.parse(readFileSync(join(out, `${event}.json`), 'utf8')) as Record<string, unknown>), {
+        what: `${event} hook`,
+      });
+    const started = await read('SessionStart');
+    const sf = await sessionOf(acctA, 'h');
+    const common = { session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj };
+    expect(started).toMatchObject({ ...common, hook_event_name: 'SessionStart', source: 'startup' });
+    sendLine('h', 'do it');
+    expect(await read('UserPromptSubmit')).toMatchObject({ ...common, hook_event_name: 'UserPromptSubmit', prompt: 'do it' });
+    expect(await read('Stop')).toMatchObject({ ...common, hook_event_name: 'Stop', stop_hook_active: false });
+    for (const e of ['SessionStart', 'UserPromptSubmit', 'Stop']) expect(readFileSync(join(out, `${e}.pane`), 'utf8')).toBe(paneId);
+
+    sendLine('h', '/clear');
+    const cleared = await waitFor(() => {
+      const j = JSON.parse(readFileSync(join(out, 'SessionStart.json'), 'utf8')) as Record<string, unknown>;
+      return j.source === 'clear' && j;
+    });
+    expect(cleared.session_id).not.toBe(sf.sessionId);
+    await waitFor(() => sessionFiles(acctA)[0]?.sessionId === cleared.session_id, { what: 'sessions file after /clear' });
+  });
+
+  it('feeds the statusline rate_limits from the quota file and shows its output', async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 3600;
+    seed(acctA, { quota: { limit: 5, used: 0, resetsAt } });
+    const out = join(root, 'status.json');
+    writeSettings(acctA, { statusLine: { type: 'command', command: `cat > '${out}'; echo STATUS-LINE-OK` } });
+    start('sl', acctA);
+    await waitScreen('sl', 'STATUS-LINE-OK');
+    const sf = await sessionOf(acctA, 'sl');
+    sendLine('sl', 'one');
+    const j = await waitFor(() => {
+      const v = JSON.parse(readFileSync(out, 'utf8')) as { rate_limits?: { five_hour?: { used_percentage: number; resets_at: number } } };
+      return v.rate_limits?.five_hour?.used_percentage === 20 && v;
+    });
+    expect(j).toMatchObject({ session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj, version: '2.1.330', workspace: { current_dir: proj } });
+    expect(j.rate_limits?.five_hour?.resets_at).toBe(resetsAt);
+    const lines = screen('sl').trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toBe('STATUS-LINE-OK');
+  });
+
+  it('keeps sessions/<pid>.json while running and removes it on exit (Ctrl-C twice)', async () => {
+    seed(acctA);
+    start('pf', acctA);
+    const sf = await sessionOf(acctA, 'pf');
+    const pid = Number(tmux('display-message', '-p', '-t', 'pf', '#{pane_pid}').trim());
+    expect(sf.pid).toBe(pid);
+    expect(existsSync(join(acctA, 'sessions', `${pid}.json`))).toBe(true);
+    tmux('send-keys', '-t', 'pf', 'C-c');
+    tmux('send-keys', '-t', 'pf', 'C-c');
+    await waitScreen('pf', `claude --resume ${sf.sessionId}`);
+    await waitFor(() => !existsSync(join(acctA, 'sessions', `${pid}.json`)), { what: 'sessions file removed' });
+  });
+});
