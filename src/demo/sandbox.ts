@@ -16,6 +16,8 @@ export interface FakeQuota {
   kind?: 'five_hour' | 'seven_day';
   turnMs?: number;
   timeZone?: string;
+  /** The fake dies at start with this message (a launch that fails). */
+  crashOnStart?: string;
 }
 
 export interface SandboxAccount {

@@ -1,7 +1,8 @@
-import { readlinkSync } from 'node:fs';
+import { readlinkSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
 import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
 import type { SwitchOutcome } from '../../src/switcher/types.js';
 import { testLogger } from '../helpers/test-logger.js';
@@ -9,7 +10,8 @@ import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { tmux, transcripts, userPrompts, waitForIdlePool } from '../helpers/e2e.js';
+import { setImmutable, tmux, transcripts, userPrompts, waitForIdlePool } from '../helpers/e2e.js';
+import { PARTIAL_SWAP_FLAG } from '../../src/switcher/types.js';
 
 const RESUME_PROMPT = 'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.';
 
@@ -35,7 +37,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     await removeTempDir(root);
   });
 
-  async function start(accounts: SandboxAccount[], monitor: Record<string, unknown> = {}): Promise<Sandbox> {
+  async function start(accounts: SandboxAccount[], monitor: Record<string, unknown> = {}, options: Partial<DaemonOptions> = {}): Promise<Sandbox> {
     const sandbox = await createSandbox({
       root,
       socket,
@@ -47,7 +49,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
         notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: telegram.url } },
       },
     });
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, onSwap: (o) => outcomes.push(o) });
+    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, onSwap: (o) => outcomes.push(o), ...options });
     return sandbox;
   }
 
@@ -110,5 +112,166 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
 
     // (g) The operator's own session was never touched.
     expect(tmux(socket, 'display-message', '-p', '-t', 'ccl-0', '#{pane_pid} #{pane_dead}').trim()).toBe(`${outsidePid} 0`);
+  });
+
+  /** Breaks B so preparing it fails: a wrong shared link in a home nothing can write to. */
+  function breakTarget(sandbox: Sandbox, name: string): string {
+    const home = join(sandbox.config.home, `.claude-${name}`);
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    rmSync(join(home, 'projects'));
+    symlinkSync(elsewhere, join(home, 'projects'));
+    setImmutable(home, true);
+    immutable.push(home);
+    return home;
+  }
+  const immutable: string[] = [];
+  afterEach(() => {
+    for (const path of immutable.splice(0)) setImmutable(path, false);
+  });
+
+  const cli = (sandbox: Sandbox, ...args: string[]) => {
+    try {
+      return { status: 0, out: execFileSync(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), '--config', sandbox.configFile, ...args], { encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      return { status: e.status, out: e.stdout + e.stderr };
+    }
+  };
+
+  it('cancels the swap and keeps A when the target cannot be prepared (rollback)', async () => {
+    const sandbox = await start([
+      { name: 'A', quota: { limit: 1000, turnMs: 100 } },
+      { name: 'B', quota: { limit: 1000, turnMs: 100 } },
+    ]);
+    const d = daemon as Daemon;
+    await waitForIdlePool(d, ['auto-1', 'auto-2', 'web']);
+    const before = new Map(d.store.listSessions().map((s) => [s.name, s.sessionId]));
+    breakTarget(sandbox, 'B');
+    const outcome = await d.requestSwitch({ trigger: 'manual', target: 'B' });
+    expect(outcome).toMatchObject({ result: 'cancelled', from: 'A', to: 'B' });
+    expect(readlinkSync(sandbox.config.link)).toBe(join(sandbox.config.home, '.claude-A'));
+    const status = await d.status();
+    expect(status.activeAccount).toBe('A');
+    expect(status.swaps[0]).toMatchObject({ from: 'A', to: 'B', result: 'cancelled' });
+    expect(status.swaps[0]?.reason).toMatch(/EPERM|projects/);
+    expect(status.partialSwap.set).toBe(false);
+    // The pool never moved: same conversations, same account.
+    for (const s of status.sessions) {
+      expect(s.account).toBe('A');
+      expect(s.sessionId).toBe(before.get(s.name));
+    }
+    await waitFor(() => telegramTexts().some((t) => t.startsWith('Swap A → B cancelled')), { what: 'the cancel notification' });
+  });
+
+  it('flags a partial swap when flipping back fails too: later requests refused, /healthz 503, resolve clears only after repair', async () => {
+    let sandbox!: Sandbox;
+    sandbox = await start(
+      [
+        { name: 'A', quota: { limit: 1000, turnMs: 100 } },
+        { name: 'B', quota: { limit: 1000, turnMs: 100 } },
+      ],
+      {},
+      {
+        onStep: (step) => {
+          // The link has just been flipped to B; now nothing may write where the link lives.
+          if (step === 'ensuring') {
+            setImmutable(sandbox.config.home, true);
+            immutable.push(sandbox.config.home);
+          }
+        },
+      },
+    );
+    const d = daemon as Daemon;
+    await waitForIdlePool(d, ['auto-1', 'auto-2', 'web']);
+    breakTarget(sandbox, 'B');
+    const outcome = await d.requestSwitch({ trigger: 'manual', target: 'B' });
+    expect(outcome.result).toBe('partial');
+    expect(d.store.getFlag(PARTIAL_SWAP_FLAG)).toMatchObject({ set: true });
+    expect(await d.requestSwitch({ trigger: 'manual', target: 'A' })).toMatchObject({ result: 'refused' });
+    const health = await fetch(`${d.httpUrl ?? ''}/healthz`);
+    expect(health.status).toBe(503);
+    expect(JSON.stringify(await health.json())).toContain('partial swap');
+    await waitFor(() => telegramTexts().filter((t) => t.startsWith('PARTIAL SWAP')).length === 1, { what: 'one alert' });
+
+    // Not repaired yet: resolve refuses and the flag stays.
+    const refused = cli(sandbox, 'resolve');
+    expect(refused.status).toBe(1);
+    expect(refused.out).toContain('not repaired');
+    expect(d.store.getFlag(PARTIAL_SWAP_FLAG).set).toBe(true);
+    // The operator repairs: makes the dirs writable again and lets init fix the links.
+    for (const path of immutable.splice(0)) setImmutable(path, false);
+    expect(cli(sandbox, 'init').status).toBe(0);
+    const resolved = cli(sandbox, 'resolve');
+    expect(resolved.status).toBe(0);
+    expect(resolved.out).toContain('partial-swap flag cleared');
+    expect(d.store.getFlag(PARTIAL_SWAP_FLAG).set).toBe(false);
+    expect((await fetch(`${d.httpUrl ?? ''}/healthz`)).status).toBe(200);
+    expect(await d.requestSwitch({ trigger: 'manual', target: 'A' })).toMatchObject({ result: 'done' });
+  });
+
+  it('with every account exhausted: no flip, one notification, a retry at the earliest reset', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sandbox = await start(
+      [
+        { name: 'A', quota: { limit: 3, used: 0, resetsAt: now + 1800, windowSeconds: 18000, turnMs: 150 } },
+        { name: 'B', quota: { limit: 0, used: 0, resetsAt: now + 3600, windowSeconds: 18000, turnMs: 150 } },
+      ],
+      { cooldownMs: 0 },
+    );
+    const d = daemon as Daemon;
+    await waitForIdlePool(d, ['auto-1', 'auto-2', 'web']);
+    expect(await d.pool.sendPrompt('auto-1', 'Long task [turns=6]')).toBe(true);
+    await waitFor(() => outcomes.some((o) => o.result === 'no-target'), { timeoutMs: 60_000, what: 'the no-target outcome' });
+    expect(doneSwaps().map((o) => [o.from, o.to])).toEqual([['A', 'B']]);
+    const noTarget = outcomes.find((o) => o.result === 'no-target');
+    expect(noTarget?.result === 'no-target' && noTarget.retryAt?.getTime()).toBe((now + 1800) * 1000);
+    expect(readlinkSync(sandbox.config.link)).toBe(join(sandbox.config.home, '.claude-B'));
+    const status = await d.status();
+    expect(status.activeAccount).toBe('B');
+    expect(status.accounts.map((a) => [a.name, a.exhausted])).toEqual([['A', true], ['B', true]]);
+    expect(status.scheduled).toContainEqual({ kind: 'retry', at: new Date((now + 1800) * 1000).toISOString() });
+    expect(status.swaps[0]).toMatchObject({ result: 'no-target', from: 'B' });
+    await waitFor(() => telegramTexts().some((t) => t.startsWith('Every account is exhausted')), { what: 'the notification' });
+    // More limit reports change nothing and send nothing more.
+    await d.requestSwitch({ trigger: 'limit', account: 'B' });
+    await d.notifier.flush(2000);
+    expect(telegramTexts().filter((t) => t.startsWith('Every account is exhausted'))).toHaveLength(1);
+    const health = await fetch(`${d.httpUrl ?? ''}/healthz`);
+    expect(health.status).toBe(503);
+    expect(JSON.stringify(await health.json())).toContain('every account is exhausted');
+  });
+
+  it('keeps the last words of a session that dies at launch, says so once, and backs off instead of looping', async () => {
+    const sandbox = await start([
+      { name: 'A', quota: { limit: 1000, turnMs: 100, crashOnStart: 'error: your organization has disabled Claude Code' } },
+      { name: 'B', quota: { limit: 1000, turnMs: 100 } },
+    ]);
+    const d = daemon as Daemon;
+    await waitFor(
+      async () => {
+        await d.tick();
+        return d.store.getSession('web')?.state === 'dead';
+      },
+      { what: 'web marked dead' },
+    );
+    const dead = d.store.getSession('web');
+    expect(dead?.lastError).toContain('your organization has disabled Claude Code');
+    const restarts = dead?.restarts ?? -1;
+    for (let i = 0; i < 20; i++) await d.tick();
+    expect(d.store.getSession('web')?.restarts).toBe(restarts);
+    const status = await d.status();
+    expect(status.sessions.find((s) => s.name === 'web')).toMatchObject({ state: 'dead', lastError: expect.stringContaining('disabled') as unknown });
+    await d.notifier.flush(2000);
+    expect(telegramTexts().filter((t) => t.startsWith('Session web dies right after its launch'))).toHaveLength(1);
+    // Once the cause is gone, the next attempt (after the backoff) brings it up.
+    await sandbox.setQuota('A', { crashOnStart: undefined });
+    await waitFor(
+      async () => {
+        await d.tick();
+        return d.store.getSession('web')?.state === 'idle';
+      },
+      { timeoutMs: 30_000, what: 'web up after the backoff' },
+    );
   });
 });

@@ -35,6 +35,6 @@ export async function startTelegramStandIn(): Promise<TelegramStandIn> {
   return {
     url: `http://127.0.0.1:${port}`,
     messages,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
   };
 }
