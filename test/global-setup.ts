@@ -13,7 +13,8 @@ export default function setup(): void {
   try {
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'pipe', cwd: root });
   } catch (err) {
-    const output = String((err as { stdout?: unknown }).stdout ?? '');
+    const stdout = (err as { stdout?: Buffer }).stdout;
+    const output = stdout ? stdout.toString('utf8') : String(err);
     process.stderr.write(`warning: the build failed, so tests that run dist/ will fail:\n${output.split('\n').slice(0, 10).join('\n')}\n`);
   }
 }

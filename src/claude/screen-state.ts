@@ -72,8 +72,13 @@ export function classifyScreen(capture: string, options: ScreenOptions): ScreenC
     const after = bottom.slice(lastBanner + 1);
     const laterActivity = after.some((l) => (PROMPT_LINE.test(l) && !EMPTY_PROMPT.test(l)) || /^\s*●\s/.test(l) && !/Usage limit reached/i.test(l));
     if (!laterActivity) {
-      const limit = parseLimitText(bottom.slice(0, lastBanner + 1).join('\n'), options);
-      if (limit.blocked) return { state: 'limited', rule: `limited:${limit.rule}`, limit };
+      // Footers repeat the reset without saying which limit: prefer the banner that names it.
+      const banners = bottom
+        .slice(0, lastBanner + 1)
+        .map((l) => parseLimitText(l, options))
+        .filter((p): p is Extract<LimitParse, { blocked: true }> => p.blocked);
+      const limit = banners.filter((b) => b.kind !== 'unknown').at(-1) ?? banners.at(-1);
+      if (limit) return { state: 'limited', rule: `limited:${limit.rule}`, limit };
     }
   }
   if (hasBox && bottom.some((l) => EMPTY_PROMPT.test(l) || PROMPT_LINE.test(l))) return { state: 'idle', rule: 'idle:prompt-box' };

@@ -135,9 +135,16 @@ export function sendRequest(path: string, command: string, args: unknown, option
       if (reply.ok) resolve(reply.result);
       else reject(new FailoverError('DAEMON_REFUSED', reply.error ?? 'the daemon refused the request'));
     });
+    let connected = false;
+    socket.once('connect', () => (connected = true));
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(new FailoverError('DAEMON_NOT_RUNNING', `no daemon listens on ${path}`, { cause: err }));
+      reject(connected ? new FailoverError('DAEMON_GONE', `the daemon went away while answering "${command}"`, { cause: err }) : new FailoverError('DAEMON_NOT_RUNNING', `no daemon listens on ${path}`, { cause: err }));
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      // A no-op once a reply or an error has settled the promise.
+      reject(new FailoverError('DAEMON_GONE', `the daemon went away while answering "${command}"`));
     });
   });
 }

@@ -165,8 +165,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
   });
 
   it('flags a partial swap when flipping back fails too: later requests refused, /healthz 503, resolve clears only after repair', async () => {
-    let sandbox!: Sandbox;
-    sandbox = await start(
+    const sandbox: Sandbox = await start(
       [
         { name: 'A', quota: { limit: 1000, turnMs: 100 } },
         { name: 'B', quota: { limit: 1000, turnMs: 100 } },
