@@ -49,8 +49,8 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
       env: { ...process.env, CLAUDE_FAILOVER_FAILPOINT: failpoint ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     running = child;
     return child;
   }
