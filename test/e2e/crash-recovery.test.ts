@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readlinkSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from '../../src/demo/sandbox.js';
@@ -106,12 +106,18 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     await waitFor(consistent, { what: 'idle again' });
     const sizes = transcriptSizes(sandbox);
     daemon.kill('SIGTERM');
-    expect((await exited(daemon)).code).toBe(0);
+    expect(await exited(daemon)).toEqual({ code: 0, signal: null });
 
     // The same, with the failpoint: the swap dies right after the step is journaled.
     const target = before === 'A' ? 'B' : 'A';
     const targetHome = join(sandbox.config.home, `.claude-${target}`);
-    if (breakTarget) setImmutable(targetHome, true);
+    if (breakTarget) {
+      // Preparing the target must fail: a wrong shared link in a home nothing can write to.
+      rmSync(join(targetHome, 'projects'));
+      mkdirSync(join(root, 'elsewhere'), { recursive: true });
+      symlinkSync(join(root, 'elsewhere'), join(targetHome, 'projects'));
+      setImmutable(targetHome, true);
+    }
     try {
       daemon = startDaemonProcess(step);
       await waitFor(consistent, { timeoutMs: 40_000, what: 'the failpoint daemon up' });
@@ -131,6 +137,6 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     store.close();
     expect(lastSwap?.result).toBe(step === 'saved' || step === 'rolling-back' ? 'cancelled' : 'done');
     daemon.kill('SIGTERM');
-    expect((await exited(daemon)).code).toBe(0);
+    expect(await exited(daemon)).toEqual({ code: 0, signal: null });
   }, 240_000);
 });
