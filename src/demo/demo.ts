@@ -69,7 +69,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
           try {
             const event = JSON.parse(line) as Record<string, unknown>;
             const msg = String(event.msg);
-            if (msg.startsWith('usage limit detected')) say(`LIMIT on ${String(event.account)}: ${msg.replace('usage limit detected ', 'seen through the ')} from ${typeof event.session === 'string' ? event.session : 'a session'}, resets ${String(event.resetsAt)}`);
+            if (msg.startsWith('usage limit detected')) {
+              const session = typeof event.session === 'string' ? event.session : 'a session';
+              say(`LIMIT on ${String(event.account)}: seen through the ${String(event.source)} signal of ${session}; resets ${String(event.resetsAt)}`);
+            }
             else if (msg === 'session started') say(`  started ${String(event.session)} on ${String(event.account)}`);
           } catch {
             // not JSON: ignore
