@@ -207,12 +207,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     };
 
+    // The pane list comes from the last reconcile, so a poll tick is one tmux call for the whole pool.
+    let knownPanes: Awaited<ReturnType<Pool['poolPanes']>> = new Map();
     let polling = false;
     const pollScreens = async () => {
       if (polling || switcher.busy) return;
       polling = true;
       try {
-        await mon.pollScreens(await pool.poolPanes());
+        await mon.pollScreens(knownPanes);
       } catch (err) {
         logger.debug({ err: describeError(err) }, 'screen poll failed');
       } finally {
@@ -226,6 +228,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       try {
         runDueJobs();
         await pool.reconcile();
+        knownPanes = await pool.poolPanes();
         const sessions = store.listSessions();
         for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, sessions.filter((s) => s.state === state).length);
       } catch (err) {

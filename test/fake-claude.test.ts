@@ -34,6 +34,8 @@ interface Quota {
   warnPercent?: number;
   timeZone?: string;
   crashOnStart?: string;
+  autoContinue?: boolean;
+  bypassDialog?: boolean;
 }
 
 let socket: string;
@@ -87,14 +89,17 @@ function writeSettings(dir: string, settings: unknown): void {
 }
 
 /** Starts the fake in a new tmux session; the pane stays after exit so its output can be read. */
-function start(name: string, acct: string, args: string[] = [], env: Record<string, string> = {}): void {
+function start(name: string, acct: string, args: string[] = [], env: Record<string, string> = {}, reportExit = false): void {
   const envArgs = Object.entries({ HOME: home, CLAUDE_CONFIG_DIR: acct, IS_SANDBOX: '1', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   if (!serverUp) {
     // A placeholder session keeps the server up and turns remain-on-exit on before any fake starts.
     tmux('new-session', '-d', '-s', 'keep', 'cat', ';', 'set-option', '-g', 'remain-on-exit', 'on');
     serverUp = true;
   }
-  tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', '-c', proj, ...envArgs, CLAUDE, '--dangerously-skip-permissions', ...args);
+  const argv = [CLAUDE, '--dangerously-skip-permissions', ...args];
+  // reportExit: a shell prints the fake's exit code when it ends (tmux's #{pane_dead_status} is not always recorded).
+  const command = reportExit ? ['sh', '-c', '"$0" "$@"; echo "exit=$?"', ...argv] : argv;
+  tmux('new-session', '-d', '-s', name, '-x', '120', '-y', '40', '-c', proj, ...envArgs, ...command);
 }
 
 function screen(name: string): string {
@@ -233,6 +238,9 @@ describe('fake claude: command line', () => {
     const c = await run([], baseEnv({ CLAUDE_CONFIG_DIR: acctB }));
     expect(c.code).toBe(1);
     expect(c.stderr).toContain('boom: simulated crash');
+    const e = await run(['-p', 'hi'], baseEnv({ CLAUDE_CONFIG_DIR: acctA, FAKE_CLAUDE_CRASH_ON_START: 'crash from the environment' }));
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain('crash from the environment');
   });
 
   it('uses $HOME/.claude and $HOME/.claude.json without CLAUDE_CONFIG_DIR', async () => {
@@ -253,6 +261,36 @@ describe('fake claude: command line', () => {
     const r = await run(['--resume', '11111111-2222-4333-8444-555555555555'], baseEnv({ CLAUDE_CONFIG_DIR: acctB, IS_SANDBOX: '1' }));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('No conversation found with session ID: 11111111-2222-4333-8444-555555555555');
+    expect(existsSync(join(acctB, 'projects'))).toBe(false);
+
+    // Under the home that has it, -p --resume appends to the same file with the same id.
+    const again = await run(['-p', '--resume', '11111111-2222-4333-8444-555555555555', 'and again'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(again.code).toBe(0);
+    const recs = records(acctA, '11111111-2222-4333-8444-555555555555');
+    expect(recs.map((x) => x.type)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(recs.every((x) => x.sessionId === '11111111-2222-4333-8444-555555555555')).toBe(true);
+    expect(recs[2]?.parentUuid).toBe(recs[1]?.uuid);
+
+    // A new session cannot take an id that already has a transcript.
+    const taken = await run(['-p', '--session-id', '11111111-2222-4333-8444-555555555555', 'x'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('is already in use');
+  });
+
+  it('concurrent -p runs of one account count every turn in the shared quota file', async () => {
+    seed(acctA, { quota: { limit: 100_000, turnMs: 0 } });
+    const env = baseEnv({ CLAUDE_CONFIG_DIR: acctA });
+    const results = await Promise.all(Array.from({ length: 6 }, (_, k) => run(['-p', `job ${k} [turns=15]`], env)));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(readQuota(acctA).used).toBe(90);
+    expect(existsSync(join(acctA, 'fake-quota.json.lock'))).toBe(false);
+  });
+
+  it('-p without a login answers Invalid API key with exit 1', async () => {
+    seed(acctA, { creds: false });
+    const r = await run(['-p', 'hello'], baseEnv({ CLAUDE_CONFIG_DIR: acctA }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('Invalid API key · Please run /login\n');
   });
 });
 
@@ -282,8 +320,8 @@ describe('fake claude in tmux', () => {
     await waitScreen('busy', '❯\u00a0');
     const sf = await sessionOf(acctA, 'busy');
     sendLine('busy', 'refactor [turns=4]');
-    const s = await waitScreen('busy', '✽ Booping… (esc to interrupt)');
-    expect(s).toContain('  esc to interrupt');
+    const s = await waitScreen('busy', /✽ Booping… \(\d+s · esc to interrupt\)/);
+    expect(s).toContain('  ⏵⏵ bypass permissions on (shift+tab to cycle) · esc to interrupt');
     await waitFor(() => sessionFiles(acctA).find((x) => x.sessionId === sf.sessionId)?.status === 'busy', { what: 'status busy' });
     await waitScreen('busy', '● Step 4 of 4 done.');
     await waitFor(() => sessionFiles(acctA).find((x) => x.sessionId === sf.sessionId)?.status === 'idle', { what: 'status idle' });
@@ -322,7 +360,7 @@ describe('fake claude in tmux', () => {
     const hook = await waitFor(() => existsSync(join(out, 'stopfailure.json')) && (JSON.parse(readFileSync(join(out, 'stopfailure.json'), 'utf8')) as Record<string, unknown>), {
       what: 'StopFailure hook',
     });
-    expect(hook).toMatchObject({ hook_event_name: 'StopFailure', error: 'rate_limit', session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj });
+    expect(hook).toMatchObject({ hook_event_name: 'StopFailure', error: 'rate_limit', error_details: 'usage_limit_reached', session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj });
     expect(existsSync(join(out, 'stop.json'))).toBe(false);
 
     const recs = records(acctA, sf.sessionId);
@@ -394,8 +432,9 @@ describe('fake claude in tmux', () => {
   it('--resume under another home is refused with exit 1 and the pane keeps the message', async () => {
     seed(acctA);
     seed(acctB);
-    start('x', acctB, ['--resume', '99999999-2222-4333-8444-555555555555']);
-    await waitFor(() => paneDead('x'), { what: 'pane dead' });
+    start('x', acctB, ['--resume', '99999999-2222-4333-8444-555555555555'], {}, true);
+    const exit = await waitFor(() => /exit=(\d+)/.exec(screenWithHistory('x'))?.[1], { what: 'exit code' });
+    expect(exit).toBe('1');
     expect(screenWithHistory('x')).toContain('No conversation found with session ID: 99999999-2222-4333-8444-555555555555');
   });
 
@@ -405,19 +444,23 @@ describe('fake claude in tmux', () => {
     const s = await waitScreen('t1', 'Quick safety check: Is this a project you created or one you trust?');
     expect(s).toContain('Accessing workspace:');
     expect(s).toContain(proj);
-    expect(s).toContain('❯ 1. Yes, I trust this folder');
-    expect(s).toContain('  2. No, exit');
+    // Like the real one: "No, exit" is selected until the person picks 1.
+    expect(s).toContain('   1. Yes, I trust this folder');
+    expect(s).toContain(' ❯ 2. No, exit');
     tmux('send-keys', '-t', 't1', '1');
+    await waitScreen('t1', ' ❯ 1. Yes, I trust this folder');
     tmux('send-keys', '-t', 't1', 'Enter');
     await waitScreen('t1', '⏵⏵ bypass permissions on');
     const cj = JSON.parse(readFileSync(join(acctA, '.claude.json'), 'utf8')) as { projects: Record<string, { hasTrustDialogAccepted?: boolean }> };
     expect(cj.projects[proj]?.hasTrustDialogAccepted).toBe(true);
 
     seed(acctB, { trust: false });
-    start('t2', acctB);
+    start('t2', acctB, [], {}, true);
     await waitScreen('t2', 'Quick safety check');
     tmux('send-keys', '-t', 't2', 'Enter');
-    await waitFor(() => paneDead('t2'), { what: 't2 exited' });
+    const exit = await waitFor(() => /exit=(\d+)/.exec(screenWithHistory('t2'))?.[1], { what: 't2 exit code' });
+    expect(exit).toBe('1');
+    expect(JSON.parse(readFileSync(join(acctB, '.claude.json'), 'utf8'))).toMatchObject({ projects: {} });
   });
 
   it('without credentials shows Not logged in and answers Invalid API key', async () => {
@@ -488,5 +531,93 @@ describe('fake claude in tmux', () => {
     tmux('send-keys', '-t', 'pf', 'C-c');
     await waitScreen('pf', `claude --resume ${sf.sessionId}`);
     await waitFor(() => !existsSync(join(acctA, 'sessions', `${pid}.json`)), { what: 'sessions file removed' });
+  });
+
+  it('shows the non-blocking warning past warnPercent and keeps working up to the limit', async () => {
+    seed(acctA, { quota: { limit: 10, used: 8, warnPercent: 90 } });
+    start('warn', acctA);
+    await waitScreen('warn', '❯\u00a0');
+    sendLine('warn', 'one');
+    await waitScreen('warn', /You've used 90% of your 5-hour limit · resets \d{1,2}(:\d\d)?(am|pm) \(UTC\) · \/upgrade to keep using Claude Code/);
+    const sf = await sessionOf(acctA, 'warn');
+    await waitFor(() => sessionFiles(acctA).find((x) => x.sessionId === sf.sessionId)?.status === 'idle', { what: 'idle after the warning' });
+    expect(screen('warn')).toContain('⏵⏵ bypass permissions on (shift+tab to cycle)');
+    sendLine('warn', 'two');
+    await waitFor(() => assistantTexts(records(acctA, sf.sessionId)).length === 2, { what: 'second answer' });
+    sendLine('warn', 'three');
+    await waitScreen('warn', "You've hit your 5-hour limit");
+    expect(readQuota(acctA).used).toBe(10);
+  });
+
+  it('a passed reset empties the window, and autoContinue sends the continuation prompt by itself', async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 4;
+    seed(acctA, { quota: { limit: 1, used: 1, resetsAt, windowSeconds: 3600, autoContinue: true } });
+    start('ac', acctA);
+    await waitScreen('ac', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'ac');
+    sendLine('ac', 'work [turns=1]');
+    await waitScreen('ac', "You've hit your 5-hour limit");
+    await waitScreen('ac', /Continuing automatically at \d{1,2}(:\d\d)?(am|pm) · Esc to cancel/);
+    // Once the reset passes, the session continues on its own.
+    const recs = await waitFor(() => {
+      const r = records(acctA, sf.sessionId);
+      return r.filter((x) => x.type === 'assistant' && !x.isApiErrorMessage).length === 1 && r;
+    }, { what: 'the continued answer' });
+    const prompts = recs.filter((x) => x.type === 'user').map((x) => x.message?.content);
+    expect(prompts[1]).toMatch(/^Your claude.ai usage limit has reset\. Continue the task/);
+    const q = readQuota(acctA);
+    expect(q.used).toBe(1);
+    expect(q.resetsAt).toBe(resetsAt + 3600);
+  });
+
+  it('Esc cancels the automatic continue', async () => {
+    seed(acctA, { quota: { limit: 0, resetsAt: Math.floor(Date.now() / 1000) + 3600, autoContinue: true } });
+    start('acx', acctA);
+    await waitScreen('acx', '❯\u00a0');
+    sendLine('acx', 'work');
+    await waitScreen('acx', 'Continuing automatically at');
+    tmux('send-keys', '-t', 'acx', 'Escape');
+    await waitScreen('acx', 'Automatic continue cancelled');
+    await waitScreen('acx', '⚠ Usage limit reached · limit resets');
+  });
+
+  it('SIGTERM: exits 0 with the hint, a complete transcript and no sessions file', async () => {
+    seed(acctA, { quota: { limit: 100, turnMs: 100 } });
+    start('term', acctA, [], {}, true);
+    await waitScreen('term', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'term');
+    sendLine('term', 'long [turns=100]');
+    await waitFor(() => assistantTexts(records(acctA, sf.sessionId)).length >= 2, { what: 'some answers' });
+    process.kill(sf.pid, 'SIGTERM');
+    const exit = await waitFor(() => /exit=(\d+)/.exec(screenWithHistory('term'))?.[1], { what: 'exit code' });
+    expect(exit).toBe('0');
+    expect(screenWithHistory('term')).toContain(`claude --resume ${sf.sessionId}`);
+    expect(existsSync(join(acctA, 'sessions', `${sf.pid}.json`))).toBe(false);
+    const raw = readFileSync(transcriptFile(acctA, sf.sessionId), 'utf8');
+    expect(raw.endsWith('\n')).toBe(true);
+    expect(() => raw.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)).not.toThrow();
+  });
+
+  it('shows the bypass-permissions dialog when the control file asks and settings do not skip it', async () => {
+    seed(acctA, { quota: { bypassDialog: true } });
+    start('bp', acctA);
+    const s = await waitScreen('bp', 'Bypass Permissions mode');
+    expect(s).toContain(' ❯ 1. No, exit');
+    expect(s).toContain('   2. Yes, I accept');
+    tmux('send-keys', '-t', 'bp', '2');
+    tmux('send-keys', '-t', 'bp', 'Enter');
+    await waitScreen('bp', '⏵⏵ bypass permissions on');
+    expect(JSON.parse(readFileSync(join(acctA, 'settings.json'), 'utf8'))).toMatchObject({ skipDangerousModePermissionPrompt: true });
+    // Accepted once, never shown again in that home.
+    start('bp2', acctA);
+    await waitScreen('bp2', '⏵⏵ bypass permissions on');
+  });
+
+  it('a prompt argument is submitted as the first prompt', async () => {
+    seed(acctA);
+    start('arg', acctA, ['first thing [turns=2]']);
+    await waitScreen('arg', '● Step 2 of 2 done.');
+    const sf = await sessionOf(acctA, 'arg');
+    expect(records(acctA, sf.sessionId).find((r) => r.type === 'user')?.message?.content).toBe('first thing [turns=2]');
   });
 });

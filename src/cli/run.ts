@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { createLogger } from '../log.js';
-import { startDaemon } from '../daemon.js';
+import { startDaemon, type Daemon } from '../daemon.js';
 import { describeError } from '../errors.js';
 import { configFor } from './shared.js';
 
@@ -14,19 +14,9 @@ export function runCommand(): Command {
     .action(async (_opts, command) => {
       const config = configFor(command);
       const logger = createLogger();
-      let daemon;
-      try {
-        daemon = await startDaemon({ config, logger });
-      } catch (err) {
-        logger.fatal({ err: describeError(err) }, 'the daemon could not start');
-        process.stderr.write(`claude-failover run: ${describeError(err)}\n`);
-        process.exit(1);
-      }
-      const running = daemon;
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
+      let daemon: Daemon | null = null;
+      const requested: { signal: string | null } = { signal: null };
+      const stop = (running: Daemon, signal: string) => {
         logger.info({ signal }, 'stopping');
         running.stop().then(
           () => process.exit(0),
@@ -36,8 +26,22 @@ export function runCommand(): Command {
           },
         );
       };
-      process.on('SIGTERM', () => { stop('SIGTERM'); });
-      process.on('SIGINT', () => { stop('SIGINT'); });
-      process.on('SIGHUP', () => { stop('SIGHUP'); });
+      // Installed before start-up, which can take seconds (recovery, launching the pool):
+      // a signal then is honoured once the daemon is whole, never by dying half-started.
+      const onSignal = (signal: string) => {
+        if (requested.signal) return;
+        requested.signal = signal;
+        if (daemon) stop(daemon, signal);
+        else logger.info({ signal }, 'stop requested during start-up: stopping once started');
+      };
+      for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => { onSignal(signal); });
+      try {
+        daemon = await startDaemon({ config, logger });
+      } catch (err) {
+        logger.fatal({ err: describeError(err) }, 'the daemon could not start');
+        process.stderr.write(`claude-failover run: ${describeError(err)}\n`);
+        process.exit(1);
+      }
+      if (requested.signal) stop(daemon, requested.signal);
     });
 }

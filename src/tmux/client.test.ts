@@ -51,7 +51,8 @@ describe('tmux client (real tmux, private socket)', () => {
     const { paneId } = await tmux.newSession({ name: 'dies', cwd: dir, command: "echo 'boom: bad flag'; exit 3", keepPaneOnExit: true });
     const pane = await waitFor(async () => {
       const p = await tmux.paneInfo(paneId);
-      return p.dead ? p : undefined;
+      // tmux marks the pane dead at the pty's EOF and learns the status at SIGCHLD, a moment apart.
+      return p.dead && p.deadStatus !== null ? p : undefined;
     });
     expect(pane.deadStatus).toBe(3);
     expect(await tmux.capturePane(paneId, 30, { history: true })).toContain('boom: bad flag');

@@ -1,0 +1,221 @@
+/**
+ * npm run bench: detection latency per signal, and the daemon's cost with 10, 50 and 100
+ * idle sessions against the usual per-session capture-pane polling. Real tmux, the fake
+ * Claude Code, the built CLI. Results: bench/results/latest.json and latest.md.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSandbox, type Sandbox } from '../src/demo/sandbox.js';
+import { openStore } from '../src/store/sqlite-store.js';
+import { createTmuxClient } from '../src/tmux/client.js';
+import { Monitor } from '../src/monitor/monitor.js';
+import type { LimitSource } from '../src/monitor/limit-event.js';
+import { startControlSocket } from '../src/monitor/control-socket.js';
+import { watchTranscripts } from '../src/monitor/transcript-watcher.js';
+import { parseTranscriptLine } from '../src/claude/transcript-record.js';
+import { launchCommandLine } from '../src/claude/launch-command.js';
+import { daemonSocketPath } from '../src/cli/self-command.js';
+import { silentLogger } from '../src/log.js';
+import { cpuSeconds, percentile, rssMb } from './proc-usage.js';
+
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 30);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const SIZES = (process.env.BENCH_SIZES ?? '10,50,100').split(',').map(Number);
+const POLL_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => process.stdout.write(line + '\n');
+
+async function sandboxFor(label: string, sessions: number, quotaLimit: number): Promise<{ sandbox: Sandbox; root: string; socket: string }> {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), `cf-bench-${label}-`)));
+  const socket = `cf-bench-${label}-${process.pid}`;
+  const sandbox = await createSandbox({
+    root,
+    socket,
+    accounts: [{ name: 'A', quota: { limit: quotaLimit, used: quotaLimit, windowSeconds: 86400, turnMs: 50 } }, { name: 'B', quota: null }],
+    autonomous: { min: sessions, max: sessions },
+    overrides: { monitor: { pollIntervalMs: POLL_MS }, server: { listen: '127.0.0.1:0' } },
+  });
+  return { sandbox, root, socket };
+}
+
+function tmuxServerPid(socket: string): number {
+  return Number(execFileSync('tmux', ['-L', socket, 'display-message', '-p', '#{pid}'], { encoding: 'utf8' }).trim());
+}
+
+/** (a) From the limit record being written to the LimitEvent, one signal at a time. */
+async function latency(source: LimitSource): Promise<number[]> {
+  const { sandbox, root, socket } = await sandboxFor(`lat-${source}`, 0, 0);
+  const config = sandbox.config;
+  const store = openStore(config.stateDir);
+  const tmux = createTmuxClient({ socket });
+  const account = config.accounts[0];
+  if (!account) throw new Error('no account');
+  let resolveLimit: ((at: number) => void) | null = null;
+  const monitor = new Monitor({
+    config,
+    store,
+    tmux,
+    logger: silentLogger(),
+    now: () => new Date(),
+    activeAccount: () => account,
+    sources: new Set([source]),
+    onLimit: () => resolveLimit?.(Date.now()),
+    onNearLimit: () => undefined,
+  });
+  const control = await startControlSocket(daemonSocketPath(config), {
+    logger: silentLogger(),
+    onEvent: (e) => {
+      if (e.type === 'hook') monitor.handleHook(e);
+      else monitor.handleStatusline(e.pane, e.payload);
+    },
+    onRequest: () => Promise.resolve(null),
+  });
+  const watcher = watchTranscripts({ projectsDir: join(config.sharedDir, 'projects'), parseLine: parseTranscriptLine, onSignal: (s) => { monitor.handleTranscript(s); }, logger: silentLogger() });
+  await watcher.ready;
+  const loop = { polling: true };
+  const poller = (async () => {
+    while (loop.polling) {
+      const panes = new Map((await tmux.listPanes()).map((p) => [p.sessionName, p]));
+      await monitor.pollScreens(panes).catch(() => undefined);
+      await sleep(POLL_MS);
+    }
+  })();
+  const project = config.pool.autonomous.project;
+  const results: number[] = [];
+  for (let i = 0; i < TRIALS; i++) {
+    const name = `trial-${i}`;
+    const command = launchCommandLine({ accountHome: account.home, command: config.claude.command, args: config.claude.args, env: config.claude.env, newSessionId: crypto.randomUUID() });
+    const { paneId } = await tmux.newSession({ name, cwd: project, command });
+    store.upsertSession({ name, paneId, account: 'A', state: 'starting' });
+    monitor.sessionLaunched(name);
+    for (let t = 0; t < 100 && !/❯/.test(await tmux.capturePane(paneId, 10)); t++) await sleep(50);
+    store.clearExhausted('A');
+    const detected = new Promise<number>((resolve) => (resolveLimit = resolve));
+    await tmux.sendText(paneId, `trial ${i}`);
+    const timeout = sleep(15_000).then(() => NaN);
+    const at = await Promise.race([detected, timeout]);
+    resolveLimit = null;
+    const written = lastLimitWrittenAt(config.sharedDir);
+    if (!Number.isNaN(at) && written !== null) results.push(at - written);
+    await tmux.killSession(name);
+  }
+  loop.polling = false;
+  await poller;
+  watcher.close();
+  await control.close();
+  store.close();
+  execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  rmSync(root, { recursive: true, force: true });
+  return results;
+}
+
+/** When the newest limit record was written (its own timestamp, in ms). */
+function lastLimitWrittenAt(sharedDir: string): number | null {
+  const out = execFileSync('sh', ['-c', `ls -t "${join(sharedDir, 'projects')}"/*/*.jsonl | head -1`], { encoding: 'utf8' }).trim();
+  if (!out) return null;
+  let latest: number | null = null;
+  for (const line of readFileSync(out, 'utf8').split('\n')) {
+    const signal = parseTranscriptLine(line);
+    if (signal?.type === 'limit') latest = signal.timestamp.getTime();
+  }
+  return latest;
+}
+
+interface CostFigure {
+  sessions: number;
+  daemonCpuPercent: number;
+  daemonRssMb: number;
+  tmuxCpuPercent: number;
+  baselineCpuPercent: number;
+  baselineTmuxCpuPercent: number;
+}
+
+async function measure(pids: number[], seconds: number): Promise<number[]> {
+  const before = pids.map(cpuSeconds);
+  await sleep(seconds * 1000);
+  return pids.map((pid, i) => (100 * (cpuSeconds(pid) - (before[i] ?? 0))) / seconds);
+}
+
+/** (b) and (c): the daemon with N idle sessions, then per-session polling of the same panes. */
+async function cost(sessions: number): Promise<CostFigure> {
+  const { sandbox, root, socket } = await sandboxFor(`cost-${sessions}`, sessions, 1_000_000);
+  const daemon: ChildProcess = spawn(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), '--config', sandbox.configFile, 'run'], { stdio: 'ignore' });
+  const store = openStore(sandbox.config.stateDir);
+  for (let t = 0; t < 600; t++) {
+    const idle = store.listSessions().filter((s) => s.state === 'idle').length;
+    if (idle >= sessions) break;
+    await sleep(500);
+  }
+  store.close();
+  await sleep(3000);
+  const tmuxPid = tmuxServerPid(socket);
+  const [daemonCpu = NaN, tmuxCpu = NaN] = await measure([daemon.pid ?? 0, tmuxPid], SECONDS);
+  const rss = rssMb(daemon.pid ?? 0);
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  // The usual approach in this field: one capture-pane per session, every second.
+  const names = Array.from({ length: sessions }, (_, i) => `auto-${i + 1}`);
+  const script = `while true; do for s in ${names.join(' ')}; do tmux -L ${socket} capture-pane -p -t "$s" > /dev/null; done; sleep 1; done`;
+  const baseline = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
+  await sleep(2000);
+  const baselinePids = () => [baseline.pid ?? 0];
+  const beforeChildren = childCpu(baseline.pid ?? 0);
+  const [baselineOwn = NaN, baselineTmux = NaN] = await measure([...baselinePids(), tmuxPid], SECONDS);
+  const childrenPercent = (100 * (childCpu(baseline.pid ?? 0) - beforeChildren)) / SECONDS;
+  process.kill(-(baseline.pid ?? 0), 'SIGKILL');
+  execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  rmSync(root, { recursive: true, force: true });
+  return { sessions, daemonCpuPercent: daemonCpu, daemonRssMb: rss, tmuxCpuPercent: tmuxCpu, baselineCpuPercent: baselineOwn + childrenPercent, baselineTmuxCpuPercent: baselineTmux };
+}
+
+/** CPU seconds of a shell's finished children (the tmux clients it ran). */
+function childCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+async function main(): Promise<void> {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const latencyResults: Record<string, { trials: number; p50Ms: number; p95Ms: number }> = {};
+  for (const source of ['hook', 'transcript', 'screen'] as const) {
+    say(`latency: ${source} (${TRIALS} trials)…`);
+    const values = await latency(source);
+    latencyResults[source] = { trials: values.length, p50Ms: round(percentile(values, 50)), p95Ms: round(percentile(values, 95)) };
+    say(`  p50 ${latencyResults[source].p50Ms} ms, p95 ${latencyResults[source].p95Ms} ms`);
+  }
+  const costs: CostFigure[] = [];
+  for (const n of SIZES) {
+    say(`cost: ${n} idle sessions, ${SECONDS} s each for the daemon and the baseline…`);
+    const c = cost(n);
+    const figure = await c;
+    costs.push(figure);
+    say(`  daemon ${round(figure.daemonCpuPercent)}% CPU, ${round(figure.daemonRssMb)} MB; baseline ${round(figure.baselineCpuPercent)}% CPU`);
+  }
+  const result = { date: new Date().toISOString(), node: process.version, trials: TRIALS, seconds: SECONDS, pollIntervalMs: POLL_MS, latency: latencyResults, cost: costs.map((c) => ({ ...c, ratio: round((c.baselineCpuPercent + c.baselineTmuxCpuPercent) / Math.max(0.01, c.daemonCpuPercent + c.tmuxCpuPercent)) })) };
+  writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
+  const md = [
+    `# Benchmark results (${result.date}, Node ${result.node})`,
+    '',
+    '## Detection latency (limit record written → LimitEvent)',
+    '',
+    '| signal | trials | p50 ms | p95 ms |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(latencyResults).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} |`),
+    '',
+    `## Cost with idle sessions (${SECONDS} s each, % of one core)`,
+    '',
+    '| sessions | daemon CPU | daemon RSS MB | tmux server CPU (daemon) | per-session polling CPU | tmux server CPU (polling) | polling ÷ daemon |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...result.cost.map((c) => `| ${c.sessions} | ${round(c.daemonCpuPercent)} | ${round(c.daemonRssMb)} | ${round(c.tmuxCpuPercent)} | ${round(c.baselineCpuPercent)} | ${round(c.baselineTmuxCpuPercent)} | ${c.ratio}× |`),
+    '',
+  ].join('\n');
+  writeFileSync('bench/results/latest.md', md);
+  say(md);
+}
+
+await main();
