@@ -17,6 +17,7 @@ import { Pool } from './pool/pool.js';
 import { Switcher, type AccountLayout } from './switcher/switcher.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
 import { chooseTarget } from './switcher/choose-target.js';
+import { waitForQuietMoment } from './switcher/quiet-moment.js';
 import { createAccountLayout } from './accounts/layout.js';
 import { buildStatus, type StatusReport } from './status/status-report.js';
 import { daemonSocketPath } from './cli/self-command.js';
@@ -116,6 +117,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
     });
     const request = (req: SwitchRequest) => switcher.request(req);
+    let stopping = false;
+    let proactivePending = false;
+    /** Before the limit: wait (up to the grace) for no pool session to be mid-answer, then swap. */
+    const proactiveSwitch = async (account: string, percent: number) => {
+      if (proactivePending) return;
+      proactivePending = true;
+      try {
+        const moment = await waitForQuietMoment({
+          busy: () => store.listSessions().some((s) => s.state === 'working'),
+          graceMs: config.monitor.proactiveGraceMs,
+          checkEveryMs: 250,
+          now,
+          sleep,
+        });
+        if (stopping) return;
+        logger.info({ account, percent, ...moment }, moment.quiet ? 'proactive switch at a quiet moment' : 'proactive switch: the grace ran out with sessions still working');
+        await request({ trigger: 'proactive', account, reason: `usage at ${percent}% (monitor.proactivePercent ${String(config.monitor.proactivePercent)}%)` });
+      } finally {
+        proactivePending = false;
+      }
+    };
     monitor = new Monitor({
       config,
       store,
@@ -128,7 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         metrics.limitEvents.inc({ source: event.source });
         void request({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
       },
-      onNearLimit: (account) => void request({ trigger: 'proactive', account, reason: 'usage crossed monitor.proactivePercent' }),
+      onNearLimit: (account, percent) => void proactiveSwitch(account, percent),
     });
     const mon = monitor;
 
@@ -269,6 +291,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       stop: async () => {
         if (stopped) return;
         stopped = true;
+        stopping = true;
         clearInterval(pollTimer);
         clearInterval(reconcileTimer);
         // A swap in flight finishes (its journal would repair it anyway), within reason.

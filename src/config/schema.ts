@@ -41,6 +41,8 @@ const monitor = z.strictObject({
   cooldownMs: z.number().int().min(0).default(300_000),
   returnMarginMs: z.number().int().min(0).default(300_000),
   proactivePercent: z.number().min(1).max(100).nullable().default(null),
+  /** How long a proactive switch waits for a moment when no pool session is mid-answer. */
+  proactiveGraceMs: z.number().int().min(0).default(120_000),
   /** Used when a limit is seen but its reset time cannot be read: the reset is then a guess. */
   fallbackResetMs: z.number().int().min(60_000).default(60 * 60_000),
 });

@@ -54,6 +54,7 @@ export interface Config {
     readonly cooldownMs: number;
     readonly returnMarginMs: number;
     readonly proactivePercent: number | null;
+    readonly proactiveGraceMs: number;
     readonly fallbackResetMs: number;
   };
   readonly notify: {

@@ -15,6 +15,8 @@ export interface FakeQuota {
   resetsAt?: number | null;
   kind?: 'five_hour' | 'seven_day';
   turnMs?: number;
+  /** The warning line appears at or above this percentage of the limit. */
+  warnPercent?: number;
   timeZone?: string;
   /** The fake dies at start with this message (a launch that fails). */
   crashOnStart?: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../store/store.js';
-import { chooseTarget, isAvailable } from './choose-target.js';
+import { chooseTarget, isAvailable, isNearLimit, usableAgainAt } from './choose-target.js';
 
 const accounts = [
   { name: 'a', home: '/h/a' },
@@ -14,14 +14,14 @@ function exhausted(account: string, resetsAt: string | null): LedgerEntry {
 
 describe('chooseTarget', () => {
   it('takes the highest-priority account that is not exhausted, skipping the excluded one', () => {
-    expect(chooseTarget(accounts, [], now, ['a'])).toEqual({ found: true, account: accounts[1] });
-    expect(chooseTarget(accounts, [exhausted('b', '2026-11-24T13:00:00Z')], now, ['a'])).toEqual({ found: true, account: accounts[2] });
+    expect(chooseTarget(accounts, [], now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[1], nearLimit: false });
+    expect(chooseTarget(accounts, [exhausted('b', '2026-11-24T13:00:00Z')], now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[2], nearLimit: false });
   });
 
   it('counts an account whose reset has passed as available again', () => {
     const ledger = [exhausted('a', '2026-11-24T11:59:00Z')];
     expect(isAvailable(ledger[0], now)).toBe(true);
-    expect(chooseTarget(accounts, ledger, now)).toEqual({ found: true, account: accounts[0] });
+    expect(chooseTarget(accounts, ledger, now)).toEqual({ found: true, account: accounts[0], nearLimit: false });
   });
 
   it('with every account exhausted, names the earliest reset for the retry', () => {
@@ -31,6 +31,36 @@ describe('chooseTarget', () => {
 
   it('never picks an exhausted account with no known reset (no ping-pong)', () => {
     const ledger = [exhausted('b', null), exhausted('c', null)];
-    expect(chooseTarget(accounts, ledger, now, ['a'])).toEqual({ found: false, earliestReset: null });
+    expect(chooseTarget(accounts, ledger, now, { exclude: ['a'] })).toEqual({ found: false, earliestReset: null });
+  });
+
+  function used(account: string, percent: number, usageResetsAt: string | null): LedgerEntry {
+    return { account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, usagePercent: percent, usageResetsAt: usageResetsAt ? new Date(usageResetsAt) : null, source: null, updatedAt: now };
+  }
+
+  it('ranks an account near its limit after one with headroom, and takes it only when nothing better is left', () => {
+    const ledger = [used('b', 99, '2026-11-24T14:00:00Z')];
+    expect(chooseTarget(accounts, ledger, now, { exclude: ['a'], nearLimitPercent: 98 })).toEqual({ found: true, account: accounts[2], nearLimit: false });
+    const all = [...ledger, exhausted('c', '2026-11-24T13:00:00Z')];
+    expect(chooseTarget(accounts, all, now, { exclude: ['a'], nearLimitPercent: 98 })).toEqual({ found: true, account: accounts[1], nearLimit: true });
+    // A proactive swap wants headroom: onto an account as tight as the one it leaves, it waits.
+    expect(chooseTarget(accounts, all, now, { exclude: ['a'], nearLimitPercent: 98, requireHeadroom: true })).toEqual({ found: false, earliestReset: new Date('2026-11-24T13:00:00Z') });
+    // Without a threshold, usage figures do not rank anything.
+    expect(chooseTarget(accounts, ledger, now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[1], nearLimit: false });
+  });
+
+  it('forgets a near-limit reading once its window has reset', () => {
+    const stale = used('a', 99, '2026-11-24T11:00:00Z');
+    expect(isNearLimit(stale, now, 98)).toBe(false);
+    expect(isNearLimit(used('a', 97, null), now, 98)).toBe(false);
+    expect(isNearLimit(used('a', 98, null), now, 98)).toBe(true);
+  });
+
+  it('says when an account is usable again: the later of its limit reset and its near-limit window', () => {
+    expect(usableAgainAt(undefined, now, 98)).toBeNull();
+    expect(usableAgainAt(used('a', 99, '2026-11-24T14:00:00Z'), now, 98)).toEqual(new Date('2026-11-24T14:00:00Z'));
+    const both: LedgerEntry = { ...exhausted('a', '2026-11-24T13:00:00Z'), usagePercent: 100, usageResetsAt: new Date('2026-11-24T16:00:00Z') };
+    expect(usableAgainAt(both, now, 98)).toEqual(new Date('2026-11-24T16:00:00Z'));
+    expect(usableAgainAt(both, now, null)).toEqual(new Date('2026-11-24T13:00:00Z'));
   });
 });

@@ -7,24 +7,55 @@ export function isAvailable(entry: LedgerEntry | undefined, now: Date): boolean 
   return entry.resetsAt !== null && entry.resetsAt.getTime() <= now.getTime();
 }
 
+/**
+ * Usage at or over `monitor.proactivePercent` in a window that has not reset yet: the
+ * account still answers, but a swap onto it would soon need another.
+ */
+export function isNearLimit(entry: LedgerEntry | undefined, now: Date, nearLimitPercent: number | null): boolean {
+  if (nearLimitPercent === null || entry?.usagePercent == null || entry.usagePercent < nearLimitPercent) return false;
+  return entry.usageResetsAt === null || entry.usageResetsAt.getTime() > now.getTime();
+}
+
+/** When the account is fully usable again (exhausted or near its limit), or null when it is now. */
+export function usableAgainAt(entry: LedgerEntry | undefined, now: Date, nearLimitPercent: number | null): Date | null {
+  const times: number[] = [];
+  if (!isAvailable(entry, now) && entry?.resetsAt) times.push(entry.resetsAt.getTime());
+  if (isNearLimit(entry, now, nearLimitPercent) && entry?.usageResetsAt) times.push(entry.usageResetsAt.getTime());
+  return times.length > 0 ? new Date(Math.max(...times)) : null;
+}
+
 export type TargetChoice =
-  | { readonly found: true; readonly account: Account }
+  | { readonly found: true; readonly account: Account; readonly nearLimit: boolean }
   | { readonly found: false; readonly earliestReset: Date | null };
 
+export interface TargetOptions {
+  /** Accounts that cannot be the target (the active one, for a limit). */
+  readonly exclude?: readonly string[];
+  /** `monitor.proactivePercent`: accounts this close to a limit come after the others. */
+  readonly nearLimitPercent?: number | null;
+  /** Refuse accounts near their limit instead of ranking them last (a proactive swap). */
+  readonly requireHeadroom?: boolean;
+}
+
 /**
- * The highest-priority account (config order) that is available now and not excluded.
- * With none, the earliest moment one becomes available, for the retry.
+ * The highest-priority account (config order) that is available now and not excluded,
+ * preferring one with headroom over one near its limit, so two accounts near their limits
+ * do not pass the pool back and forth. With none, the earliest moment one becomes
+ * available, for the retry.
  */
-export function chooseTarget(accounts: readonly Account[], ledger: readonly LedgerEntry[], now: Date, exclude: readonly string[] = []): TargetChoice {
+export function chooseTarget(accounts: readonly Account[], ledger: readonly LedgerEntry[], now: Date, options: TargetOptions = {}): TargetChoice {
+  const exclude = options.exclude ?? [];
+  const percent = options.nearLimitPercent ?? null;
   const byName = new Map(ledger.map((e) => [e.account, e]));
-  for (const account of accounts) {
-    if (exclude.includes(account.name)) continue;
-    if (isAvailable(byName.get(account.name), now)) return { found: true, account };
-  }
+  const candidates = accounts.filter((a) => !exclude.includes(a.name) && isAvailable(byName.get(a.name), now));
+  const roomy = candidates.find((a) => !isNearLimit(byName.get(a.name), now, percent));
+  if (roomy) return { found: true, account: roomy, nearLimit: false };
+  const tight = candidates[0];
+  if (tight && !options.requireHeadroom) return { found: true, account: tight, nearLimit: true };
   let earliest: Date | null = null;
   for (const account of accounts) {
     if (exclude.includes(account.name)) continue;
-    const reset = byName.get(account.name)?.resetsAt ?? null;
+    const reset = usableAgainAt(byName.get(account.name), now, percent) ?? byName.get(account.name)?.resetsAt ?? null;
     if (reset && (!earliest || reset < earliest)) earliest = reset;
   }
   return { found: false, earliestReset: earliest };

@@ -5,7 +5,7 @@ import type { Pool, SessionSnapshot, RelaunchOutcome } from '../pool/pool.js';
 import type { Notifier } from '../notify/notifier.js';
 import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
-import { chooseTarget, isAvailable } from './choose-target.js';
+import { chooseTarget, isAvailable, usableAgainAt } from './choose-target.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './types.js';
 
 /** The filesystem half of a swap, from src/accounts (a seam, so faults can be produced in tests). */
@@ -84,20 +84,31 @@ export class Switcher {
     const active = store.getActiveAccount();
     const ledger = store.getLedger();
 
+    const nearLimitPercent = config.monitor.proactivePercent;
+    const others = { exclude: active ? [active] : [], nearLimitPercent };
     let target: Account | undefined;
     switch (req.trigger) {
-      case 'limit':
-      case 'proactive': {
+      case 'limit': {
         if (req.account && req.account !== active) return { result: 'skipped', reason: `${req.account} is not the active account (${active ?? 'none'}); ledger updated only` };
         const deferred = this.cooldown(now);
         if (deferred) return deferred;
-        const choice = chooseTarget(config.accounts, ledger, now, active ? [active] : []);
+        const choice = chooseTarget(config.accounts, ledger, now, others);
         if (!choice.found) return this.noTarget(active, choice.earliestReset);
         target = choice.account;
         break;
       }
+      case 'proactive': {
+        if (req.account && req.account !== active) return { result: 'skipped', reason: `${req.account} is not the active account (${active ?? 'none'})` };
+        const deferred = this.cooldown(now);
+        if (deferred) return deferred;
+        // The active account still answers: only an account with headroom is worth a swap.
+        const choice = chooseTarget(config.accounts, ledger, now, { ...others, requireHeadroom: true });
+        if (!choice.found) return { result: 'skipped', reason: `no other account has headroom; staying on ${active ?? 'none'} until the limit itself` };
+        target = choice.account;
+        break;
+      }
       case 'retry': {
-        const choice = chooseTarget(config.accounts, ledger, now);
+        const choice = chooseTarget(config.accounts, ledger, now, { nearLimitPercent });
         if (!choice.found) return this.noTarget(active, choice.earliestReset);
         if (choice.account.name === active) return this.sameAccountAvailable(choice.account);
         target = choice.account;
@@ -106,10 +117,16 @@ export class Switcher {
       case 'return': {
         if (active === this.preferred.name) return { result: 'skipped', reason: 'already on the preferred account' };
         const entry = ledger.find((e) => e.account === this.preferred.name);
-        if (!isAvailable(entry, now)) {
-          const at = new Date((entry?.resetsAt ?? now).getTime() + config.monitor.returnMarginMs);
+        const usableAt = usableAgainAt(entry, now, nearLimitPercent);
+        if (usableAt) {
+          const at = new Date(usableAt.getTime() + config.monitor.returnMarginMs);
           store.scheduleJob({ key: RETURN_JOB, kind: 'return', runAt: at });
           return { result: 'deferred', until: at, reason: `${this.preferred.name} has not reset yet` };
+        }
+        if (!isAvailable(entry, now)) {
+          const at = new Date(now.getTime() + config.monitor.fallbackResetMs);
+          store.scheduleJob({ key: RETURN_JOB, kind: 'return', runAt: at });
+          return { result: 'deferred', until: at, reason: `${this.preferred.name} is exhausted with no known reset` };
         }
         const deferred = this.cooldown(now);
         if (deferred) return deferred;
@@ -121,7 +138,7 @@ export class Switcher {
           target = this.account(req.target);
           if (!target) return { result: 'refused', reason: `no account named "${req.target}" (configured: ${config.accounts.map((a) => a.name).join(', ')})` };
         } else {
-          const choice = chooseTarget(config.accounts, ledger, now, active ? [active] : []);
+          const choice = chooseTarget(config.accounts, ledger, now, others);
           if (!choice.found) return this.noTarget(active, choice.earliestReset);
           target = choice.account;
         }
@@ -253,8 +270,9 @@ export class Switcher {
       store.deleteJob(RETURN_JOB);
       return;
     }
-    const entry = store.getLedgerEntry(this.preferred.name);
-    const reset = entry?.resetsAt ?? new Date(this.deps.now().getTime() + config.monitor.fallbackResetMs);
+    const entry = store.getLedgerEntry(this.preferred.name) ?? undefined;
+    const now = this.deps.now();
+    const reset = usableAgainAt(entry, now, config.monitor.proactivePercent) ?? entry?.resetsAt ?? new Date(now.getTime() + config.monitor.fallbackResetMs);
     store.scheduleJob({ key: RETURN_JOB, kind: 'return', runAt: new Date(reset.getTime() + config.monitor.returnMarginMs) });
   }
 
