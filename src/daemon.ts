@@ -117,6 +117,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
     });
     const request = (req: SwitchRequest) => switcher.request(req);
+    /** A request nobody awaits (a limit, a due job): a fault is logged, never an unhandled rejection. */
+    const requestInBackground = (req: SwitchRequest): Promise<SwitchOutcome | null> =>
+      request(req).catch((err: unknown) => {
+        logger.error({ trigger: req.trigger, err: describeError(err) }, 'a switch request failed');
+        return null;
+      });
     let stopping = false;
     let proactivePending = false;
     /** Before the limit: wait (up to the grace) for no pool session to be mid-answer, then swap. */
@@ -133,7 +139,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         });
         if (stopping) return;
         logger.info({ account, percent, ...moment }, moment.quiet ? 'proactive switch at a quiet moment' : 'proactive switch: the grace ran out with sessions still working');
-        await request({ trigger: 'proactive', account, reason: `usage at ${percent}% (monitor.proactivePercent ${String(config.monitor.proactivePercent)}%)` });
+        await requestInBackground({ trigger: 'proactive', account, reason: `usage at ${percent}% (monitor.proactivePercent ${String(config.monitor.proactivePercent)}%)` });
       } finally {
         proactivePending = false;
       }
@@ -148,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(options.sources ? { sources: options.sources } : {}),
       onLimit: (event) => {
         metrics.limitEvents.inc({ source: event.source });
-        void request({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
+        void requestInBackground({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
       },
       onNearLimit: (account, percent) => void proactiveSwitch(account, percent),
     });
@@ -220,12 +226,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       cleanups.push(() => server.close());
     }
 
-    /** Scheduled returns and retries whose time has come. */
+    /**
+     * Scheduled returns and retries whose time has come. A job is deleted only once its
+     * request has run (and did not reschedule it), so a crash in between keeps it.
+     */
+    const runningJobs = new Set<string>();
     const runDueJobs = () => {
       for (const job of store.dueJobs(now())) {
-        store.deleteJob(job.key);
-        if (job.key === RETURN_JOB) void request({ trigger: 'return', reason: 'scheduled return to the preferred account' });
-        else if (job.key === RETRY_JOB) void request({ trigger: 'retry', account: store.getActiveAccount(), reason: 'scheduled retry' });
+        if (runningJobs.has(job.key)) continue;
+        const req: SwitchRequest | null =
+          job.key === RETURN_JOB ? { trigger: 'return', reason: 'scheduled return to the preferred account' } : job.key === RETRY_JOB ? { trigger: 'retry', account: store.getActiveAccount(), reason: 'scheduled retry' } : null;
+        if (!req) continue;
+        runningJobs.add(job.key);
+        void requestInBackground(req).finally(() => {
+          runningJobs.delete(job.key);
+          try {
+            const current = store.listJobs().find((j) => j.key === job.key);
+            if (current?.runAt.getTime() === job.runAt.getTime()) store.deleteJob(job.key);
+          } catch (err) {
+            logger.warn({ job: job.key, err: describeError(err) }, 'a finished job could not be cleared');
+          }
+        });
       }
     };
 

@@ -34,6 +34,10 @@ export function runCommand(): Command {
         if (daemon) stop(daemon, signal);
         else logger.info({ signal }, 'stop requested during start-up: stopping once started');
       };
+      // A daemon left alone overnight logs a stray fault and keeps the pool working.
+      process.on('unhandledRejection', (reason) => {
+        logger.error({ err: describeError(reason) }, 'unhandled rejection (a bug: please report it)');
+      });
       for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => { onSignal(signal); });
       try {
         daemon = await startDaemon({ config, logger });

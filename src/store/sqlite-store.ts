@@ -95,6 +95,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
   const ensureLedger = (account: string) => exec('INSERT OR IGNORE INTO ledger (account, updated_at) VALUES (?, ?)', account, t());
 
   const store: Store = {
+    atomically: (work) => db.transaction(work)(),
     getActiveAccount: () => text(one("SELECT value FROM meta WHERE key = 'active_account'")?.value),
     setActiveAccount: (name) => {
       exec("INSERT INTO meta (key, value) VALUES ('active_account', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", name);

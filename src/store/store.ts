@@ -117,6 +117,9 @@ export interface Store {
   completeTask(id: number, result: string): void;
   listTasks(): Task[];
 
+  /** Runs `work` as one transaction: every write in it lands, or none does. */
+  atomically<T>(work: () => T): T;
+
   /** A cheap write probe for /healthz. */
   writable(): boolean;
   close(): void;

@@ -29,6 +29,11 @@ describe('chooseTarget', () => {
     expect(chooseTarget(accounts, ledger, now)).toEqual({ found: false, earliestReset: new Date('2026-11-24T13:30:00Z') });
   });
 
+  it('counts the active account in the earliest reset: it may come back before any other', () => {
+    const ledger = [exhausted('a', '2026-11-24T13:00:00Z'), exhausted('b', '2026-11-24T17:00:00Z'), exhausted('c', '2026-11-24T18:00:00Z')];
+    expect(chooseTarget(accounts, ledger, now, { exclude: ['a'] })).toEqual({ found: false, earliestReset: new Date('2026-11-24T13:00:00Z') });
+  });
+
   it('never picks an exhausted account with no known reset (no ping-pong)', () => {
     const ledger = [exhausted('b', null), exhausted('c', null)];
     expect(chooseTarget(accounts, ledger, now, { exclude: ['a'] })).toEqual({ found: false, earliestReset: null });

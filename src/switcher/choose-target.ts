@@ -40,8 +40,8 @@ export interface TargetOptions {
 /**
  * The highest-priority account (config order) that is available now and not excluded,
  * preferring one with headroom over one near its limit, so two accounts near their limits
- * do not pass the pool back and forth. With none, the earliest moment one becomes
- * available, for the retry.
+ * do not pass the pool back and forth. With none, the earliest moment any account (the
+ * excluded ones included) becomes available, for the retry.
  */
 export function chooseTarget(accounts: readonly Account[], ledger: readonly LedgerEntry[], now: Date, options: TargetOptions = {}): TargetChoice {
   const exclude = options.exclude ?? [];
@@ -52,9 +52,9 @@ export function chooseTarget(accounts: readonly Account[], ledger: readonly Ledg
   if (roomy) return { found: true, account: roomy, nearLimit: false };
   const tight = candidates[0];
   if (tight && !options.requireHeadroom) return { found: true, account: tight, nearLimit: true };
+  // Over every account, the excluded ones too: the active account resetting first ends the wait.
   let earliest: Date | null = null;
   for (const account of accounts) {
-    if (exclude.includes(account.name)) continue;
     const reset = usableAgainAt(byName.get(account.name), now, percent) ?? byName.get(account.name)?.resetsAt ?? null;
     if (reset && (!earliest || reset < earliest)) earliest = reset;
   }

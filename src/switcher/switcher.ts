@@ -202,13 +202,42 @@ export class Switcher {
       this.deps.logger.info({ sessions: sessions.map((s) => ({ name: s.name, sessionId: s.sessionId, working: s.working })) }, 'pool saved before the swap');
       const journalId = store.openJournal({ from: fromName, to: to.name, trigger: req.trigger, snapshot: { sessions, trigger: req.trigger } satisfies JournalSnapshot });
       await this.step(journalId, 'saved');
-      return this.carryOut(journalId, fromName, to, sessions, req.trigger);
+      try {
+        return await this.carryOut(journalId, fromName, to, sessions, req.trigger);
+      } catch (err) {
+        return this.repairAfterFault(journalId, fromName, to, err);
+      }
     });
+  }
+
+  /**
+   * A fault in the middle of a swap (tmux timing out, the store failing) leaves a journal
+   * entry open: repair it now, as a restart would. If even that fails, say so loudly and
+   * refuse further swaps until an operator has looked.
+   */
+  private async repairAfterFault(journalId: number, fromName: string | null, to: Account, err: unknown): Promise<SwitchOutcome> {
+    const { store, logger, notifier } = this.deps;
+    const fault = describeError(err);
+    logger.error({ journal: journalId, err: fault }, 'a swap failed part-way: repairing it from the journal');
+    try {
+      const repaired = await this.recoverNow();
+      return { result: 'refused', reason: `the swap failed part-way (${fault}); repaired from the journal: ${repaired}` };
+    } catch (again) {
+      const why = `a swap failed part-way (${fault}) and could not be repaired (${describeError(again)}); the journal entry ${journalId} is still open`;
+      try {
+        store.setFlag(PARTIAL_SWAP_FLAG, why);
+      } catch {
+        // the store itself is failing: the log and the alert below still say it
+      }
+      logger.fatal({ reason: why }, 'PARTIAL SWAP: every swap is refused until `claude-failover resolve`');
+      notifier.notify({ kind: 'swap-partial', key: `partial:${journalId}`, text: `PARTIAL SWAP — needs you: ${why}. Restarting the daemon repairs it from the journal; then run \`claude-failover resolve\`.` });
+      return { result: 'partial', from: fromName, to: to.name, reason: why };
+    }
   }
 
   /** From the flip onwards; also how recovery finishes an interrupted swap. */
   private async carryOut(journalId: number, fromName: string | null, to: Account, sessions: readonly SessionSnapshot[], trigger: string): Promise<SwitchOutcome> {
-    const { store, layout, pool, notifier, config, logger } = this.deps;
+    const { layout, pool, config } = this.deps;
     const from = this.account(fromName);
     try {
       await this.step(journalId, 'flipping');
@@ -223,24 +252,34 @@ export class Switcher {
     await this.step(journalId, 'relaunching');
     const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt);
     await this.step(journalId, 'committing');
+    return this.commit(journalId, fromName, to, trigger, outcomes);
+  }
+
+  /** The active account, the swap record and the closed journal land together, then the news. */
+  private commit(journalId: number, fromName: string | null, to: Account, trigger: string, outcomes: readonly RelaunchOutcome[] | null): SwitchOutcome {
+    const { store, notifier, logger } = this.deps;
     const at = this.deps.now();
-    store.setActiveAccount(to.name);
-    if (isAvailable(store.getLedgerEntry(to.name) ?? undefined, at)) store.clearExhausted(to.name);
-    store.addSwap({ from: fromName, to: to.name, at, result: 'done', reason: null, trigger });
-    store.closeJournal(journalId, 'done');
-    store.deleteJob(RETRY_JOB);
-    const failed = outcomes.filter((o) => !o.ok);
-    const returned = to.name === this.preferred.name && trigger === 'return';
-    const lines = outcomes.map((o) => `  ${o.name}: ${o.ok ? (o.resumed ? `resumed ${o.sessionId ?? ''}` : 'started fresh') : `FAILED ${o.error ?? ''}`}${o.prompted ? ' (continued)' : ''}`);
+    store.atomically(() => {
+      store.setActiveAccount(to.name);
+      if (isAvailable(store.getLedgerEntry(to.name) ?? undefined, at)) store.clearExhausted(to.name);
+      store.addSwap({ from: fromName, to: to.name, at, result: 'done', reason: null, trigger });
+      store.closeJournal(journalId, 'done');
+      store.deleteJob(RETRY_JOB);
+    });
+    const moved = outcomes ?? [];
+    const failed = moved.filter((o) => !o.ok);
+    const returned = to.name === this.preferred.name && fromName !== null && fromName !== to.name;
+    const lines = moved.map((o) => `  ${o.name}: ${o.ok ? (o.resumed ? `resumed ${o.sessionId ?? ''}` : 'started fresh') : `FAILED ${o.error ?? ''}`}${o.prompted ? ' (continued)' : ''}`);
+    const summary = outcomes === null ? 'the sessions were relaunched before an interruption' : `${moved.length - failed.length}/${moved.length} session(s) moved`;
     notifier.notify({
       kind: returned ? 'returned' : 'swap-done',
       key: `swap:${journalId}`,
-      text: `${returned ? 'Returned to the preferred account' : 'Swapped accounts'}: ${fromName ?? '(none)'} → ${to.name} (${trigger}); ${outcomes.length - failed.length}/${outcomes.length} session(s) moved.${lines.length > 0 ? '\n' + lines.join('\n') : ''}`,
-      details: { from: fromName, to: to.name, trigger, sessions: outcomes },
+      text: `${returned ? 'Returned to the preferred account' : 'Swapped accounts'}: ${fromName ?? '(none)'} → ${to.name} (${trigger}); ${summary}.${lines.length > 0 ? '\n' + lines.join('\n') : ''}`,
+      details: { from: fromName, to: to.name, trigger, sessions: moved },
     });
     if (failed.length > 0) logger.warn({ failed }, 'some sessions did not come back after the swap');
     this.scheduleReturn(to);
-    return { result: 'done', from: fromName, to: to.name, sessions: outcomes };
+    return { result: 'done', from: fromName, to: to.name, sessions: [...moved] };
   }
 
   private async rollBack(journalId: number, from: Account | undefined, to: Account, reason: string, trigger: string): Promise<SwitchOutcome> {
@@ -300,6 +339,12 @@ export class Switcher {
         store.setActiveAccount(this.preferred.name);
         return `no active account recorded: using ${this.preferred.name}`;
       }
+      const current = this.account(active);
+      if (current && current.name !== this.preferred.name && !store.listJobs().some((j) => j.key === RETURN_JOB)) {
+        // A return lost to a crash (or never scheduled): the pool must not stay away for good.
+        this.scheduleReturn(current);
+        return `no return to ${this.preferred.name} was scheduled: scheduled one`;
+      }
       return 'nothing to recover';
     }
     const last = journal.steps.at(-1)?.step ?? 'saved';
@@ -319,9 +364,14 @@ export class Switcher {
       const outcome = await this.rollBack(journal.id, this.account(journal.from), to, 'interrupted while flipping back', snapshot?.trigger ?? 'recovery');
       return `interrupted roll-back finished: ${outcome.result}`;
     }
-    if (last === 'committing' && store.getActiveAccount() === to.name) {
-      store.closeJournal(journal.id, 'done');
-      return 'interrupted after the commit: closed';
+    if (last === 'committing') {
+      // The pool already runs on the target: only the commit is missing (it is one transaction).
+      if (store.getActiveAccount() === to.name) {
+        store.closeJournal(journal.id, 'done');
+        return 'interrupted after the commit: closed';
+      }
+      const outcome = this.commit(journal.id, journal.from, to, snapshot?.trigger ?? 'recovery', null);
+      return `interrupted before the commit: committed (${outcome.result})`;
     }
     const outcome = await this.carryOut(journal.id, journal.from, to, snapshot?.sessions ?? [], snapshot?.trigger ?? 'recovery');
     return `interrupted swap completed: ${outcome.result}`;
