@@ -2,11 +2,22 @@ import { readFileSync } from 'node:fs';
 
 const TICKS = 100; // USER_HZ on Linux
 
+/** The fields of /proc/<pid>/stat after the command name (field 3 onwards). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU seconds (user + system) a process has used so far. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+/** CPU seconds of a process's finished, waited-for children (a shell's tmux clients). */
+export function childrenCpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return (Number(fields[13]) + Number(fields[14])) / TICKS;
 }
 
 /** Resident memory in MB. */

@@ -4,7 +4,7 @@
  * Claude Code, the built CLI. Results: bench/results/latest.json and latest.md.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../src/demo/sandbox.js';
@@ -18,7 +18,7 @@ import { parseTranscriptLine } from '../src/claude/transcript-record.js';
 import { launchCommandLine } from '../src/claude/launch-command.js';
 import { daemonSocketPath } from '../src/cli/self-command.js';
 import { silentLogger } from '../src/log.js';
-import { cpuSeconds, percentile, rssMb } from './proc-usage.js';
+import { childrenCpuSeconds, cpuSeconds, percentile, rssMb } from './proc-usage.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 30);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -27,6 +27,7 @@ const POLL_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => process.stdout.write(line + '\n');
 
+/** `poolSize` sessions in the config (their project dir trusted); `running` of them kept alive by a daemon. */
 async function sandboxFor(label: string, sessions: number, quotaLimit: number): Promise<{ sandbox: Sandbox; root: string; socket: string }> {
   const root = realpathSync(mkdtempSync(join(tmpdir(), `cf-bench-${label}-`)));
   const socket = `cf-bench-${label}-${process.pid}`;
@@ -34,10 +35,19 @@ async function sandboxFor(label: string, sessions: number, quotaLimit: number): 
     root,
     socket,
     accounts: [{ name: 'A', quota: { limit: quotaLimit, used: quotaLimit, windowSeconds: 86400, turnMs: 50 } }, { name: 'B', quota: null }],
-    autonomous: { min: sessions, max: sessions },
+    // max ≥ 1 even for the latency runs: init trusts the pool's project dir only when it has one.
+    autonomous: { min: sessions, max: Math.max(1, sessions) },
     overrides: { monitor: { pollIntervalMs: POLL_MS }, server: { listen: '127.0.0.1:0' } },
   });
   return { sandbox, root, socket };
+}
+
+function killServer(socket: string): void {
+  try {
+    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // already gone
+  }
 }
 
 function tmuxServerPid(socket: string): number {
@@ -86,18 +96,19 @@ async function latency(source: LimitSource): Promise<number[]> {
   const results: number[] = [];
   for (let i = 0; i < TRIALS; i++) {
     const name = `trial-${i}`;
-    const command = launchCommandLine({ accountHome: account.home, command: config.claude.command, args: config.claude.args, env: config.claude.env, newSessionId: crypto.randomUUID() });
+    const sessionId = crypto.randomUUID();
+    const command = launchCommandLine({ accountHome: account.home, command: config.claude.command, args: config.claude.args, env: config.claude.env, newSessionId: sessionId });
     const { paneId } = await tmux.newSession({ name, cwd: project, command });
     store.upsertSession({ name, paneId, account: 'A', state: 'starting' });
     monitor.sessionLaunched(name);
-    for (let t = 0; t < 100 && !/❯/.test(await tmux.capturePane(paneId, 10)); t++) await sleep(50);
+    await waitForPrompt(tmux, paneId);
     store.clearExhausted('A');
     const detected = new Promise<number>((resolve) => (resolveLimit = resolve));
     await tmux.sendText(paneId, `trial ${i}`);
     const timeout = sleep(15_000).then(() => NaN);
     const at = await Promise.race([detected, timeout]);
     resolveLimit = null;
-    const written = lastLimitWrittenAt(config.sharedDir);
+    const written = limitWrittenAt(config.sharedDir, sessionId);
     if (!Number.isNaN(at) && written !== null) results.push(at - written);
     await tmux.killSession(name);
   }
@@ -106,21 +117,34 @@ async function latency(source: LimitSource): Promise<number[]> {
   watcher.close();
   await control.close();
   store.close();
-  execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  killServer(socket);
   rmSync(root, { recursive: true, force: true });
+  if (results.length < TRIALS) throw new Error(`latency (${source}): only ${results.length} of ${TRIALS} trials saw the limit`);
   return results;
 }
 
-/** When the newest limit record was written (its own timestamp, in ms). */
-function lastLimitWrittenAt(sharedDir: string): number | null {
-  const out = execFileSync('sh', ['-c', `ls -t "${join(sharedDir, 'projects')}"/*/*.jsonl | head -1`], { encoding: 'utf8' }).trim();
-  if (!out) return null;
-  let latest: number | null = null;
-  for (const line of readFileSync(out, 'utf8').split('\n')) {
-    const signal = parseTranscriptLine(line);
-    if (signal?.type === 'limit') latest = signal.timestamp.getTime();
+async function waitForPrompt(tmux: ReturnType<typeof createTmuxClient>, paneId: string): Promise<void> {
+  let screen = '';
+  for (let t = 0; t < 200; t++) {
+    screen = await tmux.capturePane(paneId, 10);
+    if (/❯\u00a0/.test(screen)) return;
+    await sleep(50);
   }
-  return latest;
+  throw new Error(`the fake Claude Code did not reach its prompt:\n${screen}`);
+}
+
+/** When the session's limit record was written: its own timestamp, in ms. */
+function limitWrittenAt(sharedDir: string, sessionId: string): number | null {
+  const projects = join(sharedDir, 'projects');
+  for (const dir of readdirSync(projects)) {
+    const file = join(projects, dir, `${sessionId}.jsonl`);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const signal = parseTranscriptLine(line);
+      if (signal?.type === 'limit') return signal.timestamp.getTime();
+    }
+  }
+  return null;
 }
 
 interface CostFigure {
@@ -161,20 +185,40 @@ async function cost(sessions: number): Promise<CostFigure> {
   const baseline = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
   await sleep(2000);
   const baselinePids = () => [baseline.pid ?? 0];
-  const beforeChildren = childCpu(baseline.pid ?? 0);
+  const beforeChildren = childrenCpuSeconds(baseline.pid ?? 0);
   const [baselineOwn = NaN, baselineTmux = NaN] = await measure([...baselinePids(), tmuxPid], SECONDS);
-  const childrenPercent = (100 * (childCpu(baseline.pid ?? 0) - beforeChildren)) / SECONDS;
+  const childrenPercent = (100 * (childrenCpuSeconds(baseline.pid ?? 0) - beforeChildren)) / SECONDS;
   process.kill(-(baseline.pid ?? 0), 'SIGKILL');
-  execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  killServer(socket);
   rmSync(root, { recursive: true, force: true });
   return { sessions, daemonCpuPercent: daemonCpu, daemonRssMb: rss, tmuxCpuPercent: tmuxCpu, baselineCpuPercent: baselineOwn + childrenPercent, baselineTmuxCpuPercent: baselineTmux };
 }
 
-/** CPU seconds of a shell's finished children (the tmux clients it ran). */
-function childCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+/**
+ * The hook relay as Claude Code runs it (`claude-failover hook … StopFailure`, JSON on
+ * stdin): from spawning the process to its exit, with a daemon listening and with none.
+ */
+async function hookRelay(daemonUp: boolean): Promise<number[]> {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cf-bench-relay-')));
+  const socketPath = join(root, 'daemon.sock');
+  let received = 0;
+  const control = daemonUp ? await startControlSocket(socketPath, { logger: silentLogger(), onEvent: () => { received++; }, onRequest: () => Promise.resolve(null) }) : null;
+  const payload = JSON.stringify({ session_id: crypto.randomUUID(), transcript_path: join(root, 'x.jsonl'), cwd: root, hook_event_name: 'StopFailure', error: 'rate_limit' });
+  const times: number[] = [];
+  for (let i = 0; i < TRIALS; i++) {
+    const started = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), 'hook', '--socket', socketPath, 'StopFailure'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, TMUX_PANE: '%1' } });
+      child.once('error', reject);
+      child.once('exit', () => { resolve(); });
+      child.stdin.end(payload);
+    });
+    times.push(performance.now() - started);
+  }
+  await control?.close();
+  rmSync(root, { recursive: true, force: true });
+  if (daemonUp && received < TRIALS) throw new Error(`hook relay: the daemon received ${received} of ${TRIALS} events`);
+  return times;
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -188,6 +232,14 @@ async function main(): Promise<void> {
     latencyResults[source] = { trials: values.length, p50Ms: round(percentile(values, 50)), p95Ms: round(percentile(values, 95)) };
     say(`  p50 ${latencyResults[source].p50Ms} ms, p95 ${latencyResults[source].p95Ms} ms`);
   }
+  const relayResults: Record<string, { trials: number; p50Ms: number; p95Ms: number; maxMs: number }> = {};
+  for (const up of [true, false]) {
+    const label = up ? 'daemon up' : 'daemon down';
+    say(`hook relay, ${label} (${TRIALS} runs)…`);
+    const values = await hookRelay(up);
+    relayResults[label] = { trials: values.length, p50Ms: round(percentile(values, 50)), p95Ms: round(percentile(values, 95)), maxMs: round(Math.max(...values)) };
+    say(`  p50 ${relayResults[label].p50Ms} ms, p95 ${relayResults[label].p95Ms} ms`);
+  }
   const costs: CostFigure[] = [];
   for (const n of SIZES) {
     say(`cost: ${n} idle sessions, ${SECONDS} s each for the daemon and the baseline…`);
@@ -196,7 +248,8 @@ async function main(): Promise<void> {
     costs.push(figure);
     say(`  daemon ${round(figure.daemonCpuPercent)}% CPU, ${round(figure.daemonRssMb)} MB; baseline ${round(figure.baselineCpuPercent)}% CPU`);
   }
-  const result = { date: new Date().toISOString(), node: process.version, trials: TRIALS, seconds: SECONDS, pollIntervalMs: POLL_MS, latency: latencyResults, cost: costs.map((c) => ({ ...c, ratio: round((c.baselineCpuPercent + c.baselineTmuxCpuPercent) / Math.max(0.01, c.daemonCpuPercent + c.tmuxCpuPercent)) })) };
+  const result = { date: new Date().toISOString(), node: process.version, trials: TRIALS, seconds: SECONDS, pollIntervalMs: POLL_MS, latency: latencyResults, hookRelay: relayResults, cost: costs.map((c) => ({ ...c, ratio: round((c.baselineCpuPercent + c.baselineTmuxCpuPercent) / Math.max(0.01, c.daemonCpuPercent + c.tmuxCpuPercent)) })) };
+  mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
   const md = [
     `# Benchmark results (${result.date}, Node ${result.node})`,
@@ -206,6 +259,12 @@ async function main(): Promise<void> {
     '| signal | trials | p50 ms | p95 ms |',
     '| --- | --- | --- | --- |',
     ...Object.entries(latencyResults).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} |`),
+    '',
+    '## Hook relay (process spawned → exited; Claude Code waits for it)',
+    '',
+    '| | runs | p50 ms | p95 ms | max ms |',
+    '| --- | --- | --- | --- | --- |',
+    ...Object.entries(relayResults).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} | ${r.maxMs} |`),
     '',
     `## Cost with idle sessions (${SECONDS} s each, % of one core)`,
     '',
