@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
-import { createTmuxClient } from '../tmux/client.js';
+import { createTmuxClient, type TmuxClient } from '../tmux/client.js';
+import { killPrivateServer, privateSocketName } from '../../test/helpers/private-tmux.js';
 import { silentLogger } from '../log.js';
 import { configFromObject } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { Monitor } from './monitor.js';
+import { shellQuote } from '../claude/shell-quote.js';
 import type { LimitEvent } from './limit-event.js';
 
 let dir: string;
@@ -103,5 +105,52 @@ describe('Monitor', () => {
     // Only a rate_limit StopFailure reads the transcript; this one is decided synchronously.
     expect(limits).toEqual([]);
     expect(store.getSession('s1')?.lastError).toBe('StopFailure: authentication_failed');
+  });
+
+  it('reads every pool pane in one tmux call per poll, and finds the one at its limit', async () => {
+    const socket = privateSocketName('cf-poll');
+    const real = createTmuxClient({ socket });
+    const calls: string[] = [];
+    // The real client, counted: each method call is one tmux process.
+    const counted = new Proxy(real, {
+      get: (target, key: keyof TmuxClient): unknown => {
+        const value: unknown = Reflect.get(target, key);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]): unknown => {
+          calls.push(key);
+          return Reflect.apply(value, target, args);
+        };
+      },
+    });
+    try {
+      const panes = new Map<string, { paneId: string; dead: boolean }>();
+      for (let i = 1; i <= 10; i++) {
+        const text = i === 7 ? "  ⎿  You've hit your 5-hour limit · resets 9:51pm (UTC)" : '❯\u00a0';
+        const { paneId } = await real.newSession({ name: `s${i}`, cwd: dir, command: `printf '%s\\n' ${shellQuote(text)}; exec cat` });
+        store.upsertSession({ name: `s${i}`, paneId });
+        panes.set(`s${i}`, { paneId, dead: false });
+      }
+      await waitFor(async () => (await real.capturePane(panes.get('s7')?.paneId ?? '', 5)).includes('resets 9:51pm'), { what: 'the banner on screen' });
+      const m = new Monitor({
+        config,
+        store,
+        tmux: counted,
+        logger: silentLogger(),
+        now: () => now,
+        activeAccount: () => config.accounts[0] ?? null,
+        onLimit: (e) => limits.push(e),
+        onNearLimit: () => undefined,
+      });
+      await m.pollScreens(panes);
+      // A banner on a screen that did no work since its launch is history, not news.
+      expect(limits).toEqual([]);
+      m.handleHook({ event: 'UserPromptSubmit', pane: panes.get('s7')?.paneId ?? null, payload: { session_id: 'id-7', prompt: 'go' } });
+      await m.pollScreens(panes);
+      expect(calls).toEqual(['captureMany', 'captureMany']);
+      expect(limits).toHaveLength(1);
+      expect(limits[0]).toMatchObject({ account: 'work', source: 'screen', session: 's7', kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z') });
+    } finally {
+      killPrivateServer(socket);
+    }
   });
 });
