@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { access, constants, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
+import { errnoCode } from '../errors.js';
 import { readLink } from './link.js';
 import { verifySharedLinks } from './shared-links.js';
-import { readJsonObject } from './json-file.js';
+import { loginChecks } from './login-checks.js';
 
 export interface Check {
   readonly name: string;
@@ -13,40 +15,54 @@ export interface Check {
   readonly fix: string | null;
 }
 
+export type AddCheck = (name: string, status: Check['status'], message: string, fix?: string | null) => void;
+
+/** The partial-swap flag as the store holds it; null when there is no state database yet. */
+export type PartialSwapState = { readonly set: boolean; readonly reason: string | null } | null;
+
 function runs(command: string, args: string[]): Promise<string | null> {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: 5000 }, (err, stdout) => { resolve(err ? null : stdout.trim().split('\n')[0] ?? ''); });
   });
 }
 
-async function writable(dir: string): Promise<boolean> {
+/**
+ * What a directory is, without creating it: doctor only looks, so a missing shared dir is
+ * reported rather than quietly made (which would hide that init never ran).
+ */
+async function dirState(dir: string): Promise<{ state: 'writable' | 'missing' | 'not-a-directory' | 'not-writable'; why?: string }> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const probe = join(dir, `.cf-probe-${process.pid}`);
-    await writeFile(probe, '');
+    if (!(await stat(dir)).isDirectory()) return { state: 'not-a-directory' };
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return { state: 'missing' };
+    return { state: 'not-writable', why: errnoCode(err) ?? String(err) };
+  }
+  // A real write, not access(W_OK): it also meets an immutable dir or a full disk.
+  const probe = join(dir, `.cf-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFile(probe, '', { flag: 'wx' });
     await rm(probe);
-    return true;
-  } catch {
-    return false;
+    return { state: 'writable' };
+  } catch (err) {
+    return { state: 'not-writable', why: errnoCode(err) ?? String(err) };
   }
 }
 
 /**
  * The layout and login checks of `doctor`; `resolve` runs the layout-only subset to decide
- * whether a partial swap has been repaired.
+ * whether a partial swap has been repaired. `partialSwap` undefined leaves that check out.
  */
-export async function runDoctorChecks(config: Config, options: { layoutOnly?: boolean; partialSwap?: { set: boolean; reason: string | null } } = {}): Promise<Check[]> {
+export async function runDoctorChecks(config: Config, options: { layoutOnly?: boolean; partialSwap?: PartialSwapState } = {}): Promise<Check[]> {
   const checks: Check[] = [];
-  const add = (name: string, status: Check['status'], message: string, fix: string | null = null) => checks.push({ name, status, message, fix });
+  const add: AddCheck = (name, status, message, fix = null) => checks.push({ name, status, message, fix });
 
-  const link = await readLink(config);
-  if (link.kind === 'account') add('link', 'ok', `${config.link} → ${link.account.name} (${link.target})`);
-  else if (link.kind === 'missing') add('link', 'fail', `${config.link} does not exist`, 'run `claude-failover init`');
-  else if (link.kind === 'not-a-link') add('link', 'fail', `${config.link} is a real directory, not a link`, 'run `claude-failover init` to migrate it');
-  else add('link', 'fail', `${config.link} points at ${link.target}, which is no configured account home`, 'run `claude-failover switch <account>` or fix the link by hand');
+  await linkCheck(config, add);
 
-  if (await writable(config.sharedDir)) add('shared-dir', 'ok', `shared dir ${config.sharedDir} is writable`);
-  else add('shared-dir', 'fail', `shared dir ${config.sharedDir} is missing or not writable`, 'run `claude-failover init`, or fix its permissions');
+  const shared = await dirState(config.sharedDir);
+  if (shared.state === 'writable') add('shared-dir', 'ok', `shared dir ${config.sharedDir} is writable`);
+  else if (shared.state === 'missing') add('shared-dir', 'fail', `shared dir ${config.sharedDir} does not exist`, 'run `claude-failover init`');
+  else if (shared.state === 'not-a-directory') add('shared-dir', 'fail', `shared dir ${config.sharedDir} is not a directory`, 'move it away, then run `claude-failover init`');
+  else add('shared-dir', 'fail', `shared dir ${config.sharedDir} is not writable (${shared.why ?? ''})`, 'fix its permissions (chmod, chattr -i, a read-only mount, a full disk)');
 
   for (const account of config.accounts) {
     const problems = await verifySharedLinks(config, account.home);
@@ -56,8 +72,10 @@ export async function runDoctorChecks(config: Config, options: { layoutOnly?: bo
 
   if (!options.layoutOnly) await loginChecks(config, add);
 
-  if (await writable(config.stateDir)) add('state-dir', 'ok', `state dir ${config.stateDir} is writable`);
-  else add('state-dir', 'fail', `state dir ${config.stateDir} is not writable`, 'fix its permissions or set stateDir');
+  const state = await dirState(config.stateDir);
+  if (state.state === 'writable') add('state-dir', 'ok', `state dir ${config.stateDir} is writable`);
+  else if (state.state === 'missing') add('state-dir', 'warn', `state dir ${config.stateDir} does not exist yet`, 'nothing to do: the daemon creates it when it starts');
+  else add('state-dir', 'fail', `state dir ${config.stateDir} is not a writable directory${state.why ? ` (${state.why})` : ''}`, 'fix its permissions or set stateDir');
 
   if (!options.layoutOnly) {
     const tmux = await runs('tmux', ['-V']);
@@ -67,61 +85,24 @@ export async function runDoctorChecks(config: Config, options: { layoutOnly?: bo
     if (claude) add('claude', 'ok', `${config.claude.command}: ${claude}`);
     else add('claude', 'fail', `${config.claude.command} --version does not run`, 'install Claude Code, or set claude.command to its path');
   }
-  if (options.partialSwap) {
-    if (options.partialSwap.set) add('partial-swap', 'fail', `a partial swap is flagged: ${options.partialSwap.reason ?? ''}`, 'repair the layout, then run `claude-failover resolve`');
-    else add('partial-swap', 'ok', 'no partial swap');
-  }
+  if (options.partialSwap === null) add('partial-swap', 'ok', 'no partial swap (no state database yet)');
+  else if (options.partialSwap?.set) add('partial-swap', 'fail', `a partial swap is flagged: ${options.partialSwap.reason ?? ''}`, 'repair the layout, then run `claude-failover resolve`');
+  else if (options.partialSwap) add('partial-swap', 'ok', 'no partial swap');
   return checks;
 }
 
-async function loginChecks(config: Config, add: (name: string, status: Check['status'], message: string, fix?: string | null) => void): Promise<void> {
-  const identities = new Map<string, string>();
-  const tokens = new Map<string, string>();
-  for (const account of config.accounts) {
-    const file = join(account.home, '.credentials.json');
-    const login = `CLAUDE_CONFIG_DIR=${account.home} ${config.claude.command}, then /login`;
-    let info;
-    try {
-      info = await lstat(file);
-    } catch {
-      add(`login:${account.name}`, 'fail', `${account.name} has no login (${file} is missing)`, login);
-      continue;
-    }
-    if (info.isSymbolicLink()) {
-      add(`login:${account.name}`, 'fail', `${file} is a link: a login shared between homes logs the other out when its token rotates`, `remove the link and log in again: ${login}`);
-      continue;
-    }
-    if (!info.isFile()) {
-      add(`login:${account.name}`, 'fail', `${file} is not a regular file`, login);
-      continue;
-    }
-    if ((info.mode & 0o077) !== 0) add(`login-mode:${account.name}`, 'warn', `${file} has mode ${(info.mode & 0o777).toString(8)}, readable by others`, `chmod 600 ${file}`);
-    try {
-      await access(file, constants.R_OK);
-      const creds = JSON.parse(await readFile(file, 'utf8')) as { claudeAiOauth?: { refreshToken?: string; expiresAt?: number } };
-      const oauth = creds.claudeAiOauth;
-      if (!oauth) {
-        add(`login:${account.name}`, 'warn', `${file} holds no subscription login (claudeAiOauth)`, login);
-      } else if (!oauth.refreshToken && typeof oauth.expiresAt === 'number' && oauth.expiresAt < Date.now()) {
-        add(`login:${account.name}`, 'fail', `${account.name}'s login expired and cannot be refreshed`, login);
-      } else {
-        add(`login:${account.name}`, 'ok', `${account.name} has its own login`);
-        if (oauth.refreshToken) {
-          const other = tokens.get(oauth.refreshToken);
-          if (other) add(`login-copy:${account.name}`, 'fail', `${account.name} and ${other} hold the same refresh token: a copied login; one will be logged out`, `log ${account.name} in again on its own: ${login}`);
-          else tokens.set(oauth.refreshToken, account.name);
-        }
-      }
-    } catch {
-      add(`login:${account.name}`, 'fail', `${file} cannot be read as JSON`, login);
-    }
-    const claudeJson: Record<string, unknown> = await readJsonObject(join(account.home, '.claude.json')).catch((): Record<string, unknown> => ({}));
-    const oauthAccount = claudeJson.oauthAccount as { accountUuid?: string; emailAddress?: string } | undefined;
-    const identity = oauthAccount?.accountUuid ?? oauthAccount?.emailAddress;
-    if (identity) {
-      const other = identities.get(identity);
-      if (other) add(`identity:${account.name}`, 'fail', `${account.name} and ${other} are logged in as the same account (${oauthAccount?.emailAddress ?? identity}): failing over between them gains nothing`, `log ${account.name} in with another subscription: ${login}`);
-      else identities.set(identity, account.name);
-    }
+async function linkCheck(config: Config, add: AddCheck): Promise<void> {
+  const link = await readLink(config);
+  if (link.kind === 'missing') {
+    add('link', 'fail', `${config.link} does not exist`, 'run `claude-failover init`');
+  } else if (link.kind === 'not-a-link') {
+    add('link', 'fail', `${config.link} is a real directory, not a link`, 'run `claude-failover init` to migrate it');
+  } else if (link.kind === 'outside') {
+    add('link', 'fail', `${config.link} points at ${link.target}, which is no configured account home`, 'run `claude-failover switch <account>` or fix the link by hand');
+  } else if (!(await stat(link.target).then((s) => s.isDirectory(), () => false))) {
+    // Unmanaged sessions follow the link: one to a home that is gone starts them logged out.
+    add('link', 'fail', `${config.link} → ${link.account.name}, but ${link.target} does not exist (a dangling link)`, 'run `claude-failover init` (it creates every account home)');
+  } else {
+    add('link', 'ok', `${config.link} → ${link.account.name} (${link.target})`);
   }
 }

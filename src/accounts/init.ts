@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
 import type { InstalledCommands } from '../cli/self-command.js';
+import { FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';
 import { SHARED_NAMES, ensureSharedLinks } from './shared-links.js';
 import { prepareAccount } from './prepare.js';
-import { mergeInto, removeEmptyTree } from './merge-dir.js';
+import { mergeInto, moveKeepingBoth, removeEmptyTree } from './merge-dir.js';
 import { readJsonObject, writeJsonAtomic } from './json-file.js';
 
 export interface InitOptions {
@@ -28,7 +29,7 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
   };
   const dry = options.dryRun;
   const first = config.accounts[0];
-  if (!first) throw new Error('no accounts configured');
+  if (!first) throw new FailoverError('NO_ACCOUNTS', 'no accounts configured');
 
   if (!existsSync(config.sharedDir)) {
     step(`create the shared dir ${config.sharedDir}`);
@@ -44,9 +45,9 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
   const link = await readLink(config);
   if (link.kind === 'not-a-link') {
     const info = await lstat(config.link);
-    if (!info.isDirectory()) throw new Error(`${config.link} is a file, not a directory or a link; move it away and run init again`);
+    if (!info.isDirectory()) throw new FailoverError('LINK_IS_FILE', `${config.link} is a file, not a directory or a link; move it away and run init again`);
     step(`migrate the real directory ${config.link} into ${first.name} (${first.home}); its projects/, session-env/ and file-history/ into ${config.sharedDir}`);
-    if (!dry) await migrateRealClaudeDir(config, first, steps);
+    if (!dry) await migrateRealClaudeDir(config, first, step);
   }
 
   const outsideJson = join(config.home, '.claude.json');
@@ -76,35 +77,32 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
     step(`note: ${config.link} points at ${after.target}, outside the configured accounts; left as it is (run \`claude-failover switch\` to move it)`);
   }
 
-  const loginNeeded = config.accounts.filter((a) => !existsSync(join(a.home, '.credentials.json')));
+  // A dry run has not moved the real ~/.claude yet: its login is the first account's to be.
+  const migratedLogin = dry && link.kind === 'not-a-link' && existsSync(join(config.link, '.credentials.json'));
+  const loginNeeded = config.accounts.filter((a) => !existsSync(join(a.home, '.credentials.json')) && !(migratedLogin && a === first));
   return { steps, loginNeeded };
 }
 
-async function migrateRealClaudeDir(config: Config, first: Account, steps: string[]): Promise<void> {
+/**
+ * Moves a real `~/.claude` into the first account: the shared names merge into the shared
+ * dir, everything else (credentials, settings, .claude.json...) into the home. Nothing is
+ * overwritten; every name clash goes through `step`, like any other change (Invariant 3).
+ */
+async function migrateRealClaudeDir(config: Config, first: Account, step: (line: string) => void): Promise<void> {
   const clashes: string[] = [];
-  for (const name of SHARED_NAMES) {
-    const path = join(config.link, name);
-    if (existsSync(path) && (await lstat(path)).isDirectory()) await mergeInto(path, join(config.sharedDir, name), 'migrated', clashes);
-  }
-  for (const name of await readdir(config.link)) {
-    const from = join(config.link, name);
-    if ((SHARED_NAMES as readonly string[]).includes(name) && (await lstat(from)).isDirectory()) continue;
-    const to = join(first.home, name);
-    if (!existsSync(to)) {
-      await rename(from, to);
-    } else if ((await lstat(from)).isDirectory() && (await lstat(to)).isDirectory()) {
-      await mergeInto(from, to, 'migrated', clashes);
-    } else {
-      let n = 0;
-      let target = `${to}.from-migrated`;
-      while (existsSync(target)) target = `${to}.from-migrated-${++n}`;
-      await rename(from, target);
-      clashes.push(`${to} existed: the migrated one is ${target}`);
+  try {
+    for (const name of await readdir(config.link)) {
+      const from = join(config.link, name);
+      const shared = (SHARED_NAMES as readonly string[]).includes(name) && (await lstat(from)).isDirectory();
+      if (shared) await mergeInto(from, join(config.sharedDir, name), 'migrated', clashes);
+      else await moveKeepingBoth(from, join(first.home, name), 'migrated', clashes);
     }
+    const aside = `${config.link}.cf-migrated-${Date.now()}`;
+    await rename(config.link, aside);
+    await flipLink(config, first.home);
+    if (!(await removeEmptyTree(aside))) clashes.push(`${aside} keeps what could not be moved; nothing was deleted`);
+  } finally {
+    // Reported even when the migration stops half-way: the person must know where each file went.
+    for (const clash of clashes) step(`name clash, both kept: ${clash}`);
   }
-  const aside = `${config.link}.cf-migrated-${Date.now()}`;
-  await rename(config.link, aside);
-  await flipLink(config, first.home);
-  if (!(await removeEmptyTree(aside))) clashes.push(`${aside} keeps what could not be moved; nothing was deleted`);
-  steps.push(...clashes.map((c) => `name clash, both kept: ${c}`));
 }

@@ -1,5 +1,6 @@
 import { lstat, readlink, rename, stat, symlink, unlink } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Account, Config } from '../config/types.js';
 import { FailoverError, errnoCode } from '../errors.js';
 
@@ -43,7 +44,7 @@ export async function flipLink(config: Config, targetHome: string): Promise<void
   } catch (err) {
     throw new FailoverError('LINK_TARGET_MISSING', `cannot point ${config.link} at ${targetHome}: it is not a directory`, { cause: err });
   }
-  const temp = join(dirname(config.link), `.claude.cf-flip-${process.pid}-${Date.now()}`);
+  const temp = join(dirname(config.link), `.${basename(config.link)}.cf-flip-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await symlink(targetHome, temp);
     await rename(temp, config.link);
@@ -51,6 +52,11 @@ export async function flipLink(config: Config, targetHome: string): Promise<void
     await unlink(temp).catch(() => undefined);
     throw new FailoverError('LINK_FLIP_FAILED', `cannot point ${config.link} at ${targetHome}: ${errnoCode(err) ?? String(err)}`, { cause: err });
   }
-  const after = resolve(dirname(config.link), await readlink(config.link));
+  const after = await readlink(config.link).then(
+    (raw) => resolve(dirname(config.link), raw),
+    (err: unknown) => {
+      throw new FailoverError('LINK_VERIFY_FAILED', `cannot read ${config.link} after the flip: ${errnoCode(err) ?? String(err)}`, { cause: err });
+    },
+  );
   if (after !== resolve(targetHome)) throw new FailoverError('LINK_VERIFY_FAILED', `${config.link} points at ${after} after the flip, not ${targetHome}`);
 }

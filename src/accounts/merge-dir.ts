@@ -31,35 +31,37 @@ async function move(from: string, to: string): Promise<void> {
 }
 
 /**
- * Moves everything under `source` into `target`, never deleting or overwriting a file: a
- * clashing name is kept beside the other with a suffix, and reported. Leaves `source`
+ * Moves one entry to `to`, never deleting or overwriting: directories on both sides merge,
+ * any other clash keeps both (the newcomer gets a `.from-<tag>` suffix) and is reported in
+ * `clashes`. Returns how many entries moved.
+ */
+export async function moveKeepingBoth(from: string, to: string, tag: string, clashes: string[]): Promise<number> {
+  const fromInfo = await lstat(from);
+  let toInfo = null;
+  try {
+    toInfo = await lstat(to);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  if (!toInfo) {
+    await move(from, to);
+    return 1;
+  }
+  if (fromInfo.isDirectory() && toInfo.isDirectory()) return mergeInto(from, to, tag, clashes);
+  const renamed = await freeName(to, tag);
+  await move(from, renamed);
+  clashes.push(`${to} existed: kept both, the newcomer is ${basename(renamed)}`);
+  return 1;
+}
+
+/**
+ * Moves everything under `source` into `target` with `moveKeepingBoth`. Leaves `source`
  * holding only empty directories.
  */
 export async function mergeInto(source: string, target: string, tag: string, clashes: string[]): Promise<number> {
   await mkdir(target, { recursive: true, mode: 0o700 });
   let moved = 0;
-  for (const name of await readdir(source)) {
-    const from = join(source, name);
-    const to = join(target, name);
-    const fromInfo = await lstat(from);
-    let toInfo = null;
-    try {
-      toInfo = await lstat(to);
-    } catch {
-      // free
-    }
-    if (!toInfo) {
-      await move(from, to);
-      moved++;
-    } else if (fromInfo.isDirectory() && toInfo.isDirectory()) {
-      moved += await mergeInto(from, to, tag, clashes);
-    } else {
-      const renamed = await freeName(to, tag);
-      await move(from, renamed);
-      clashes.push(`${to} existed: kept both, the newcomer is ${basename(renamed)}`);
-      moved++;
-    }
-  }
+  for (const name of await readdir(source)) moved += await moveKeepingBoth(join(source, name), join(target, name), tag, clashes);
   return moved;
 }
 

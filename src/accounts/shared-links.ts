@@ -1,9 +1,11 @@
-import { lstat, mkdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readlink, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { access, constants } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, basename } from 'node:path';
 import type { Config } from '../config/types.js';
-import { FailoverError, errnoCode } from '../errors.js';
+import { errnoCode } from '../errors.js';
 import { mergeInto, removeEmptyTree } from './merge-dir.js';
+import { SharedLinkError, sharedLinkFault } from './shared-link-error.js';
 
 /** The state every account home shares through links, so a conversation resumes anywhere. */
 export const SHARED_NAMES = ['projects', 'session-env', 'file-history'] as const;
@@ -24,19 +26,38 @@ export interface EnsureReport {
   readonly conflicts: string[];
 }
 
-function fault(path: string, what: string, err: unknown): FailoverError {
-  return new FailoverError('SHARED_LINK_FAILED', `${what} ${path}: ${errnoCode(err) ?? (err instanceof Error ? err.message : String(err))}`, { cause: err });
-}
-
 /** Replaces whatever is at `path` with a link to `target`, atomically (temp link + rename). */
 async function placeLink(path: string, target: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.cf-link-${process.pid}-${Date.now()}`);
+  const temp = join(dirname(path), `.${basename(path)}.cf-link-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await symlink(target, temp);
     await rename(temp, path);
   } catch (err) {
     await unlink(temp).catch(() => undefined);
-    throw fault(path, 'cannot link', err);
+    throw sharedLinkFault(path, 'cannot link', err);
+  }
+}
+
+/**
+ * Makes sure the shared target is a directory, checking before creating: `mkdir -p` would
+ * only say EEXIST about a file in the way, and a dry run must create nothing.
+ */
+async function ensureSharedTarget(target: string, dry: boolean): Promise<void> {
+  let info;
+  try {
+    info = await stat(target);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw sharedLinkFault(target, 'cannot use', err);
+    if (dry) return;
+    try {
+      await mkdir(target, { recursive: true, mode: 0o700 });
+    } catch (mkdirErr) {
+      throw sharedLinkFault(target, 'cannot create', mkdirErr);
+    }
+    return;
+  }
+  if (!info.isDirectory()) {
+    throw new SharedLinkError('NOT_A_DIRECTORY', target, `${target} should be a directory but is a file; move it away and run init again`);
   }
 }
 
@@ -44,58 +65,48 @@ async function placeLink(path: string, target: string): Promise<void> {
  * Makes `<accountHome>/<name>` a link into the shared dir for each required name: creates
  * it, leaves a right one alone, replaces a wrong or dangling one, and merges a real
  * directory into the shared target (no file is ever deleted) before replacing it.
+ * Faults are `SharedLinkError`s naming the path, with a code by cause.
  */
 export async function ensureSharedLinks(config: Config, accountHome: string, options: { dryRun?: boolean } = {}): Promise<EnsureReport> {
   const report: EnsureReport = { actions: [], conflicts: [] };
   const dry = options.dryRun === true;
   for (const { name, target } of requiredShared(config)) {
+    await ensureSharedTarget(target, dry);
     const path = join(accountHome, name);
     try {
-      if (!dry) await mkdir(target, { recursive: true, mode: 0o700 });
-      const targetInfo = await lstat(target).catch(() => null);
-      if (targetInfo && !targetInfo.isDirectory()) throw new FailoverError('SHARED_LINK_FAILED', `${target} should be a directory but is a file`);
+      report.actions.push({ name, ...(await ensureOne(path, target, accountHome, dry, report.conflicts)) });
     } catch (err) {
-      if (err instanceof FailoverError) throw err;
-      throw fault(target, 'cannot create', err);
-    }
-    let info;
-    try {
-      info = await lstat(path);
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw fault(path, 'cannot read', err);
-      if (!dry) await placeLink(path, target);
-      report.actions.push({ name, action: 'created' });
-      continue;
-    }
-    if (info.isSymbolicLink()) {
-      const current = resolve(dirname(path), await readlink(path));
-      if (current === target) {
-        report.actions.push({ name, action: 'ok' });
-        continue;
-      }
-      if (!dry) await placeLink(path, target);
-      report.actions.push({ name, action: 'replaced', detail: `was a link to ${current}` });
-      continue;
-    }
-    if (!info.isDirectory()) throw new FailoverError('SHARED_LINK_FAILED', `${path} is a file where a directory or link should be; move it away and run init again`);
-    if (dry) {
-      report.actions.push({ name, action: 'merged', detail: `would merge ${path} into ${target}` });
-      continue;
-    }
-    try {
-      const moved = await mergeInto(path, target, basename(accountHome).replace(/^\./, ''), report.conflicts);
-      const aside = `${path}.cf-merged-${Date.now()}`;
-      await rename(path, aside);
-      await placeLink(path, target);
-      const gone = await removeEmptyTree(aside);
-      if (!gone) report.conflicts.push(`${aside} still holds files that could not be merged; nothing was deleted`);
-      report.actions.push({ name, action: 'merged', detail: `${moved} entr${moved === 1 ? 'y' : 'ies'} moved into ${target}` });
-    } catch (err) {
-      if (err instanceof FailoverError) throw err;
-      throw fault(path, 'cannot merge', err);
+      throw sharedLinkFault(path, 'cannot make the shared link', err);
     }
   }
   return report;
+}
+
+async function ensureOne(path: string, target: string, accountHome: string, dry: boolean, conflicts: string[]): Promise<Omit<EnsureReport['actions'][number], 'name'>> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw sharedLinkFault(path, 'cannot read', err);
+    if (!dry) await placeLink(path, target);
+    return { action: 'created' };
+  }
+  if (info.isSymbolicLink()) {
+    const current = resolve(dirname(path), await readlink(path));
+    if (current === target) return { action: 'ok' };
+    if (!dry) await placeLink(path, target);
+    return { action: 'replaced', detail: `was a link to ${current}` };
+  }
+  if (!info.isDirectory()) {
+    throw new SharedLinkError('NOT_A_DIRECTORY', path, `${path} is a file where a directory or link should be; move it away and run init again`);
+  }
+  if (dry) return { action: 'merged', detail: `would merge ${path} into ${target}` };
+  const moved = await mergeInto(path, target, basename(accountHome).replace(/^\./, ''), conflicts);
+  const aside = `${path}.cf-merged-${Date.now()}`;
+  await rename(path, aside);
+  await placeLink(path, target);
+  if (!(await removeEmptyTree(aside))) conflicts.push(`${aside} still holds files that could not be merged; nothing was deleted`);
+  return { action: 'merged', detail: `${moved} entr${moved === 1 ? 'y' : 'ies'} moved into ${target}` };
 }
 
 /** What is wrong with an account home's shared links (empty when all is right). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { runDoctorChecks } from '../accounts/doctor-checks.js';
+import { runDoctorChecks, type PartialSwapState } from '../accounts/doctor-checks.js';
 import { openStore } from '../store/sqlite-store.js';
 import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { configFor } from './shared.js';
@@ -12,14 +12,15 @@ export function doctorCommand(): Command {
     .option('--json', 'print the checks as JSON')
     .action(async (opts, command) => {
       const config = configFor(command);
-      let partialSwap: { set: boolean; reason: string | null } | undefined;
+      // Always reported: null (no state database yet) reads as "no partial swap".
+      let partialSwap: PartialSwapState = null;
       if (existsSync(join(config.stateDir, 'state.db'))) {
         const store = openStore(config.stateDir);
         const flag = store.getFlag(PARTIAL_SWAP_FLAG);
         partialSwap = { set: flag.set, reason: flag.reason };
         store.close();
       }
-      const checks = await runDoctorChecks(config, partialSwap ? { partialSwap } : {});
+      const checks = await runDoctorChecks(config, { partialSwap });
       if (opts.json) process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
       else for (const c of checks) process.stdout.write(`${c.status.padEnd(4)}  ${c.message}${c.status !== 'ok' && c.fix ? `\n      fix: ${c.fix}` : ''}\n`);
       process.exitCode = checks.some((c) => c.status === 'fail') ? 1 : 0;

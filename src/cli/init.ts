@@ -1,5 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { runInit } from '../accounts/init.js';
+import { loginCommand } from '../accounts/login-command.js';
 import { describeError } from '../errors.js';
 import { installedCommands } from './self-command.js';
 import { configFor } from './shared.js';
@@ -20,7 +21,7 @@ export function initCommand(): Command {
         if (steps.length === 0) process.stdout.write('nothing to do: the layout is already in place\n');
         if (loginNeeded.length > 0) {
           process.stdout.write('\nleft for you: log in each account that has no credentials yet, one at a time:\n');
-          for (const a of loginNeeded) process.stdout.write(`  CLAUDE_CONFIG_DIR=${a.home} ${config.claude.command}     then type /login   (account ${a.name})\n`);
+          for (const a of loginNeeded) process.stdout.write(`  ${loginCommand(config, a)}     then type /login   (account ${a.name})\n`);
         }
         if (dryRun) process.stdout.write('\n(dry run: nothing was changed)\n');
       } catch (err) {
