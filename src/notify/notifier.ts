@@ -60,7 +60,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const dedupeWindowMs = options.dedupeWindowMs ?? 10 * 60_000;
   const retry = options.retry ?? { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 };
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
-  const secrets = [options.notify.telegram?.botToken, ...options.notify.webhooks.flatMap((w) => Object.values(w.headers))];
+  // A webhook URL often is the secret itself (a chat service's incoming-hook address).
+  const secrets = [options.notify.telegram?.botToken, ...options.notify.webhooks.flatMap((w) => [w.url, ...Object.values(w.headers)])];
   const clean = (text: string) => redactSecrets(text, secrets);
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });

@@ -93,7 +93,7 @@ export class Switcher {
         const deferred = this.cooldown(now);
         if (deferred) return deferred;
         const choice = chooseTarget(config.accounts, ledger, now, others);
-        if (!choice.found) return this.noTarget(active, choice.earliestReset);
+        if (!choice.found) return this.noTarget(active, choice.earliestReset, req.trigger);
         target = choice.account;
         break;
       }
@@ -109,7 +109,7 @@ export class Switcher {
       }
       case 'retry': {
         const choice = chooseTarget(config.accounts, ledger, now, { nearLimitPercent });
-        if (!choice.found) return this.noTarget(active, choice.earliestReset);
+        if (!choice.found) return this.noTarget(active, choice.earliestReset, req.trigger);
         if (choice.account.name === active) return this.sameAccountAvailable(choice.account);
         target = choice.account;
         break;
@@ -139,7 +139,7 @@ export class Switcher {
           if (!target) return { result: 'refused', reason: `no account named "${req.target}" (configured: ${config.accounts.map((a) => a.name).join(', ')})` };
         } else {
           const choice = chooseTarget(config.accounts, ledger, now, others);
-          if (!choice.found) return this.noTarget(active, choice.earliestReset);
+          if (!choice.found) return this.noTarget(active, choice.earliestReset, req.trigger);
           target = choice.account;
         }
         if (target.name === active) return { result: 'skipped', reason: `already on ${target.name}` };
@@ -161,14 +161,14 @@ export class Switcher {
     return { result: 'deferred', until, reason: 'cooldown after the last swap' };
   }
 
-  private noTarget(active: string | null, earliestReset: Date | null): SwitchOutcome {
+  private noTarget(active: string | null, earliestReset: Date | null, trigger: string): SwitchOutcome {
     const { store, notifier, config } = this.deps;
     const retryAt = earliestReset ?? new Date(this.deps.now().getTime() + config.monitor.fallbackResetMs);
     const existing = store.listJobs().find((j) => j.key === RETRY_JOB);
     const alreadyKnown = existing !== undefined && existing.runAt.getTime() === retryAt.getTime();
     store.scheduleJob({ key: RETRY_JOB, kind: 'retry', runAt: retryAt });
     if (!alreadyKnown) {
-      store.addSwap({ from: active, to: null, at: this.deps.now(), result: 'no-target', reason: 'every account is exhausted', trigger: 'limit' });
+      store.addSwap({ from: active, to: null, at: this.deps.now(), result: 'no-target', reason: 'every account is exhausted', trigger });
       notifier.notify({
         kind: 'no-account',
         key: `no-account:${retryAt.toISOString()}`,

@@ -1,4 +1,4 @@
-import { readlinkSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -87,18 +87,32 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
       expect(s?.account).toBe('B');
       expect(s?.sessionId).toBe(before.get(name));
     }
-    expect(status.swaps.filter((s) => s.result === 'done')).toHaveLength(1);
+    expect(status.swaps.map((s) => [s.from, s.to, s.result])).toEqual([['A', 'B', 'done']]);
+    // Each pane now runs claude with B's home: read from the process's own environment.
+    for (const name of names) {
+      const pid = tmux(socket, 'display-message', '-p', '-t', `=${name}:`, '#{pane_pid}').trim();
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`CLAUDE_CONFIG_DIR=${join(sandbox.config.home, '.claude-B')}`);
+    }
+    const sizesAtSwap = new Map([...transcripts(sandbox)].map(([id, lines]) => [id, lines.length]));
     // The same transcript keeps growing: the working sessions got the continuation prompt.
     await waitFor(() => {
       const t = transcripts(sandbox);
       return ['auto-1', 'auto-2'].every((n) => userPrompts(t.get(before.get(n) ?? '') ?? []).includes(RESUME_PROMPT));
     }, { timeoutMs: 30_000, what: 'continuation prompts recorded in the same transcripts' });
     expect(userPrompts(transcripts(sandbox).get(before.get('web') ?? '') ?? [])).toEqual(['Say hello [turns=1]']);
+    // No new conversation was started: the same files, and the working ones kept growing on B.
+    expect([...transcripts(sandbox).keys()].sort()).toEqual([...sizesAtSwap.keys()].sort());
+    for (const name of ['auto-1', 'auto-2']) expect(transcripts(sandbox).get(before.get(name) ?? '')?.length).toBeGreaterThan(sizesAtSwap.get(before.get(name) ?? '') ?? Infinity);
+    expect((await sandbox.readQuota('B')).used).toBeGreaterThan(0);
     await waitFor(() => telegramTexts().filter((t) => t.includes('A → B')).length === 1, { what: 'one swap notification' });
 
     // (b) After A's reset (plus the margin) the pool returns to A, conversations intact.
     await waitFor(() => doneSwaps().length >= 2, { timeoutMs: 60_000, what: 'the return to A' });
     expect(doneSwaps()[1]?.to).toBe('A');
+    // Not before A's reset plus the return margin.
+    const returnSwap = (await d.status()).swaps[0];
+    expect(returnSwap).toMatchObject({ from: 'B', to: 'A', result: 'done', trigger: 'return' });
+    expect(new Date(returnSwap?.at ?? 0).getTime()).toBeGreaterThanOrEqual(resetsAt * 1000 + 500);
     expect(readlinkSync(sandbox.config.link)).toBe(join(sandbox.config.home, '.claude-A'));
     const back = await d.status();
     for (const name of names) {
@@ -192,7 +206,9 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     expect(health.status).toBe(503);
     expect(JSON.stringify(await health.json())).toContain('partial swap');
     await waitFor(() => telegramTexts().filter((t) => t.startsWith('PARTIAL SWAP')).length === 1, { what: 'one alert' });
+    await d.notifier.flush(2000);
 
+    expect(telegramTexts().filter((t) => t.startsWith('PARTIAL SWAP'))).toHaveLength(1);
     // Not repaired yet: resolve refuses and the flag stays.
     const refused = cli(sandbox, 'resolve');
     expect(refused.status).toBe(1);
