@@ -520,6 +520,25 @@ describe('fake claude in tmux', () => {
     expect(lines[lines.length - 1]).toBe('STATUS-LINE-OK');
   });
 
+  it('--session-id names the interactive session: sessions/<pid>.json, the transcript file and the resume hint', async () => {
+    const id = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    seed(acctA);
+    start('sid', acctA, ['--session-id', id]);
+    await waitScreen('sid', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'sid');
+    const pid = Number(tmux('display-message', '-p', '-t', 'sid', '#{pane_pid}').trim());
+    expect(sf).toMatchObject({ pid, sessionId: id, kind: 'interactive' });
+    expect(JSON.parse(readFileSync(join(acctA, 'sessions', `${pid}.json`), 'utf8'))).toMatchObject({ sessionId: id });
+    sendLine('sid', 'hello');
+    await waitScreen('sid', '● Step 1 of 1 done.');
+    const recs = await waitFor(() => records(acctA, id).length >= 2 && records(acctA, id), { what: `transcript ${id}.jsonl` });
+    expect(recs.every((r) => r.sessionId === id)).toBe(true);
+    expect(readdirSync(join(acctA, 'projects', encoded(proj)))).toEqual([`${id}.jsonl`]);
+    tmux('send-keys', '-t', 'sid', 'C-c');
+    tmux('send-keys', '-t', 'sid', 'C-c');
+    await waitScreen('sid', `claude --resume ${id}`);
+  });
+
   it('keeps sessions/<pid>.json while running and removes it on exit (Ctrl-C twice)', async () => {
     seed(acctA);
     start('pf', acctA);

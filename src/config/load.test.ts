@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configFromObject, loadConfig } from './load.js';
+import { configFromObject, formatFieldPath, loadConfig } from './load.js';
 
 const dirs: string[] = [];
 function configFile(text: string): string {
@@ -100,6 +100,9 @@ describe('loadConfig', () => {
     ['a public listen address without a token', { server: { listen: '0.0.0.0:7420' } }, 'server.listen'],
     ['an unset variable', { sharedDir: '$NOPE_NOT_SET/x' }, 'sharedDir'],
     ['no accounts', { accounts: [] }, 'accounts'],
+    ['sharedDir equal to the link', { home: '/h', sharedDir: '/h/.claude' }, 'sharedDir'],
+    ['sharedDir inside the link', { home: '/h', sharedDir: '/h/.claude/shared' }, 'sharedDir'],
+    ['an account home inside the link', { home: '/h', accounts: [{ name: 'a', home: '/h/.claude/a' }] }, 'accounts[0].home'],
   ])('rejects %s', (_what, overrides, field) => {
     const raw = { accounts: [{ name: 'a', home: '/h/a' }], ...overrides };
     const result = configFromObject(raw, { baseDir: '/base', env });
@@ -123,10 +126,130 @@ describe('loadConfig', () => {
     }
   });
 
-  it('names the line of a YAML syntax error', () => {
+  it('names the line of a YAML syntax error and of a duplicate key', () => {
     const file = configFile('accounts:\n  - { name: a, home: /x\n');
     const result = loadConfig({ flag: file, env });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.problems[0]?.message).toMatch(/^YAML syntax/);
+    if (result.ok) return;
+    expect(result.problems[0]).toMatchObject({ line: 3, message: expect.stringMatching(/^YAML syntax/) as unknown });
+    expect(result.report).toContain(`${file}:3  (top level): YAML syntax`);
+    const dup = loadConfig({ flag: configFile('home: /a\naccounts: [{ name: a, home: /x }]\nhome: /b\n'), env });
+    expect(dup.ok).toBe(false);
+    if (!dup.ok) expect(dup.problems).toEqual([{ path: [], line: 3, message: 'YAML syntax: Map keys must be unique' }]);
+  });
+});
+
+describe('loadConfig: the documented examples', () => {
+  const issueExample = `home: ~                 # directory holding the .claude link (default: $HOME)
+sharedDir: ~/.claude-shared
+stateDir: ~/.local/state/claude-failover   # default $XDG_STATE_HOME/claude-failover
+accounts:               # priority order: the first is the preferred account
+  - { name: work, home: ~/.claude-work }
+  - { name: spare, home: ~/.claude-spare }
+claude:
+  command: claude       # the CLI to launch (a path or a name on PATH)
+  args: [--dangerously-skip-permissions]
+  env: {}               # extra environment for every managed session
+  resumePrompt: "Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete."
+tmux: { socket: null }  # tmux -L name; null = the user's default server
+pool:
+  autonomous: { prefix: ccl-auto-, startIndex: 10, min: 0, max: 0, project: ~ }
+  dedicated: [ { name: ccl-web, project: ~/src/web } ]
+monitor: { pollIntervalMs: 1000, cooldownMs: 300000, returnMarginMs: 300000, proactivePercent: null }
+notify: { telegram: null, webhooks: [] }   # telegram: { botToken, chatId, apiBase }
+server: { listen: "127.0.0.1:7420", token: null }
+`;
+
+  it("accepts the issue's example verbatim: home: ~ and project: ~ (YAML null) mean the defaults", () => {
+    const result = loadConfig({ flag: configFile(issueExample), env });
+    if (!result.ok) throw new Error(result.report);
+    expect(result.config.home).toBe('/home/u');
+    expect(result.config.link).toBe('/home/u/.claude');
+    expect(result.config.sharedDir).toBe('/home/u/.claude-shared');
+    expect(result.config.stateDir).toBe('/home/u/.local/state/claude-failover');
+    expect(result.config.pool.autonomous.project).toBe('/home/u');
+    expect(result.config.pool.dedicated).toEqual([{ name: 'ccl-web', project: '/home/u/src/web' }]);
+  });
+
+  it("accepts README.md's example", () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const example = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('accounts:');
+    const result = loadConfig({ flag: configFile(example ?? ''), env });
+    if (!result.ok) throw new Error(result.report);
+    expect(result.config.home).toBe('/home/u');
+  });
+
+  it('takes null as the default for any key that has one, and keeps null where null is the meaning', () => {
+    const file = configFile(['sharedDir:', 'accounts: [{ name: a, home: /x/a }]', 'claude: { args: ~ }', 'monitor: { cooldownMs: ~, proactivePercent: ~ }', 'server: ~'].join('\n'));
+    const result = loadConfig({ flag: file, env });
+    if (!result.ok) throw new Error(result.report);
+    expect(result.config.sharedDir).toBe('/home/u/.claude-shared');
+    expect(result.config.claude.args).toEqual(['--dangerously-skip-permissions']);
+    expect(result.config.monitor).toMatchObject({ cooldownMs: 300000, proactivePercent: null });
+    expect(result.config.server.listen).toBe('127.0.0.1:7420');
+  });
+});
+
+describe('loadConfig: error messages', () => {
+  function problemsOf(text: string): string[] {
+    const result = loadConfig({ flag: configFile(text), env });
+    if (result.ok) throw new Error('expected the config to be rejected');
+    return result.problems.map((p) => `${String(p.line)} ${formatFieldPath(p.path)}: ${p.message}`);
+  }
+
+  it('says which type was expected and which was found, and "is required" only when the key is missing', () => {
+    const problems = problemsOf(
+      [
+        'accounts:',
+        '  - { name: a }',
+        '  - { name: b, home: ~ }',
+        'claude: { args: x }',
+        'monitor: { cooldownMs: abc, pollIntervalMs: 1.5 }',
+        'notify: { telegram: { botToken: "123:SECRET-BOT-TOKEN", chatId: true } }',
+      ].join('\n'),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        '2 accounts[0].home: is required',
+        '3 accounts[1].home: is empty (`~` and a missing value are YAML null); expected a string',
+        '4 claude.args: expected an array, got a string',
+        '5 monitor.cooldownMs: expected a number, got a string',
+        '5 monitor.pollIntervalMs: expected a whole number, got a number with a fraction',
+        '6 notify.telegram.chatId: expected a string or a number, got a boolean',
+      ]),
+    );
+    expect(problems).toHaveLength(6);
+    expect(problems.join('\n')).not.toContain('SECRET');
+  });
+
+  it('reports every cross-field rule whose fields are valid, even beside a field error in the same section', () => {
+    const problems = problemsOf(
+      [
+        'home: /h',
+        'sharedDir: /h/.claude-b/shared',
+        'accounts:',
+        '  - { name: "bad name", home: /h/.claude }',
+        '  - { name: b, home: /h/.claude-b }',
+        '  - { name: c, home: /h/.claude-b }',
+      ].join('\n'),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^4 accounts\[0\]\.name: an account name may contain only/),
+        '4 accounts[0].home: is the link itself (/h/.claude); an account home must be a separate directory',
+        '6 accounts[2].home: two accounts share the home /h/.claude-b (also accounts[1]); each login needs its own home',
+        '2 sharedDir: lies inside the home of account "b"',
+      ]),
+    );
+  });
+
+  it('suggests only keys valid where the unknown key stands', () => {
+    const problems = problemsOf(['accounts: [{ name: a, home: /x/a }]', 'monitor: { command: x }', 'claude: { comand: x }', 'server: { tokn: null }'].join('\n'));
+    expect(problems).toEqual([
+      '2 monitor.command: unknown key',
+      '3 claude.comand: unknown key; did you mean "command"?',
+      '4 server.tokn: unknown key; did you mean "token"?',
+    ]);
   });
 });

@@ -4,11 +4,12 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { errnoCode } from '../errors.js';
 import type { Config } from './types.js';
-import { KNOWN_KEYS, rawConfigSchema, type RawConfig } from './schema.js';
+import { keysAt, rawConfigSchema, type RawConfig } from './schema.js';
 import { didYouMean } from './did-you-mean.js';
 import { defaultConfigFile, defaultStateDir, expandPath, type PathContext } from './paths.js';
 import { checkConsistency } from './consistency.js';
 import { locate, type FieldPath } from './locate.js';
+import { rawAt, readFields, splitListen } from './fields.js';
 
 export interface ConfigProblem {
   readonly path: FieldPath;
@@ -34,17 +35,45 @@ function failure(file: string | null, problems: ConfigProblem[]): ConfigResult {
   return { ok: false, file, problems: sorted, report: `${where}: ${count}\n${lines.join('\n')}` };
 }
 
-function zodProblems(issues: readonly z.core.$ZodIssue[]): { path: FieldPath; message: string }[] {
+/** "a number", "an array": zod's type names as a sentence says them. */
+function typeName(type: string): string {
+  const name = type === 'int' ? 'whole number' : type === 'record' ? 'object' : type;
+  return /^[aeio]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+/** The type of a value as the YAML author sees it; never the value itself (it may be a secret). */
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a number with a fraction';
+  return typeName(typeof value);
+}
+
+/** Turns zod's issues into messages: what was expected and what the file holds there. */
+function zodProblems(issues: readonly z.core.$ZodIssue[], raw: unknown): { path: FieldPath; message: string }[] {
   const out: { path: FieldPath; message: string }[] = [];
   for (const issue of issues) {
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const at = rawAt(raw, path);
+    const wrongType = (expected: string) => {
+      if (at.broken) return `expected ${expected}`;
+      if (at.value === undefined) return 'is required';
+      if (at.value === null) return `is empty (\`~\` and a missing value are YAML null); expected ${expected}`;
+      return `expected ${expected}, got ${typeOf(at.value)}`;
+    };
     if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(path);
       for (const key of issue.keys) {
-        const guess = didYouMean(key, KNOWN_KEYS);
+        const guess = didYouMean(key, known);
         out.push({ path: [...path, key], message: `unknown key${guess ? `; did you mean "${guess}"?` : ''}` });
       }
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      out.push({ path, message: 'is required' });
+    } else if (issue.code === 'invalid_type') {
+      out.push({ path, message: wrongType(typeName(issue.expected)) });
+    } else if (issue.code === 'invalid_union' && issue.errors.every((branch) => branch.length > 0 && branch.every((i) => i.code === 'invalid_type' && i.path.length === 0))) {
+      // Every alternative failed on the type alone (chatId: true): name them all.
+      const expected = [...new Set(issue.errors.flatMap((branch) => branch.map((i) => (i.code === 'invalid_type' ? typeName(i.expected) : ''))))];
+      out.push({ path, message: wrongType(expected.join(' or ')) });
     } else {
       out.push({ path, message: issue.message });
     }
@@ -53,58 +82,32 @@ function zodProblems(issues: readonly z.core.$ZodIssue[]): { path: FieldPath; me
 }
 
 /** Turns validated raw values into the resolved config: every path absolute. */
-function resolvePaths(raw: RawConfig, file: string | null, ctx: PathContext): { config?: Config; problems: { path: FieldPath; message: string }[] } {
-  const problems: { path: FieldPath; message: string }[] = [];
-  const path = (value: string, at: FieldPath): string => {
+function resolvePaths(raw: RawConfig, file: string | null, ctx: PathContext): Config {
+  // readFields has already expanded every path field and reported each unset variable,
+  // so expansion succeeds here; a failure would keep the value as written.
+  const path = (value: string): string => {
     const expanded = expandPath(value, ctx);
-    if (expanded.ok) return expanded.path;
-    problems.push({ path: at, message: `uses $${expanded.missing}, which is not set` });
-    return value;
+    return expanded.ok ? expanded.path : value;
   };
-  const home = path(raw.home, ['home']);
+  const home = path(raw.home);
   const [host, port] = splitListen(raw.server.listen);
-  const config: Config = {
+  return {
     file,
     home,
     link: join(home, '.claude'),
-    sharedDir: path(raw.sharedDir, ['sharedDir']),
-    stateDir: raw.stateDir === null ? defaultStateDir(ctx.env) : path(raw.stateDir, ['stateDir']),
-    accounts: raw.accounts.map((a, i) => ({ name: a.name, home: path(a.home, ['accounts', i, 'home']) })),
-    claude: {
-      ...raw.claude,
-      command: raw.claude.command.includes('/') ? path(raw.claude.command, ['claude', 'command']) : raw.claude.command,
-    },
+    sharedDir: path(raw.sharedDir),
+    stateDir: raw.stateDir === null ? defaultStateDir(ctx.env) : path(raw.stateDir),
+    accounts: raw.accounts.map((a) => ({ name: a.name, home: path(a.home) })),
+    claude: { ...raw.claude, command: raw.claude.command.includes('/') ? path(raw.claude.command) : raw.claude.command },
     tmux: raw.tmux,
     pool: {
-      autonomous: { ...raw.pool.autonomous, project: path(raw.pool.autonomous.project, ['pool', 'autonomous', 'project']) },
-      dedicated: raw.pool.dedicated.map((d, i) => ({ name: d.name, project: path(d.project, ['pool', 'dedicated', i, 'project']) })),
+      autonomous: { ...raw.pool.autonomous, project: path(raw.pool.autonomous.project) },
+      dedicated: raw.pool.dedicated.map((d) => ({ name: d.name, project: path(d.project) })),
     },
     monitor: raw.monitor,
     notify: raw.notify,
     server: { listen: raw.server.listen, host, port, token: raw.server.token },
   };
-  return { config, problems };
-}
-
-function consistencyOfValidSections(raw: unknown, file: string | null, ctx: PathContext): { path: FieldPath; message: string }[] {
-  const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  const shape = rawConfigSchema.shape;
-  const valid = new Set<string>();
-  const sections: Record<string, unknown> = {};
-  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
-    const section = shape[key].safeParse(input[key]);
-    if (section.success) valid.add(key);
-    sections[key] = section.success ? section.data : key === 'accounts' ? [] : shape[key].safeParse(undefined).data;
-  }
-  const resolved = resolvePaths(sections as RawConfig, file, ctx);
-  if (!resolved.config) return [];
-  return checkConsistency(resolved.config).filter((p) => typeof p.path[0] === 'string' && valid.has(p.path[0]));
-}
-
-export function splitListen(listen: string): [string, number] {
-  const at = listen.lastIndexOf(':');
-  const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return [host, Number(listen.slice(at + 1))];
 }
 
 /** Validates an already-parsed object (the demo and tests build configs this way). */
@@ -113,17 +116,13 @@ export function configFromObject(raw: unknown, options: { baseDir: string; env?:
 }
 
 function validate(raw: unknown, file: string | null, ctx: PathContext, lineOf: (path: FieldPath) => number | null): ConfigResult {
-  const withLines = (ps: { path: FieldPath; message: string }[]): ConfigProblem[] => ps.map((p) => ({ ...p, line: lineOf(p.path) }));
-  const parsed = rawConfigSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    // Report everything at once: the cross-field rules still run over the sections that are valid.
-    return failure(file, withLines([...zodProblems(parsed.error.issues), ...consistencyOfValidSections(raw, file, ctx)]));
-  }
-  const resolved = resolvePaths(parsed.data, file, ctx);
-  const problems = [...resolved.problems];
-  if (resolved.config) problems.push(...checkConsistency(resolved.config));
-  if (problems.length > 0 || !resolved.config) return failure(file, withLines(problems));
-  return { ok: true, config: resolved.config };
+  const input = raw ?? {};
+  const parsed = rawConfigSchema.safeParse(input);
+  // Report everything at once: each cross-field rule runs whenever the fields it reads are valid.
+  const fields = readFields(input, ctx);
+  const problems = [...(parsed.success ? [] : zodProblems(parsed.error.issues, input)), ...fields.problems, ...checkConsistency(fields.fields)];
+  if (!parsed.success || problems.length > 0) return failure(file, problems.map((p) => ({ ...p, line: lineOf(p.path) })));
+  return { ok: true, config: resolvePaths(parsed.data, file, ctx) };
 }
 
 /** Finds, reads and validates the config file, reporting every problem at once. */
@@ -138,6 +137,8 @@ export function loadConfig(options: { flag?: string | undefined; env?: NodeJS.Pr
     return failure(file, [{ path: [], message: why, line: null }]);
   }
   const lineCounter = new LineCounter();
+  // prettyErrors would put the surrounding source text (a token, perhaps) into each message:
+  // keep the plain message and take the line from the error's offset instead.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return failure(
@@ -145,7 +146,7 @@ export function loadConfig(options: { flag?: string | undefined; env?: NodeJS.Pr
       doc.errors.map((e) => ({
         path: [],
         message: `YAML syntax: ${e.message.split('\n')[0] ?? e.code}`,
-        line: e.linePos?.[0].line ?? null,
+        line: lineCounter.linePos(e.pos[0]).line,
       })),
     );
   }

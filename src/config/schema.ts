@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FieldPath } from './locate.js';
 
 /** Names that reach tmux targets and shell command lines: nothing tmux or a shell would mangle. */
 export const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
@@ -7,28 +8,36 @@ const safeName = (what: string) =>
 
 const pathString = z.string().min(1, 'must be a non-empty path');
 
+/**
+ * YAML's `~` and an empty value are null. For a key that has a default, null means that
+ * default (`home: ~` is $HOME), as the README's example writes it.
+ */
+const orDefault = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === null ? undefined : value), schema);
+
 const account = z.strictObject({
   name: safeName('an account name'),
   home: pathString,
 });
 
 const claude = z.strictObject({
-  command: z.string().min(1).default('claude'),
-  args: z.array(z.string()).default(['--dangerously-skip-permissions']),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()).default({}),
-  resumePrompt: z
-    .string()
-    .default(
-      'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.',
-    ),
+  command: orDefault(z.string().min(1).default('claude')),
+  args: orDefault(z.array(z.string()).default(['--dangerously-skip-permissions'])),
+  env: orDefault(z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()).default({})),
+  resumePrompt: orDefault(
+    z
+      .string()
+      .default(
+        'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.',
+      ),
+  ),
 });
 
 const autonomous = z.strictObject({
-  prefix: safeName('a session prefix').default('ccl-auto-'),
-  startIndex: z.number().int().min(0).default(10),
-  min: z.number().int().min(0).default(0),
-  max: z.number().int().min(0).max(1000).default(0),
-  project: pathString.default('~'),
+  prefix: orDefault(safeName('a session prefix').default('ccl-auto-')),
+  startIndex: orDefault(z.number().int().min(0).default(10)),
+  min: orDefault(z.number().int().min(0).default(0)),
+  max: orDefault(z.number().int().min(0).max(1000).default(0)),
+  project: orDefault(pathString.default('~')),
 });
 
 const dedicated = z.strictObject({
@@ -37,71 +46,93 @@ const dedicated = z.strictObject({
 });
 
 const monitor = z.strictObject({
-  pollIntervalMs: z.number().int().min(100).max(60_000).default(1000),
-  cooldownMs: z.number().int().min(0).default(300_000),
-  returnMarginMs: z.number().int().min(0).default(300_000),
+  pollIntervalMs: orDefault(z.number().int().min(100).max(60_000).default(1000)),
+  cooldownMs: orDefault(z.number().int().min(0).default(300_000)),
+  returnMarginMs: orDefault(z.number().int().min(0).default(300_000)),
   proactivePercent: z.number().min(1).max(100).nullable().default(null),
   /** How long a proactive switch waits for a moment when no pool session is mid-answer. */
-  proactiveGraceMs: z.number().int().min(0).default(120_000),
+  proactiveGraceMs: orDefault(z.number().int().min(0).default(120_000)),
   /** Used when a limit is seen but its reset time cannot be read: the reset is then a guess. */
-  fallbackResetMs: z.number().int().min(60_000).default(60 * 60_000),
+  fallbackResetMs: orDefault(z.number().int().min(60_000).default(60 * 60_000)),
 });
 
 const telegram = z.strictObject({
   botToken: z.string().min(1),
   chatId: z.union([z.string().min(1), z.number()]).transform(String),
-  apiBase: z.url().default('https://api.telegram.org'),
+  apiBase: orDefault(z.url().default('https://api.telegram.org')),
 });
 
 const webhook = z.union([
   z.url().transform((url) => ({ url, headers: {} })),
-  z.strictObject({ url: z.url(), headers: z.record(z.string(), z.string()).default({}) }),
+  z.strictObject({ url: z.url(), headers: orDefault(z.record(z.string(), z.string()).default({})) }),
 ]);
 
 const notify = z.strictObject({
   telegram: telegram.nullable().default(null),
-  webhooks: z.array(webhook).default([]),
+  webhooks: orDefault(z.array(webhook).default([])),
 });
 
 const server = z.strictObject({
-  listen: z
-    .string()
-    .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7420')
-    .default('127.0.0.1:7420'),
+  listen: orDefault(
+    z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7420')
+      .default('127.0.0.1:7420'),
+  ),
   token: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
 });
 
 export const rawConfigSchema = z.strictObject({
-  home: pathString.default('~'),
-  sharedDir: pathString.default('~/.claude-shared'),
+  home: orDefault(pathString.default('~')),
+  sharedDir: orDefault(pathString.default('~/.claude-shared')),
   stateDir: pathString.nullable().default(null),
   accounts: z.array(account).min(1, 'at least one account is required'),
-  claude: claude.default(claude.parse({})),
-  tmux: z.strictObject({ socket: safeName('a tmux socket name').nullable().default(null) }).default({ socket: null }),
-  pool: z
-    .strictObject({
-      autonomous: autonomous.default(autonomous.parse({})),
-      dedicated: z.array(dedicated).default([]),
-    })
-    .default({ autonomous: autonomous.parse({}), dedicated: [] }),
-  monitor: monitor.default(monitor.parse({})),
-  notify: notify.default({ telegram: null, webhooks: [] }),
-  server: server.default(server.parse({})),
+  claude: orDefault(claude.default(claude.parse({}))),
+  tmux: orDefault(z.strictObject({ socket: safeName('a tmux socket name').nullable().default(null) }).default({ socket: null })),
+  pool: orDefault(
+    z
+      .strictObject({
+        autonomous: orDefault(autonomous.default(autonomous.parse({}))),
+        dedicated: orDefault(z.array(dedicated).default([])),
+      })
+      .default({ autonomous: autonomous.parse({}), dedicated: [] }),
+  ),
+  monitor: orDefault(monitor.default(monitor.parse({}))),
+  notify: orDefault(notify.default({ telegram: null, webhooks: [] })),
+  server: orDefault(server.default(server.parse({}))),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;
 
-/** Every top-level and section key, for did-you-mean suggestions. */
-export const KNOWN_KEYS: readonly string[] = [
-  ...Object.keys(rawConfigSchema.shape),
-  ...Object.keys(claude.shape),
-  ...Object.keys(autonomous.shape),
-  ...Object.keys(dedicated.shape),
-  ...Object.keys(monitor.shape),
-  ...Object.keys(telegram.shape),
-  ...Object.keys(server.shape),
-  'socket',
-  'url',
-  'headers',
-  'name',
-];
+/** The schemas a value at `path` is checked against (several inside a union), wrappers kept. */
+export function schemasAt(path: FieldPath): z.ZodType[] {
+  let found: z.ZodType[] = [rawConfigSchema];
+  for (const part of path) {
+    found = found.flatMap(unwrap).flatMap((schema): z.ZodType[] => {
+      if (schema instanceof z.ZodObject && typeof part === 'string') {
+        const child = (schema.shape as Record<string, z.ZodType | undefined>)[part];
+        return child ? [child] : [];
+      }
+      if (schema instanceof z.ZodArray && typeof part === 'number') return [schema.element as z.ZodType];
+      if (schema instanceof z.ZodRecord && typeof part === 'string') return [schema.valueType as z.ZodType];
+      return [];
+    });
+  }
+  return found;
+}
+
+/** The keys valid in the object at `path`: did-you-mean suggests only among these. */
+export function keysAt(path: FieldPath): string[] {
+  const keys = schemasAt(path)
+    .flatMap(unwrap)
+    .flatMap((schema) => (schema instanceof z.ZodObject ? Object.keys(schema.shape) : []));
+  return [...new Set(keys)];
+}
+
+/** The concrete schemas behind defaults, nullables, preprocessing and unions. */
+function unwrap(schema: z.ZodType): z.ZodType[] {
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) return unwrap(schema.unwrap() as z.ZodType);
+  if (schema instanceof z.ZodPipe) return unwrap((schema.out instanceof z.ZodTransform ? schema.in : schema.out) as z.ZodType);
+  if (schema instanceof z.ZodUnion) return (schema.options as readonly z.ZodType[]).flatMap(unwrap);
+  return [schema];
+}

@@ -1,6 +1,7 @@
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FailoverError, errnoCode } from '../errors.js';
+import { ensureStateDir } from './state-dir.js';
 
 function alive(pid: number): boolean {
   try {
@@ -17,7 +18,7 @@ function alive(pid: number): boolean {
  * lock whose pid is dead is stale and is taken over.
  */
 export function acquireInstanceLock(stateDir: string): { release(): void } {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensureStateDir(stateDir);
   const lock = join(stateDir, 'daemon.lock');
   const mine = join(stateDir, `daemon.lock.${process.pid}`);
   writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { openStore } from './sqlite-store.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { MIGRATIONS } from './migrations.js';
+import { STATE_DIR_MARKER } from './state-dir.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,6 +34,41 @@ describe('SQLite store', () => {
     again.recordUsage('spare', { percent: 42, kind: 'five_hour', resetsAt: null });
     expect(again.getLedger().map((e) => [e.account, e.usagePercent])).toEqual([['spare', 42], ['work', null]]);
     again.close();
+  });
+
+  it('runs in WAL mode with the database and its -wal and -shm files 0600', () => {
+    const stateDir = join(dir, 'state');
+    const store = openStore(stateDir);
+    store.setActiveAccount('work'); // a write, so the -wal and -shm files exist
+    const file = join(stateDir, 'state.db');
+    const other = new Database(file, { readonly: true });
+    expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    other.close();
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+      expect(existsSync(f)).toBe(true);
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    }
+    store.close();
+  });
+
+  it('tightens a state dir it created back to 0700, and leaves a dir the user made as it is', () => {
+    const ours = join(dir, 'ours');
+    openStore(ours).close();
+    expect(existsSync(join(ours, STATE_DIR_MARKER))).toBe(true);
+    chmodSync(ours, 0o755);
+    openStore(ours).close();
+    expect(statSync(ours).mode & 0o777).toBe(0o700);
+    chmodSync(ours, 0o750);
+    acquireInstanceLock(ours).release();
+    expect(statSync(ours).mode & 0o777).toBe(0o700);
+
+    const theirs = join(dir, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chmodSync(theirs, 0o755);
+    openStore(theirs).close();
+    expect(statSync(theirs).mode & 0o777).toBe(0o755);
+    expect(existsSync(join(theirs, STATE_DIR_MARKER))).toBe(false);
+    expect(statSync(join(theirs, 'state.db')).mode & 0o777).toBe(0o600);
   });
 
   it('migrates an old database and refuses one from a newer version', () => {

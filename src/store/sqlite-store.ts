@@ -1,8 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { chmodSync, existsSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FailoverError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
+import { ensureStateDir } from './state-dir.js';
 import type { Flag, Job, JournalEntry, LedgerEntry, SessionRecord, SessionUpdate, Store, SwapRecord, Task } from './store.js';
 
 type Row = Record<string, unknown>;
@@ -77,7 +78,7 @@ function touchPrivate(path: string): void {
 
 export function openStore(stateDir: string, options: { now?: () => Date } = {}): Store {
   const now = options.now ?? (() => new Date());
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensureStateDir(stateDir);
   const file = join(stateDir, 'state.db');
   touchPrivate(file);
   const db = new Database(file);

@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTmuxClient, TmuxError } from './client.js';
+import { isNoServer } from './errors.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../../test/helpers/private-tmux.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
@@ -9,6 +11,7 @@ import { waitFor } from '../../test/helpers/wait-for.js';
 describe('tmux client (real tmux, private socket)', () => {
   const socket = privateSocketName('cf-tmux');
   const tmux = createTmuxClient({ socket });
+  const tmuxRaw = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'] });
   let dir: string;
 
   beforeAll(async () => {
@@ -27,7 +30,7 @@ describe('tmux client (real tmux, private socket)', () => {
   });
 
   it('creates a detached session with cwd, env and command, and lists it', async () => {
-    const { paneId } = await tmux.newSession({ name: 's1', cwd: dir, env: { CF_TEST: 'hello world' }, command: 'printf "%s|%s\\n" "$CF_TEST" "$(pwd)"; exec cat' });
+    const { paneId } = await tmux.newSession({ name: 's1', cwd: dir, env: { CF_TEST: 'hello world' }, command: 'printf "%s|%s|%s\\n" "$CF_TEST" "$(pwd)" "$$"; exec cat' });
     expect(paneId).toMatch(/^%\d+$/);
     expect(await tmux.hasSession('s1')).toBe(true);
     expect(await tmux.hasSession('s')).toBe(false); // exact names, no prefix match
@@ -35,10 +38,25 @@ describe('tmux client (real tmux, private socket)', () => {
       const t = await tmux.capturePane(paneId, 10);
       return t.includes('|') ? t : undefined;
     });
-    expect(text.split('\n')[0]).toBe(`hello world|${dir}`);
+    const [env, cwd, shellPid] = text.split('\n')[0]?.split('|') ?? [];
+    expect([env, cwd]).toEqual(['hello world', dir]);
     const panes = await tmux.listPanes();
-    expect(panes.find((p) => p.sessionName === 's1')).toMatchObject({ paneId, dead: false, currentCommand: 'cat' });
+    // The pane's pid is the process tmux started: the shell that exec'd cat.
+    expect(panes.find((p) => p.sessionName === 's1')).toMatchObject({ paneId, dead: false, currentCommand: 'cat', panePid: Number(shellPid) });
+    expect((await tmux.paneInfo(paneId)).panePid).toBe(Number(shellPid));
+    expect(tmuxRaw('show-options', '-t', '=s1:', '-v', 'history-limit').trim()).toBe('5000');
     expect((await tmux.listSessions()).map((s) => s.name)).toContain('s1');
+  });
+
+  it('sets options on the session named exactly, not on a same-named window of the current session', async () => {
+    await tmux.newSession({ name: 'victim', cwd: dir, command: 'exec cat' });
+    // A newer session (the current one for a command from outside tmux) with a window named "victim".
+    tmuxRaw('new-session', '-d', '-s', 'decoy', '-n', 'victim', 'cat');
+    await tmux.setSessionOption('victim', '@cf-probe', 'yes');
+    expect(tmuxRaw('show-options', '-t', '=victim:', '-v', '@cf-probe').trim()).toBe('yes');
+    expect(() => tmuxRaw('show-options', '-t', '=decoy:', '-v', '@cf-probe')).toThrow(/invalid option/);
+    await tmux.killSession('decoy');
+    await tmux.killSession('victim');
   });
 
   it('sends literal text then Enter, never interpreting it', async () => {
@@ -98,5 +116,32 @@ describe('tmux client (real tmux, private socket)', () => {
     await expect(hung.listPanes()).rejects.toMatchObject({ code: 'TMUX_TIMEOUT' });
     const missing = createTmuxClient({ socket, tmuxPath: join(dir, 'no-such-tmux') });
     await expect(missing.listPanes()).rejects.toMatchObject({ code: 'TMUX_NOT_FOUND' });
+  });
+
+  it('hasSession answers false only for a missing session or no server, and rethrows any other failure', async () => {
+    expect(await tmux.serverRunning()).toBe(true);
+    expect(await tmux.hasSession('never-made')).toBe(false); // "can't find session" from a running server
+    const failing = (stderr: string) => {
+      const path = join(dir, `failing-tmux-${String(Math.random()).slice(2)}`);
+      writeFileSync(`${path}.stderr`, `${stderr}\n`);
+      writeFileSync(path, `#!/bin/sh\ncat '${path}.stderr' >&2\nexit 1\n`);
+      chmodSync(path, 0o755);
+      return createTmuxClient({ socket, tmuxPath: path });
+    };
+    const unrelated = failing("open terminal failed: /dev/pts/9: No such file or directory");
+    await expect(unrelated.hasSession('s1')).rejects.toMatchObject({ code: 'TMUX_FAILED', stderr: expect.stringContaining('No such file') as unknown });
+    await expect(unrelated.listSessions()).rejects.toMatchObject({ code: 'TMUX_FAILED' });
+    await expect(failing('server exited unexpectedly').hasSession('s1')).rejects.toMatchObject({ code: 'TMUX_FAILED' });
+    await expect(failing("can't find session: s1").hasSession('s1')).resolves.toBe(false);
+    await expect(failing('error connecting to /tmp/tmux-0/x (No such file or directory)').hasSession('s1')).resolves.toBe(false);
+  });
+
+  it('tells "no server" from other messages that mention a missing file', () => {
+    expect(isNoServer('no server running on /tmp/tmux-0/cf')).toBe(true);
+    expect(isNoServer('error connecting to /tmp/tmux-0/cf (No such file or directory)')).toBe(true);
+    expect(isNoServer('error connecting to /tmp/tmux-0/cf (Connection refused)')).toBe(true);
+    expect(isNoServer('open terminal failed: No such file or directory')).toBe(false);
+    expect(isNoServer("can't open /nope/.tmux.conf: No such file or directory")).toBe(false);
+    expect(isNoServer('error connecting to /tmp/tmux-0/cf (Permission denied)')).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TmuxError, isNoServer } from './errors.js';
+import { TmuxError, isNoServer, isNoSuchSession } from './errors.js';
 import { PANE_FORMAT, SESSION_FORMAT, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
 
 export type { PaneInfo, SessionInfo };
@@ -86,6 +86,9 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
     }
   };
 
+  // set-option takes a pane target, where a bare name can match a window of that name in the
+  // current session, and `=name` alone means a window: `=name:` is the session named exactly so.
+  const sessionTarget = (name: string) => `=${name}:`;
   const envArgs = (env: Readonly<Record<string, string>> | undefined) => Object.entries(env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   // The visible screen only: scrollback holds old frames that say nothing about the present.
   const captureArgs = (target: string) => ['capture-pane', '-p', '-J', '-t', target];
@@ -107,15 +110,15 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
         await run(['has-session', '-t', `=${name}`]);
         return true;
       } catch (err) {
-        if (err instanceof TmuxError && (err.code === 'TMUX_FAILED' || err.code === 'TMUX_NO_SERVER')) return false;
+        if (err instanceof TmuxError && (err.code === 'TMUX_NO_SERVER' || (err.code === 'TMUX_FAILED' && isNoSuchSession(err.stderr)))) return false;
         throw err;
       }
     },
     newSession: async (o) => {
       const args = ['new-session', '-d', '-P', '-F', '#{pane_id}', '-s', o.name, '-c', o.cwd, '-x', String(o.width ?? 200), '-y', String(o.height ?? 50), ...envArgs(o.env), o.command];
       // Options in the same invocation: a command that exits at once still leaves its pane.
-      if (o.keepPaneOnExit) args.push(';', 'set-option', '-t', o.name, 'remain-on-exit', 'on');
-      args.push(';', 'set-option', '-t', o.name, 'history-limit', '5000');
+      if (o.keepPaneOnExit) args.push(';', 'set-option', '-t', sessionTarget(o.name), 'remain-on-exit', 'on');
+      args.push(';', 'set-option', '-t', sessionTarget(o.name), 'history-limit', '5000');
       const out = await run(args);
       const paneId = out.split('\n')[0]?.trim() ?? '';
       if (!/^%\d+$/.test(paneId)) throw new TmuxError('TMUX_FAILED', `tmux new-session printed no pane id: ${JSON.stringify(out)}`, { stderr: '', args, exitCode: 0 });
@@ -177,7 +180,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       await run(['respawn-pane', ...(o.kill ? ['-k'] : []), '-t', o.target, '-c', o.cwd, ...envArgs(o.env), o.command]);
     },
     setSessionOption: async (name, option, value) => {
-      await run(['set-option', '-t', name, option, value]);
+      await run(['set-option', '-t', sessionTarget(name), option, value]);
     },
   };
   return client;

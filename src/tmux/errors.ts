@@ -17,7 +17,16 @@ export class TmuxError extends FailoverError {
   }
 }
 
-/** tmux's ways of saying that no server runs on the socket. */
+/**
+ * tmux's ways of saying that no server runs on the socket: the socket file is missing
+ * (ENOENT) or nothing listens on it (ECONNREFUSED, "no server running on"). Any other
+ * "No such file or directory" (a missing cwd, config or command) is a real failure.
+ */
 export function isNoServer(stderr: string): boolean {
-  return /no server running|error connecting to|failed to connect to server|No such file or directory/i.test(stderr);
+  return /no server running on |error connecting to .*\((No such file or directory|Connection refused)\)|failed to connect to server/i.test(stderr);
+}
+
+/** has-session's answer for a session that does not exist (as opposed to a failure). */
+export function isNoSuchSession(stderr: string): boolean {
+  return /can't find session|no such session/i.test(stderr);
 }

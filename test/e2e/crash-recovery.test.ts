@@ -84,6 +84,15 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     }
   }
 
+  function sessionIds(): Record<string, string | null> {
+    const store = openStore(sandbox.config.stateDir);
+    try {
+      return Object.fromEntries(store.listSessions().filter((s) => POOL.includes(s.name)).map((s) => [s.name, s.sessionId]));
+    } finally {
+      store.close();
+    }
+  }
+
   it.each<[SwapStep, boolean]>([
     ['saved', false],
     ['flipping', false],
@@ -105,6 +114,7 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     }
     await waitFor(consistent, { what: 'idle again' });
     const sizes = transcriptSizes(sandbox);
+    const ids = sessionIds();
     daemon.kill('SIGTERM');
     expect(await exited(daemon)).toEqual({ code: 0, signal: null });
 
@@ -132,6 +142,8 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     const after = await waitFor(consistent, { timeoutMs: 60_000, what: `a consistent state after a crash at "${step}"` });
     expect(after).toBe(step === 'saved' || step === 'rolling-back' ? before : target);
     for (const [file, size] of sizes) expect(transcriptSizes(sandbox).get(file) ?? -1).toBeGreaterThanOrEqual(size);
+    // Every conversation came back as itself, not as a fresh one.
+    expect(sessionIds()).toEqual(ids);
     const store = openStore(sandbox.config.stateDir);
     const lastSwap = store.listSwaps(1)[0];
     store.close();

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+
+// `config check` as a user runs it: the built CLI (test/global-setup.ts builds dist/), a temp HOME.
+const cli = join(import.meta.dirname, '../../dist/cli/main.js');
+
+let dir: string;
+let home: string;
+beforeEach(async () => {
+  dir = await makeTempDir('cf-config-check');
+  home = join(dir, 'home');
+  mkdirSync(home);
+});
+afterEach(async () => {
+  await removeTempDir(dir);
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with an environment of our own: nothing of the real home or config leaks in. */
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  delete base.CLAUDE_FAILOVER_CONFIG;
+  delete base.XDG_CONFIG_HOME;
+  delete base.XDG_STATE_HOME;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { env: { ...base, ...env }, timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+function write(path: string, text: string): string {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, text);
+  return path;
+}
+
+const valid = 'accounts:\n  - { name: work, home: ~/.claude-work }\n  - { name: spare, home: ~/.claude-spare }\n';
+
+describe('claude-failover config check', () => {
+  it('prints a summary of a valid file and exits 0', async () => {
+    const file = write(join(dir, 'config.yaml'), valid);
+    const result = await run(['--config', file, 'config', 'check']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`config ${file}: ok`);
+    expect(result.stdout).toContain(`link        ${home}/.claude`);
+    expect(result.stdout).toContain(`accounts    *work (${home}/.claude-work), spare (${home}/.claude-spare)`);
+  });
+
+  it('lists three mistakes with their field paths and lines, and exits 1', async () => {
+    const file = write(
+      join(dir, 'config.yaml'),
+      ['accounts:', '  - { name: work, home: ~/.claude-work }', '  - { name: work, home: ~/.claude-spare }', 'monitor:', '  cooldownMs: soon', 'pool:', '  autonomous: { prefx: x- }', ''].join('\n'),
+    );
+    const result = await run(['--config', file, 'config', 'check']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `${file}: 3 problems`,
+      `  ${file}:3  accounts[1].name: duplicate account name "work" (also accounts[0])`,
+      `  ${file}:5  monitor.cooldownMs: expected a number, got a string`,
+      `  ${file}:7  pool.autonomous.prefx: unknown key; did you mean "prefix"?`,
+    ]);
+  });
+
+  it('takes --config over $CLAUDE_FAILOVER_CONFIG', async () => {
+    const good = write(join(dir, 'good.yaml'), valid);
+    const bad = write(join(dir, 'bad.yaml'), 'accounts: []\n');
+    const result = await run(['--config', good, 'config', 'check'], { CLAUDE_FAILOVER_CONFIG: bad });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`config ${good}: ok`);
+    const viaEnv = await run(['config', 'check'], { CLAUDE_FAILOVER_CONFIG: bad });
+    expect(viaEnv.code).toBe(1);
+    expect(viaEnv.stderr).toContain(`${bad}:1  accounts: at least one account is required`);
+  });
+
+  it('finds $XDG_CONFIG_HOME/claude-failover/config.yaml, else ~/.config/claude-failover/config.yaml', async () => {
+    const xdg = join(dir, 'xdg');
+    const viaXdg = write(join(xdg, 'claude-failover', 'config.yaml'), valid);
+    const result = await run(['config', 'check'], { XDG_CONFIG_HOME: xdg });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`config ${viaXdg}: ok`);
+    const viaHome = write(join(home, '.config', 'claude-failover', 'config.yaml'), valid);
+    const fallback = await run(['config', 'check']);
+    expect(fallback.code).toBe(0);
+    expect(fallback.stdout).toContain(`config ${viaHome}: ok`);
+  });
+
+  it('never prints a bot token or a server token, whatever is wrong around them', async () => {
+    const botToken = '123456:BOT-SECRET-abcdef';
+    const serverToken = 'SERVER-SECRET-0123456789';
+    const wrongFields = write(
+      join(dir, 'fields.yaml'),
+      [
+        valid,
+        `notify: { telegram: { botToken: "${botToken}", chatId: [1], apiBase: "not a url ${botToken}" } }`,
+        `server: { listen: "${serverToken}", token: "${serverToken}", tokn: "${serverToken}" }`,
+      ].join('\n'),
+    );
+    const duplicateKey = write(join(dir, 'dup.yaml'), `${valid}server:\n  token: "${serverToken}"\n  token: "${serverToken}"\n`);
+    const badSyntax = write(join(dir, 'syntax.yaml'), `${valid}notify: { telegram: { botToken: "${botToken}\n`);
+    for (const file of [wrongFields, duplicateKey, badSyntax]) {
+      const result = await run(['--config', file, 'config', 'check']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(file);
+      const output = result.stdout + result.stderr;
+      expect(output).not.toContain('SECRET');
+    }
+  });
+});
