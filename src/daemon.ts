@@ -15,11 +15,11 @@ import { Monitor } from './monitor/monitor.js';
 import type { LimitSource } from './monitor/limit-event.js';
 import { Pool } from './pool/pool.js';
 import { Switcher, type AccountLayout } from './switcher/switcher.js';
-import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
-import { chooseTarget } from './switcher/choose-target.js';
+import { RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
 import { waitForQuietMoment } from './switcher/quiet-moment.js';
 import { createAccountLayout } from './accounts/layout.js';
 import { buildStatus, type StatusReport } from './status/status-report.js';
+import { checkHealth, type Health } from './status/health.js';
 import { daemonSocketPath } from './cli/self-command.js';
 import { describeError } from './errors.js';
 
@@ -50,7 +50,7 @@ export interface Daemon {
   readonly notifier: Notifier;
   readonly httpUrl: string | null;
   status(): Promise<StatusReport>;
-  health(): Promise<{ healthy: boolean; reasons: string[]; activeAccount: string | null }>;
+  health(): Promise<Health>;
   requestSwitch(req: SwitchRequest): Promise<SwitchOutcome>;
   /** One pass of every periodic duty (tests drive the daemon with it). */
   tick(): Promise<void>;
@@ -195,19 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => { watcher.close(); });
 
-    const health = async () => {
-      const reasons: string[] = [];
-      const flag = store.getFlag(PARTIAL_SWAP_FLAG);
-      if (flag.set) reasons.push(`partial swap: ${flag.reason ?? 'unknown'}`);
-      if (!store.writable()) reasons.push(`the store in ${config.stateDir} is not writable`);
-      try {
-        await tmux.listSessions();
-      } catch (err) {
-        reasons.push(`tmux is unreachable: ${describeError(err)}`);
-      }
-      if (!chooseTarget(config.accounts, store.getLedger(), now()).found) reasons.push('every account is exhausted');
-      return { healthy: reasons.length === 0, reasons, activeAccount: store.getActiveAccount() };
-    };
+    const health = () => checkHealth({ config, store, tmux, now: now() });
 
     let httpUrl: string | null = null;
     if (options.http !== false) {

@@ -1,0 +1,34 @@
+import type { Config } from '../config/types.js';
+import type { Store } from '../store/store.js';
+import type { TmuxClient } from '../tmux/client.js';
+import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
+import { chooseTarget } from '../switcher/choose-target.js';
+import { requiredPoolSpecs } from '../pool/pool-spec.js';
+import { describeError } from '../errors.js';
+
+export interface Health {
+  readonly healthy: boolean;
+  readonly reasons: string[];
+  readonly activeAccount: string | null;
+}
+
+/** What `/healthz` answers: every reason a person should look, or healthy. */
+export async function checkHealth(deps: { config: Config; store: Store; tmux: TmuxClient; now: Date }): Promise<Health> {
+  const { config, store, tmux, now } = deps;
+  const reasons: string[] = [];
+  const flag = store.getFlag(PARTIAL_SWAP_FLAG);
+  if (flag.set) reasons.push(`partial swap: ${flag.reason ?? 'unknown'}`);
+  if (!store.writable()) reasons.push(`the store in ${config.stateDir} is not writable`);
+  try {
+    // No server answers as an empty list: judge by the sessions the pool must have.
+    const running = new Set((await tmux.listSessions()).map((s) => s.name));
+    const required = requiredPoolSpecs(config, running);
+    if (required.length > 0 && !required.some((spec) => running.has(spec.name))) {
+      reasons.push(`no pool session is running in tmux${config.tmux.socket ? ` (-L ${config.tmux.socket})` : ''}: the server is down or every session died`);
+    }
+  } catch (err) {
+    reasons.push(`tmux is unreachable: ${describeError(err)}`);
+  }
+  if (!chooseTarget(config.accounts, store.getLedger(), now).found) reasons.push('every account is exhausted');
+  return { healthy: reasons.length === 0, reasons, activeAccount: store.getActiveAccount() };
+}
