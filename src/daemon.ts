@@ -304,7 +304,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         clearInterval(pollTimer);
         clearInterval(reconcileTimer);
         // A swap in flight finishes (its journal would repair it anyway), within reason.
-        await Promise.race([switcher.idle(), sleep(30_000)]);
+        let giveUp: NodeJS.Timeout | undefined;
+        await Promise.race([switcher.idle(), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
+        clearTimeout(giveUp);
         notifier.notify({ kind: 'daemon-stopped', text: 'claude-failover stopped; the sessions keep running.' });
         await notifier.flush(3000);
         await runCleanups();

@@ -11,6 +11,7 @@ import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-sp
 import { lastWords, waitForScreen } from './session-waits.js';
 import { readRunningSessions } from './session-files.js';
 import { hasTranscript } from './transcript-exists.js';
+import { isQuickDeath, QUICK_DEATH_MS, retryDelayMs } from './backoff.js';
 
 /** A pool session as the switcher saw it before a swap. */
 export interface SessionSnapshot {
@@ -53,6 +54,18 @@ export interface PoolDeps {
 
 const NO_CONVERSATION = /No conversation found with session ID/;
 
+/** A session whose launches keep dying: kept until one launch lives past `quickDeathMs`. */
+interface FailureStreak {
+  /** Failed launches in a row. */
+  readonly count: number;
+  readonly nextAttemptAt: number;
+  /** Its last words: shown in status (lastError) for as long as the streak lasts. */
+  readonly reason: string;
+  /** Which launch's death this entry judged (see `launches`), so one death counts once. */
+  readonly launch: number;
+  notified: boolean;
+}
+
 /**
  * Owns the managed tmux sessions: keeps the required ones alive on the active account,
  * restarts a dead one with `--resume` of its conversation (backing off when a launch keeps
@@ -61,7 +74,9 @@ const NO_CONVERSATION = /No conversation found with session ID/;
  */
 export class Pool {
   private readonly lock = new SerialQueue();
-  private readonly failures = new Map<string, { count: number; nextAttemptAt: number; notified: boolean }>();
+  private readonly failures = new Map<string, FailureStreak>();
+  /** A number per launch of each session, so a death is judged once, when it is first seen. */
+  private readonly launches = new Map<string, number>();
   private readonly deps: PoolDeps;
   private readonly specs: Map<string, PoolSessionSpec>;
 
@@ -110,8 +125,8 @@ export class Pool {
           // Left on another account (a crash mid-swap, or a manual change): move it over.
           this.deps.logger.info({ session: spec.name, from: record.account, to: account.name }, 'session on the wrong account: relaunching');
           await this.relaunchOne(this.snapshotOf(spec, pane, record, false), account, null);
-        } else if (record?.state === 'starting' && pane.currentCommand !== '' && this.deps.now().getTime() - (record.launchedAt?.getTime() ?? 0) > (this.deps.quickDeathMs ?? 15_000)) {
-          this.failures.delete(spec.name);
+        } else {
+          this.endStreakIfStarted(spec.name, record);
         }
       } catch (err) {
         this.deps.logger.warn({ session: spec.name, err: describeError(err) }, 'could not reconcile session');
@@ -119,16 +134,29 @@ export class Pool {
     }
   }
 
-  /** `<home>/sessions/<pid>.json` is the cheapest map from pane to conversation. */
-  private async learnFromSessionFiles(account: Account, panes: Map<string, PaneInfo>): Promise<void> {
-    const byPane = new Map([...panes.values()].map((p) => [p.paneId, p]));
-    for (const file of await readRunningSessions(account.home)) {
-      const pane = file.paneId ? byPane.get(file.paneId) : undefined;
-      if (!pane) continue;
-      const record = this.deps.store.getSession(pane.sessionName);
-      const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
-      if (record?.sessionId !== file.sessionId || record.state !== state) {
-        this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
+  /**
+   * `<home>/sessions/<pid>.json` is the cheapest map from pane to conversation. Each session's
+   * file is read from the home of the account it runs under, which is not the active one
+   * while it waits to be moved (or after a swap was interrupted).
+   */
+  private async learnFromSessionFiles(active: Account, panes: Map<string, PaneInfo>): Promise<void> {
+    const panesByHome = new Map<string, Map<string, PaneInfo>>();
+    for (const pane of panes.values()) {
+      const runsOn = this.deps.store.getSession(pane.sessionName)?.account;
+      const home = this.deps.config.accounts.find((a) => a.name === runsOn)?.home ?? active.home;
+      const byPane = panesByHome.get(home) ?? new Map<string, PaneInfo>();
+      byPane.set(pane.paneId, pane);
+      panesByHome.set(home, byPane);
+    }
+    for (const [home, byPane] of panesByHome) {
+      for (const file of await readRunningSessions(home)) {
+        const pane = file.paneId ? byPane.get(file.paneId) : undefined;
+        if (!pane) continue;
+        const record = this.deps.store.getSession(pane.sessionName);
+        const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
+        if (record?.sessionId !== file.sessionId || record.state !== state) {
+          this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
+        }
       }
     }
   }
@@ -140,36 +168,59 @@ export class Pool {
     await this.launchNew(spec, account, sessionId, record?.cwd ?? spec.project);
   }
 
+  private get quickDeathMs(): number {
+    return this.deps.quickDeathMs ?? QUICK_DEATH_MS;
+  }
+
+  /** A live session whose launch has lived past the threshold ends its failure streak. */
+  private endStreakIfStarted(name: string, record: SessionRecord | null): void {
+    const failure = this.failures.get(name);
+    if (!failure || failure.launch === this.launches.get(name)) return; // its last failed launch is still the current one
+    const launchedAt = record?.launchedAt?.getTime() ?? 0;
+    if (isQuickDeath(launchedAt, this.deps.now().getTime(), this.quickDeathMs)) return;
+    this.failures.delete(name);
+    if (record?.lastError === failure.reason) this.deps.store.upsertSession({ name, lastError: null });
+    this.deps.logger.info({ session: name, failures: failure.count }, 'session started after failed launches');
+  }
+
+  /**
+   * A dead pane. Its death is judged once, when first seen: quick (within `quickDeathMs` of
+   * its launch) starts or extends a failure streak, and the pane (its last words) stays until
+   * the backoff has passed; otherwise it is restarted at once with its conversation.
+   */
   private async handleDeath(spec: PoolSessionSpec, account: Account, record: SessionRecord | null, pane: PaneInfo): Promise<void> {
     const now = this.deps.now().getTime();
     const failure = this.failures.get(spec.name);
-    if (failure && failure.nextAttemptAt > now) return; // its pane and last words stay until the next attempt
+    const cwd = record?.cwd ?? spec.project;
+    if (failure && failure.launch === this.launches.get(spec.name)) {
+      if (failure.nextAttemptAt > now) return;
+      const sessionId = record?.sessionId ?? null;
+      this.deps.logger.info({ session: spec.name, sessionId, failures: failure.count }, 'retrying a failed session');
+      await this.respawn(spec.name, pane.paneId, account, NO_CONVERSATION.test(failure.reason) ? null : sessionId, cwd);
+      return;
+    }
     const capture = await this.deps.tmux.capturePane(pane.paneId, 60, { history: true }).catch(() => '');
     const words = lastWords(capture);
-    const hinted = extractResumeHint(capture);
-    const launchedAt = record?.launchedAt?.getTime() ?? 0;
-    const quick = now - launchedAt < (this.deps.quickDeathMs ?? 15_000);
-    const sessionId = record?.sessionId ?? hinted;
-    if (quick && record?.state !== 'dead') {
+    const sessionId = record?.sessionId ?? extractResumeHint(capture);
+    if (isQuickDeath(record?.launchedAt?.getTime() ?? 0, now, this.quickDeathMs)) {
       const count = (failure?.count ?? 0) + 1;
-      const delay = Math.min(5_000 * 2 ** (count - 1), 10 * 60_000);
+      const delay = retryDelayMs(count);
       const reason = words || `exited with status ${pane.deadStatus ?? '?'}`;
-      this.failures.set(spec.name, { count, nextAttemptAt: now + delay, notified: failure?.notified ?? false });
+      const streak: FailureStreak = { count, nextAttemptAt: now + delay, reason, launch: this.launches.get(spec.name) ?? 0, notified: failure?.notified ?? false };
+      this.failures.set(spec.name, streak);
       this.deps.store.upsertSession({ name: spec.name, state: 'dead', lastError: reason, ...(sessionId ? { sessionId } : {}) });
       this.deps.logger.warn({ session: spec.name, failures: count, retryInMs: delay, reason }, 'session died right after its launch');
-      const entry = this.failures.get(spec.name);
-      if (entry && !entry.notified) {
-        entry.notified = true;
+      if (!streak.notified) {
+        streak.notified = true;
         this.deps.onSessionFailing(spec.name, reason);
       }
       return;
     }
-    if (!quick) this.failures.delete(spec.name);
-    this.deps.logger.info({ session: spec.name, sessionId }, quick ? 'retrying a failed session' : 'session exited: restarting it with its conversation');
-    const reason = record?.lastError ?? words;
-    const resumeId = NO_CONVERSATION.test(reason) ? null : sessionId;
+    this.failures.delete(spec.name);
+    this.deps.logger.info({ session: spec.name, sessionId }, 'session exited: restarting it with its conversation');
+    const resumeId = NO_CONVERSATION.test(words) ? null : sessionId;
     if (resumeId === null && sessionId) this.deps.logger.warn({ session: spec.name, sessionId }, 'its conversation cannot be resumed here: starting a new one (the transcript is kept)');
-    await this.respawn(spec.name, pane.paneId, account, resumeId, record?.cwd ?? spec.project);
+    await this.respawn(spec.name, pane.paneId, account, resumeId, cwd);
   }
 
   /**
@@ -203,7 +254,10 @@ export class Pool {
 
   private recordLaunch(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): void {
     const previous = this.deps.store.getSession(name);
+    this.launches.set(name, (this.launches.get(name) ?? 0) + 1);
     this.deps.onLaunched?.(name);
+    // While launches keep failing, the last one's words stay visible in status.
+    const failing = this.failures.has(name);
     this.deps.store.upsertSession({
       name,
       paneId,
@@ -212,7 +266,7 @@ export class Pool {
       state: 'starting',
       launchedAt: this.deps.now(),
       restarts: (previous?.restarts ?? 0) + (previous ? 1 : 0),
-      lastError: null,
+      ...(failing ? {} : { lastError: null }),
       ...(sessionId ? { sessionId } : {}),
     });
   }
