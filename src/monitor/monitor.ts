@@ -113,7 +113,8 @@ export class Monitor {
     const detectedAt = this.deps.now();
     // The hook carries no reset time: the transcript's limit record, written just before, has it.
     void this.limitFromTranscriptTail(transcript).then((fromTranscript) => {
-      this.handleLimit({
+      // Resolves later: the daemon may be stopping (its store closed) by then.
+      this.handleLimitSafely({
         account: account.name,
         kind: fromTranscript?.kind ?? 'unknown',
         resetsAt: fromTranscript?.resetsAt ?? null,
@@ -234,6 +235,14 @@ export class Monitor {
           text: screen.limit.text,
         });
       }
+    }
+  }
+
+  private handleLimitSafely(event: LimitEvent): void {
+    try {
+      this.handleLimit(event);
+    } catch (err) {
+      this.deps.logger.warn({ account: event.account, source: event.source, err: err instanceof Error ? err.message : String(err) }, 'a limit could not be recorded');
     }
   }
 

@@ -20,7 +20,7 @@ describe('checkHealth (real tmux on a private socket, real store)', () => {
     dir = await makeTempDir('cf-health');
     socket = privateSocketName('cf-health');
     const result = configFromObject(
-      { home: dir, accounts: [{ name: 'A', home: `${dir}/.claude-A` }, { name: 'B', home: `${dir}/.claude-B` }], tmux: { socket }, pool: { autonomous: { prefix: 'auto-', startIndex: 1, min: 1, max: 2, project: dir } } },
+      { home: dir, stateDir: `${dir}/state`, sharedDir: `${dir}/shared`, accounts: [{ name: 'A', home: `${dir}/.claude-A` }, { name: 'B', home: `${dir}/.claude-B` }], tmux: { socket }, pool: { autonomous: { prefix: 'auto-', startIndex: 1, min: 1, max: 2, project: dir } } },
       { baseDir: dir },
     );
     if (!result.ok) throw new Error(result.report);

@@ -93,7 +93,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
       const pid = tmux(socket, 'display-message', '-p', '-t', `=${name}:`, '#{pane_pid}').trim();
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`CLAUDE_CONFIG_DIR=${join(sandbox.config.home, '.claude-B')}`);
     }
-    const sizesAtSwap = new Map([...transcripts(sandbox)].map(([id, lines]) => [id, lines.length]));
+    const filesAtSwap = [...transcripts(sandbox).keys()].sort();
     // The same transcript keeps growing: the working sessions got the continuation prompt.
     await waitFor(() => {
       const t = transcripts(sandbox);
@@ -101,8 +101,15 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     }, { timeoutMs: 30_000, what: 'continuation prompts recorded in the same transcripts' });
     expect(userPrompts(transcripts(sandbox).get(before.get('web') ?? '') ?? [])).toEqual(['Say hello [turns=1]']);
     // No new conversation was started: the same files, and the working ones kept growing on B.
-    expect([...transcripts(sandbox).keys()].sort()).toEqual([...sizesAtSwap.keys()].sort());
-    for (const name of ['auto-1', 'auto-2']) expect(transcripts(sandbox).get(before.get(name) ?? '')?.length).toBeGreaterThan(sizesAtSwap.get(before.get(name) ?? '') ?? Infinity);
+    expect([...transcripts(sandbox).keys()].sort()).toEqual(filesAtSwap);
+    for (const name of ['auto-1', 'auto-2']) {
+      // In one file: the limit record A wrote, then the conversation going on under B.
+      const lines = transcripts(sandbox).get(before.get(name) ?? '') ?? [];
+      const limitAt = lines.findIndex((l) => (JSON.parse(l) as { isApiErrorMessage?: boolean }).isApiErrorMessage === true);
+      const continuedAt = lines.findIndex((l) => l.includes(RESUME_PROMPT));
+      expect(limitAt).toBeGreaterThanOrEqual(0);
+      expect(continuedAt).toBeGreaterThan(limitAt);
+    }
     expect((await sandbox.readQuota('B')).used).toBeGreaterThan(0);
     await waitFor(() => telegramTexts().filter((t) => t.includes('A → B')).length === 1, { what: 'one swap notification' });
 
