@@ -144,4 +144,16 @@ describe('tmux client (real tmux, private socket)', () => {
     expect(isNoServer("can't open /nope/.tmux.conf: No such file or directory")).toBe(false);
     expect(isNoServer('error connecting to /tmp/tmux-0/cf (Permission denied)')).toBe(false);
   });
+
+  it('lists nothing, without failing, on a server that is up with no session left', async () => {
+    const empty = privateSocketName('cf-empty');
+    try {
+      execFileSync('tmux', ['-L', empty, '-f', '/dev/null', 'start-server', ';', 'set-option', '-g', 'exit-empty', 'off'], { stdio: 'ignore' });
+      const client = createTmuxClient({ socket: empty });
+      expect(await client.listPanes()).toEqual([]);
+      expect(await client.listSessions()).toEqual([]);
+    } finally {
+      killPrivateServer(empty);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TmuxError, isNoServer, isNoSuchSession } from './errors.js';
+import { TmuxError, isEmptyServer, isNoServer, isNoSuchSession } from './errors.js';
 import { PANE_FORMAT, SESSION_FORMAT, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
 
 export type { PaneInfo, SessionInfo };
@@ -81,7 +81,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof TmuxError && err.code === 'TMUX_NO_SERVER') return [];
+      if (err instanceof TmuxError && (err.code === 'TMUX_NO_SERVER' || isEmptyServer(err.stderr))) return [];
       throw err;
     }
   };

@@ -26,6 +26,14 @@ export function isNoServer(stderr: string): boolean {
   return /no server running on |error connecting to .*\((No such file or directory|Connection refused)\)|failed to connect to server/i.test(stderr);
 }
 
+/**
+ * A server that is up with no session left (it exits soon, or runs with exit-empty off):
+ * `list-panes -a` has no session to start from and says so. Nothing to list, not a fault.
+ */
+export function isEmptyServer(stderr: string): boolean {
+  return /^no current target$/im.test(stderr.trim());
+}
+
 /** has-session's answer for a session that does not exist (as opposed to a failure). */
 export function isNoSuchSession(stderr: string): boolean {
   return /can't find session|no such session/i.test(stderr);
