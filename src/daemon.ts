@@ -14,6 +14,7 @@ import { parseTranscriptLine } from './claude/transcript-record.js';
 import { Monitor } from './monitor/monitor.js';
 import type { LimitSource } from './monitor/limit-event.js';
 import { Pool } from './pool/pool.js';
+import { allPoolSpecs } from './pool/pool-spec.js';
 import { Switcher, type AccountLayout } from './switcher/switcher.js';
 import { RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
 import { waitForQuietMoment } from './switcher/quiet-moment.js';
@@ -79,7 +80,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
   };
   try {
-    const tmux = createTmuxClient({ socket: config.tmux.socket });
+    // The pool's sessions are where the daemon's control-mode connection may attach.
+    const poolNames = allPoolSpecs(config).map((spec) => spec.name);
+    const tmux = createTmuxClient({ socket: config.tmux.socket, controlMode: { sessions: () => poolNames } });
+    cleanups.push(() => { tmux.close(); });
     const notifier = createNotifier({ notify: config.notify, logger });
     const metrics = createMetrics();
     const layout = options.layout ?? createAccountLayout(config, logger);

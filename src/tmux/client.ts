@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { TmuxError, isEmptyServer, isNoServer, isNoSuchSession } from './errors.js';
+import { openControlConnection, type ControlConnection } from './control-connection.js';
 import { PANE_FORMAT, SESSION_FORMAT, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
 
 export type { PaneInfo, SessionInfo };
@@ -47,10 +48,18 @@ export interface TmuxClient {
   sendKeys(target: string, keys: readonly string[]): Promise<void>;
   respawnPane(options: RespawnOptions): Promise<void>;
   setSessionOption(name: string, option: string, value: string): Promise<void>;
+  /** Ends the control-mode connection, if one is open. */
+  close(): void;
 }
 
 export interface TmuxClientOptions {
   readonly socket: string | null;
+  /**
+   * Answer the frequent reads (captures, pane lists) over one control-mode connection
+   * attached to one of these sessions (the pool's), instead of a tmux process per call.
+   * Anything else, or no such session, or an old tmux: a process per call, as without it.
+   */
+  readonly controlMode?: { readonly sessions: () => readonly string[] };
   readonly timeoutMs?: number;
   readonly tmuxPath?: string;
 }
@@ -84,6 +93,47 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       if (err instanceof TmuxError && (err.code === 'TMUX_NO_SERVER' || isEmptyServer(err.stderr))) return [];
       throw err;
     }
+  };
+
+  /** After a failed attempt, processes for this long before trying control mode again. */
+  const CONTROL_RETRY_MS = 10_000;
+  let control: ControlConnection | null = null;
+  let opening: Promise<ControlConnection | null> | null = null;
+  let controlFailedAt = 0;
+  const controlConnection = (): Promise<ControlConnection | null> => {
+    const wanted = options.controlMode?.sessions() ?? [];
+    if (wanted.length === 0) return Promise.resolve(null);
+    if (control && !control.closed) return Promise.resolve(control);
+    if (opening) return opening;
+    if (Date.now() - controlFailedAt < CONTROL_RETRY_MS) return Promise.resolve(null);
+    opening = (async () => {
+      try {
+        const running = new Set((await client.listSessions()).map((s) => s.name));
+        const session = wanted.find((name) => running.has(name));
+        if (!session) throw new Error('no session to attach to');
+        control = await openControlConnection({ tmuxPath, serverArgs: base, session, timeoutMs });
+        return control;
+      } catch {
+        controlFailedAt = Date.now();
+        return null;
+      }
+    })().finally(() => {
+      opening = null;
+    });
+    return opening;
+  };
+  /** Over the control connection when there is one; a command error there is the command's. */
+  const runRead = async (args: readonly string[]): Promise<string> => {
+    const connection = await controlConnection();
+    if (connection) {
+      try {
+        return await connection.run(args);
+      } catch (err) {
+        // The connection ended (its session went, say): this call takes a process.
+        if (!connection.closed) throw err;
+      }
+    }
+    return run(args);
   };
 
   // set-option takes a pane target, where a bare name can match a window of that name in the
@@ -130,7 +180,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       return true;
     },
     listSessions: () => emptyWithoutServer(async () => (await run(['list-sessions', '-F', SESSION_FORMAT])).split('\n').map(parseSessionLine).filter((s): s is SessionInfo => s !== null)),
-    listPanes: () => emptyWithoutServer(async () => (await run(['list-panes', '-a', '-F', PANE_FORMAT])).split('\n').map(parsePaneLine).filter((p): p is PaneInfo => p !== null)),
+    listPanes: () => emptyWithoutServer(async () => (await runRead(['list-panes', '-a', '-F', PANE_FORMAT])).split('\n').map(parsePaneLine).filter((p): p is PaneInfo => p !== null)),
     paneInfo: async (target) => {
       const pane = parsePaneLine((await run(['display-message', '-p', '-t', target, PANE_FORMAT])).replace(/\n$/, ''));
       // tmux 3.3 prints an empty format for a pane it cannot find instead of failing.
@@ -142,6 +192,18 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
     captureMany: async (targets, lines) => {
       const result = new Map<string, string>();
       if (targets.length === 0) return result;
+      const connection = await controlConnection();
+      if (connection) {
+        // One command a pane, all written at once: a vanished pane fails alone.
+        const captures = await Promise.allSettled(targets.map((target) => connection.run(captureArgs(target))));
+        if (!connection.closed) {
+          captures.forEach((capture, i) => {
+            const target = targets[i];
+            if (capture.status === 'fulfilled' && target !== undefined) result.set(target, lastLines(capture.value, lines));
+          });
+          return result;
+        }
+      }
       // tmux stops a command list at the first failing command, so list the live panes in the
       // same invocation first and capture only those: one process for the whole pool.
       const marker = `CF-CAPTURE-${randomBytes(6).toString("hex")}:`;
@@ -181,6 +243,10 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
     },
     setSessionOption: async (name, option, value) => {
       await run(['set-option', '-t', sessionTarget(name), option, value]);
+    },
+    close: () => {
+      control?.close();
+      control = null;
     },
   };
   return client;
