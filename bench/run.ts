@@ -59,7 +59,9 @@ async function latency(source: LimitSource): Promise<number[]> {
   const { sandbox, root, socket } = await sandboxFor(`lat-${source}`, 0, 0);
   const config = sandbox.config;
   const store = openStore(config.stateDir);
-  const tmux = createTmuxClient({ socket });
+  // As in the daemon: reads over a control-mode connection attached to the trial's session.
+  let trialSession: string | null = null;
+  const tmux = createTmuxClient({ socket, controlMode: { sessions: () => (trialSession ? [trialSession] : []) } });
   const account = config.accounts[0];
   if (!account) throw new Error('no account');
   let resolveLimit: ((at: number) => void) | null = null;
@@ -96,6 +98,7 @@ async function latency(source: LimitSource): Promise<number[]> {
   const results: number[] = [];
   for (let i = 0; i < TRIALS; i++) {
     const name = `trial-${i}`;
+    trialSession = name;
     const sessionId = crypto.randomUUID();
     const command = launchCommandLine({ accountHome: account.home, command: config.claude.command, args: config.claude.args, env: config.claude.env, newSessionId: sessionId });
     const { paneId } = await tmux.newSession({ name, cwd: project, command });
@@ -114,6 +117,7 @@ async function latency(source: LimitSource): Promise<number[]> {
   }
   loop.polling = false;
   await poller;
+  tmux.close();
   watcher.close();
   await control.close();
   store.close();

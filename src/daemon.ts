@@ -263,7 +263,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       try {
         runDueJobs();
         await pool.reconcile();
-        knownPanes = await pool.poolPanes();
+        knownPanes = await pool.lastPoolPanes();
         const sessions = store.listSessions();
         for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, sessions.filter((s) => s.state === state).length);
       } catch (err) {

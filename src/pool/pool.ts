@@ -9,7 +9,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
 import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-spec.js';
 import { lastWords, waitForScreen } from './session-waits.js';
-import { readRunningSessions } from './session-files.js';
+import { SessionFileReader } from './session-files.js';
 import { hasTranscript } from './transcript-exists.js';
 import { isQuickDeath, QUICK_DEATH_MS, retryDelayMs } from './backoff.js';
 
@@ -79,6 +79,11 @@ export class Pool {
   private readonly launches = new Map<string, number>();
   private readonly deps: PoolDeps;
   private readonly specs: Map<string, PoolSessionSpec>;
+  private readonly sessionFiles = new SessionFileReader();
+  /** Counts the pool's own changes to panes (launch, respawn, keys, text). */
+  private paneChanges = 0;
+  /** The panes the last reconcile listed, and `paneChanges` when it began listing them. */
+  private reconciled: { readonly panes: Map<string, PaneInfo>; readonly paneChanges: number } | null = null;
 
   constructor(deps: PoolDeps) {
     this.deps = deps;
@@ -94,12 +99,28 @@ export class Pool {
     return this.specs.has(name);
   }
 
-  /** The pool's panes by pane id, from one tmux call. */
+  /** The pool's panes by session name, from one tmux call. */
   async poolPanes(): Promise<Map<string, PaneInfo>> {
     const panes = await this.deps.tmux.listPanes();
     const out = new Map<string, PaneInfo>();
     for (const p of panes) if (this.specs.has(p.sessionName) && !out.has(p.sessionName)) out.set(p.sessionName, p);
     return out;
+  }
+
+  /**
+   * The pool's panes as the last reconcile listed them, when the pool changed no pane since
+   * (an idle tick: no tmux call); otherwise listed again, as `poolPanes()` does. For the
+   * daemon's tick, right after `reconcile()`: a pane that changed on its own in between
+   * (a session exiting) is seen on the next tick.
+   */
+  async lastPoolPanes(): Promise<Map<string, PaneInfo>> {
+    const last = this.reconciled;
+    return last && last.paneChanges === this.paneChanges ? new Map(last.panes) : this.poolPanes();
+  }
+
+  /** The pool is about to change a pane: what the last reconcile listed no longer stands. */
+  private changingPanes(): void {
+    this.paneChanges++;
   }
 
   /** Brings the pool to what the config asks for; called on every tick. */
@@ -108,9 +129,12 @@ export class Pool {
   }
 
   private async reconcileNow(): Promise<void> {
+    this.reconciled = null;
     const account = this.deps.activeAccount();
     if (!account) return;
+    const paneChanges = this.paneChanges;
     const panes = await this.poolPanes();
+    this.reconciled = { panes: new Map(panes), paneChanges };
     await this.learnFromSessionFiles(account, panes);
     const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()));
     for (const spec of required) {
@@ -149,7 +173,7 @@ export class Pool {
       panesByHome.set(home, byPane);
     }
     for (const [home, byPane] of panesByHome) {
-      for (const file of await readRunningSessions(home)) {
+      for (const file of await this.sessionFiles.read(home)) {
         const pane = file.paneId ? byPane.get(file.paneId) : undefined;
         if (!pane) continue;
         const record = this.deps.store.getSession(pane.sessionName);
@@ -235,6 +259,7 @@ export class Pool {
   private async launchNew(spec: PoolSessionSpec, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
     const conversation = this.conversation(account, sessionId, cwd);
     const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
+    this.changingPanes();
     const { paneId } = await this.deps.tmux.newSession({ name: spec.name, cwd, command, keepPaneOnExit: true });
     const id = conversation.resumeId ?? conversation.newSessionId ?? '';
     this.recordLaunch(spec.name, paneId, account, id, cwd);
@@ -245,6 +270,7 @@ export class Pool {
   private async respawn(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
     const conversation = this.conversation(account, sessionId, cwd);
     const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
+    this.changingPanes();
     await this.deps.tmux.respawnPane({ target: paneId, command, cwd, kill: true });
     const id = conversation.resumeId ?? conversation.newSessionId ?? '';
     this.recordLaunch(name, paneId, account, id, cwd);
@@ -326,6 +352,7 @@ export class Pool {
    */
   async continueSession(name: string, prompt: string): Promise<boolean> {
     const target = this.deps.store.getSession(name)?.paneId ?? name;
+    this.changingPanes();
     await this.deps.tmux.sendKeys(target, ['Escape']);
     return this.sendPrompt(name, prompt);
   }
@@ -336,6 +363,7 @@ export class Pool {
     try {
       const pane = await this.deps.tmux.paneInfo(session.paneId);
       if (pane.dead) return;
+      this.changingPanes();
       await this.deps.tmux.sendKeys(session.paneId, ['Escape']);
       await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
       await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
@@ -371,6 +399,7 @@ export class Pool {
       this.deps.store.upsertSession({ name: session.name, state: 'idle' });
       let prompted = false;
       if (prompt) {
+        this.changingPanes();
         await this.deps.tmux.sendText(target, prompt);
         this.deps.store.upsertSession({ name: session.name, state: 'working' });
         prompted = true;
@@ -389,6 +418,7 @@ export class Pool {
     const target = record?.paneId ?? name;
     const ready = await waitForScreen(this.deps.tmux, target, ['idle'], ['shell', 'login-needed'], { timeoutMs: 30_000, now: this.deps.now, sleep: this.deps.sleep });
     if (!ready.reached) return false;
+    this.changingPanes();
     await this.deps.tmux.sendText(target, text);
     return true;
   }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { openStore } from './sqlite-store.js';
 import { acquireInstanceLock } from './instance-lock.js';
@@ -135,6 +135,30 @@ describe('SQLite store', () => {
     expect(store.listTasks().map((t) => t.state)).toEqual(['done', 'running']);
     expect(store.writable()).toBe(true);
     store.close();
+  });
+
+  it('prepares each query once and reuses it (the daemon runs the same few queries every tick)', () => {
+    const store = openStore(dir);
+    store.upsertSession({ name: 'web', state: 'idle' });
+    const prepare = vi.spyOn(Database.prototype, 'prepare');
+    try {
+      expect(store.getSession('web')?.state).toBe('idle');
+      expect(prepare).toHaveBeenCalledTimes(1);
+      store.upsertSession({ name: 'web', state: 'working' });
+      const afterFirstUpdate = prepare.mock.calls.length;
+      for (let i = 0; i < 5; i++) {
+        store.upsertSession({ name: 'web', state: i % 2 ? 'idle' : 'working' });
+        expect(store.getSession('web')?.state).toBe(i % 2 ? 'idle' : 'working');
+      }
+      expect(prepare).toHaveBeenCalledTimes(afterFirstUpdate);
+      // Different SQL is still prepared: an update of other columns gets its own statement.
+      store.upsertSession({ name: 'web', account: 'A' });
+      expect(prepare).toHaveBeenCalledTimes(afterFirstUpdate + 1);
+      expect(store.getSession('web')).toMatchObject({ state: 'working', account: 'A' });
+    } finally {
+      prepare.mockRestore();
+      store.close();
+    }
   });
 });
 

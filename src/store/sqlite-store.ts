@@ -90,9 +90,21 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
   migrate(db, file);
 
   const t = () => now().getTime();
-  const one = (sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) as Row | undefined;
-  const all = (sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as Row[];
-  const exec = (sql: string, ...params: unknown[]) => db.prepare(sql).run(...params);
+  // Preparing is most of the cost of a small query: each SQL text is prepared once. The texts
+  // are a fixed set (upsertSession's vary only by which columns it sets), so the map stays small.
+  // better-sqlite3 statements need no finalize: db.close() releases them.
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
+  const one = (sql: string, ...params: unknown[]) => prepared(sql).get(...params) as Row | undefined;
+  const all = (sql: string, ...params: unknown[]) => prepared(sql).all(...params) as Row[];
+  const exec = (sql: string, ...params: unknown[]) => prepared(sql).run(...params);
   const ensureLedger = (account: string) => exec('INSERT OR IGNORE INTO ledger (account, updated_at) VALUES (?, ?)', account, t());
 
   const store: Store = {
@@ -210,6 +222,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
       }
     },
     close: () => {
+      statements.clear();
       db.close();
     },
   };
