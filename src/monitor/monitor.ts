@@ -210,11 +210,13 @@ export class Monitor {
     if (live.length === 0) return;
     const captures = await this.deps.tmux.captureMany(live.map(([, p]) => p.paneId), 15);
     const now = this.deps.now();
+    // One registry read per poll, not one per pane.
+    const registry = new Map(this.deps.store.listSessions().map((s) => [s.name, s]));
     for (const [name, pane] of live) {
       const capture = captures.get(pane.paneId);
       if (capture === undefined) continue;
       const screen = classifyScreen(capture, { now });
-      const stored = this.deps.store.getSession(name);
+      const stored = registry.get(name);
       if (screen.state === 'working') {
         this.workedSinceLaunch.add(name);
         if (stored?.state !== 'working') this.deps.store.upsertSession({ name, state: 'working' });

@@ -195,7 +195,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       const connection = await controlConnection();
       if (connection) {
         // One command a pane, all written at once: a vanished pane fails alone.
-        const captures = await Promise.allSettled(targets.map((target) => connection.run(captureArgs(target))));
+        const captures = await Promise.allSettled(connection.runAll(targets.map(captureArgs)));
         if (!connection.closed) {
           captures.forEach((capture, i) => {
             const target = targets[i];

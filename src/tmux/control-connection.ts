@@ -11,6 +11,8 @@ import { TmuxError } from './errors.js';
 export interface ControlConnection {
   /** The command's output (its lines, joined); a TmuxError when tmux answers %error or the connection ends. */
   run(args: readonly string[]): Promise<string>;
+  /** Several commands in one write; each answer settles on its own, in order. */
+  runAll(commands: readonly (readonly string[])[]): Promise<string>[];
   readonly closed: boolean;
   close(): void;
 }
@@ -131,17 +133,27 @@ export function openControlConnection(options: ControlConnectionOptions): Promis
       get closed() {
         return closed;
       },
-      run: (args) =>
-        new Promise<string>((resolve, reject) => {
-          const line = controlCommandLine(args);
-          if (closed || line === null) {
-            reject(new TmuxError('TMUX_FAILED', closed ? 'the tmux control connection is closed' : 'an argument tmux control mode cannot carry', { stderr: '', args, exitCode: null }));
-            return;
-          }
-          queue.push({ args, resolve, reject });
-          if (queue.length === 1) armTimer();
-          child.stdin.write(line + '\n');
-        }),
+      run: (args) => connection.runAll([args])[0] ?? Promise.reject(new Error('unreachable')),
+      runAll: (commands) => {
+        const lines: string[] = [];
+        const answers = commands.map(
+          (args) =>
+            new Promise<string>((resolve, reject) => {
+              const line = controlCommandLine(args);
+              if (closed || line === null) {
+                reject(new TmuxError('TMUX_FAILED', closed ? 'the tmux control connection is closed' : 'an argument tmux control mode cannot carry', { stderr: '', args, exitCode: null }));
+                return;
+              }
+              queue.push({ args, resolve, reject });
+              lines.push(line + '\n');
+            }),
+        );
+        if (lines.length > 0) {
+          if (queue.length === lines.length) armTimer();
+          child.stdin.write(lines.join(''));
+        }
+        return answers;
+      },
       close: () => {
         if (closed) return;
         closed = true;
