@@ -36,7 +36,7 @@ export interface DaemonOptions {
   readonly sources?: ReadonlySet<LimitSource>;
   /** Serve /healthz (default true). */
   readonly http?: boolean;
-  /** How often the pool is reconciled and jobs are run (default: every 2 s). */
+  /** How often the pool is reconciled and jobs are run (default: every 5 s). */
   readonly reconcileMs?: number;
   readonly transcriptRescanMs?: number;
 }
@@ -275,7 +275,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     await reconcile();
     const pollTimer = setInterval(() => void pollScreens(), config.monitor.pollIntervalMs);
-    const reconcileTimer = setInterval(() => void reconcile(), options.reconcileMs ?? 2000);
+    // Hooks and screens tell of a session's life between passes; a dead one waits at most one pass.
+    const reconcileTimer = setInterval(() => void reconcile(), options.reconcileMs ?? 5000);
     cleanups.push(() => {
       clearInterval(pollTimer);
       clearInterval(reconcileTimer);

@@ -48,6 +48,8 @@ export class Monitor {
   /** Pool sessions seen working since their launch: only they can newly hit a limit on screen. */
   private readonly workedSinceLaunch = new Set<string>();
   private readonly proactiveFired = new Map<string, number>();
+  /** Each pool screen as last read, unless it showed a limit: an unchanged screen says nothing new. */
+  private readonly lastScreens = new Map<string, string>();
   readonly counts = { events: 0, duplicates: 0 };
 
   constructor(deps: MonitorDeps) {
@@ -202,6 +204,7 @@ export class Monitor {
   /** A session was (re)launched: an old banner on its screen is history, not news. */
   sessionLaunched(name: string): void {
     this.workedSinceLaunch.delete(name);
+    this.lastScreens.delete(name);
   }
 
   /** Reads the bottom of every live pool pane in one tmux call; the fallback signal. */
@@ -215,7 +218,12 @@ export class Monitor {
     for (const [name, pane] of live) {
       const capture = captures.get(pane.paneId);
       if (capture === undefined) continue;
+      // Most ticks, most screens are as they were (an idle prompt): nothing to classify.
+      if (this.lastScreens.get(name) === capture) continue;
       const screen = classifyScreen(capture, { now });
+      // A limit screen is read again each tick: whether it counts can change without it changing.
+      if (screen.state === 'limited') this.lastScreens.delete(name);
+      else this.lastScreens.set(name, capture);
       const stored = registry.get(name);
       if (screen.state === 'working') {
         this.workedSinceLaunch.add(name);

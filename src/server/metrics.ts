@@ -11,7 +11,9 @@ export interface Metrics {
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'claude_failover_' });
+  // The event-loop-lag histogram samples every `eventLoopMonitoringPrecision` ms: at its
+  // default (10 ms) it alone woke the idle daemon 100 times a second (~1% of a core).
+  collectDefaultMetrics({ register: registry, prefix: 'claude_failover_', eventLoopMonitoringPrecision: 500 });
   return {
     registry,
     swaps: new Counter({ name: 'claude_failover_swaps_total', help: 'Swap requests that changed or tried to change the account, by result', labelNames: ['result'], registers: [registry] }),
