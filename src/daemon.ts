@@ -245,21 +245,28 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // The pane list comes from the last reconcile, so a poll tick is one tmux call for the whole pool.
     let knownPanes: Awaited<ReturnType<Pool['poolPanes']>> = new Map();
     let polling = false;
+    /** The poll and the reconcile in flight, if any: `stop()` lets them finish before closing the store. */
+    const inFlight: { poll: Promise<void>; reconcile: Promise<void> } = { poll: Promise.resolve(), reconcile: Promise.resolve() };
     const pollScreens = async () => {
-      if (polling || switcher.busy) return;
+      if (polling || switcher.busy || stopping) return;
       polling = true;
+      let done = (): void => undefined;
+      inFlight.poll = new Promise<void>((resolve) => (done = resolve));
       try {
         await mon.pollScreens(knownPanes);
       } catch (err) {
         logger.debug({ err: describeError(err) }, 'screen poll failed');
       } finally {
         polling = false;
+        done();
       }
     };
     let reconciling = false;
     const reconcile = async () => {
-      if (reconciling || switcher.busy) return;
+      if (reconciling || switcher.busy || stopping) return;
       reconciling = true;
+      let done = (): void => undefined;
+      inFlight.reconcile = new Promise<void>((resolve) => (done = resolve));
       try {
         runDueJobs();
         await pool.reconcile();
@@ -270,6 +277,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.warn({ err: describeError(err) }, 'reconcile failed');
       } finally {
         reconciling = false;
+        done();
       }
     };
 
@@ -310,7 +318,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         clearInterval(reconcileTimer);
         // A swap in flight finishes (its journal would repair it anyway), within reason.
         let giveUp: NodeJS.Timeout | undefined;
-        await Promise.race([switcher.idle(), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
+        await Promise.race([Promise.all([switcher.idle(), inFlight.poll, inFlight.reconcile]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
         clearTimeout(giveUp);
         notifier.notify({ kind: 'daemon-stopped', text: 'claude-failover stopped; the sessions keep running.' });
         await notifier.flush(3000);

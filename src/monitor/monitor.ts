@@ -48,8 +48,8 @@ export class Monitor {
   /** Pool sessions seen working since their launch: only they can newly hit a limit on screen. */
   private readonly workedSinceLaunch = new Set<string>();
   private readonly proactiveFired = new Map<string, number>();
-  /** Each pool screen as last read, unless it showed a limit: an unchanged screen says nothing new. */
-  private readonly lastScreens = new Map<string, string>();
+  /** Each pool screen as last read and classified, unless it showed a limit. */
+  private readonly lastScreens = new Map<string, { readonly capture: string; readonly screen: ReturnType<typeof classifyScreen> }>();
   readonly counts = { events: 0, duplicates: 0 };
 
   constructor(deps: MonitorDeps) {
@@ -218,12 +218,12 @@ export class Monitor {
     for (const [name, pane] of live) {
       const capture = captures.get(pane.paneId);
       if (capture === undefined) continue;
-      // Most ticks, most screens are as they were (an idle prompt): nothing to classify.
-      if (this.lastScreens.get(name) === capture) continue;
-      const screen = classifyScreen(capture, { now });
-      // A limit screen is read again each tick: whether it counts can change without it changing.
+      // Most ticks, most screens are as they were (an idle prompt): the last reading stands.
+      // A limit screen is read again each time: its reset is resolved against the clock.
+      const cached = this.lastScreens.get(name);
+      const screen = cached?.capture === capture ? cached.screen : classifyScreen(capture, { now });
       if (screen.state === 'limited') this.lastScreens.delete(name);
-      else this.lastScreens.set(name, capture);
+      else this.lastScreens.set(name, { capture, screen });
       const stored = registry.get(name);
       if (screen.state === 'working') {
         this.workedSinceLaunch.add(name);

@@ -134,6 +134,8 @@ describe('detection end to end: each signal on its own, the proactive switch, wa
     expect(await d.pool.sendPrompt('auto-1', 'Six steps [turns=6]')).toBe(true);
     await waitFor(() => assistantTexts(transcripts(sandbox).get(sessionId) ?? []).includes('Step 6 of 6 done.'), { what: 'the task done' });
     await waitFor(() => tmux(socket, 'capture-pane', '-p', '-t', 'auto-1').includes("You've used 60% of your 5-hour limit"), { what: 'the warning on screen' });
+    // The Stop hook comes after the last step is written: the answer is over once it has.
+    await waitFor(() => d.store.getSession('auto-1')?.state === 'idle', { what: 'the Stop hook' });
     // Every signal has had its chance: several screen polls with the warning at the bottom.
     for (let i = 0; i < 5; i++) await d.tick();
     await d.switcher.idle();
