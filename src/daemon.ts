@@ -242,8 +242,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     };
 
-    // The pane list comes from the last reconcile, so a poll tick is one tmux call for the whole pool.
-    let knownPanes: Awaited<ReturnType<Pool['poolPanes']>> = new Map();
+    // A tick lists the pool's panes with their last output time, then reads only the screens
+    // that changed: over the control connection, no process either way.
     let polling = false;
     /** The poll and the reconcile in flight, if any: `stop()` lets them finish before closing the store. */
     const inFlight: { poll: Promise<void>; reconcile: Promise<void> } = { poll: Promise.resolve(), reconcile: Promise.resolve() };
@@ -253,7 +253,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       let done = (): void => undefined;
       inFlight.poll = new Promise<void>((resolve) => (done = resolve));
       try {
-        await mon.pollScreens(knownPanes);
+        await mon.pollScreens(await pool.poolPanes());
       } catch (err) {
         logger.debug({ err: describeError(err) }, 'screen poll failed');
       } finally {
@@ -270,7 +270,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       try {
         runDueJobs();
         await pool.reconcile();
-        knownPanes = await pool.lastPoolPanes();
         const sessions = store.listSessions();
         for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, sessions.filter((s) => s.state === state).length);
       } catch (err) {

@@ -86,7 +86,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     await preparing?.catch(() => undefined); // nothing is still writing into the sandbox
     await stopDaemon();
     log?.end();
+    // The sessions' processes write into the sandbox until they are gone: note them, end the
+    // server (which hangs them up), and remove the sandbox only once they have exited.
+    const panePids = await new Promise<number[]>((resolve) => {
+      execFile('tmux', ['-L', socket, 'list-panes', '-a', '-F', '#{pane_pid}'], (err, stdout) => { resolve(err ? [] : stdout.split('\n').map(Number).filter((n) => n > 0)); });
+    });
     await new Promise((resolve) => execFile('tmux', ['-L', socket, 'kill-server'], () => { resolve(null); }));
+    await waitForExit(panePids, 10_000);
     await removeSandbox(root);
   };
   try {
@@ -218,4 +224,19 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves once every pid has exited, or after `timeoutMs` (the removal is forced anyway). */
+async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }

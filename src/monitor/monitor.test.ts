@@ -148,6 +148,27 @@ describe('Monitor', () => {
       await m.pollScreens(panes);
       expect(calls).toEqual(['captureMany', 'captureMany']);
       expect(limits).toHaveLength(1);
+
+      // With each window's last output time (as the daemon lists panes), a screen with no
+      // output since it was read is not read again; one with new output is.
+      const withActivity = async () => new Map((await real.listPanes()).map((p) => [p.sessionName, p]));
+      const lastOutput = Math.max(...[...(await withActivity()).values()].map((p) => p.activity ?? 0));
+      await waitFor(() => Math.floor(Date.now() / 1000) > lastOutput, { what: 'the next second' });
+      // The first poll reads every screen; the second only s7 (a limit screen is always read again).
+      const captured: string[][] = [];
+      const recording = new Proxy(counted, {
+        get: (target, key: keyof TmuxClient): unknown => (key === 'captureMany' ? (ids: string[], n: number) => { captured.push(ids); return target.captureMany(ids, n); } : Reflect.get(target, key)),
+      });
+      const m2 = new Monitor({ config, store, tmux: recording, logger: silentLogger(), now: () => now, activeAccount: () => config.accounts[0] ?? null, onLimit: () => undefined, onNearLimit: () => undefined });
+      await m2.pollScreens(await withActivity());
+      await m2.pollScreens(await withActivity());
+      expect(captured[0]).toHaveLength(10);
+      expect(captured[1]).toEqual([panes.get('s7')?.paneId]);
+      await real.sendText(panes.get('s3')?.paneId ?? '', 'new output');
+      await waitFor(async () => (await real.capturePane(panes.get('s3')?.paneId ?? '', 5)).includes('new output'), { what: 'cat echoing' });
+      await m2.pollScreens(await withActivity());
+      expect(captured[2]).toEqual(expect.arrayContaining([panes.get('s3')?.paneId, panes.get('s7')?.paneId]));
+      expect(captured[2]).toHaveLength(2);
       expect(limits[0]).toMatchObject({ account: 'work', source: 'screen', session: 's7', kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z') });
     } finally {
       killPrivateServer(socket);

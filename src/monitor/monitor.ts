@@ -48,8 +48,8 @@ export class Monitor {
   /** Pool sessions seen working since their launch: only they can newly hit a limit on screen. */
   private readonly workedSinceLaunch = new Set<string>();
   private readonly proactiveFired = new Map<string, number>();
-  /** Each pool screen as last read and classified, unless it showed a limit. */
-  private readonly lastScreens = new Map<string, { readonly capture: string; readonly screen: ReturnType<typeof classifyScreen> }>();
+  /** Each pool screen as last read and classified (unless it showed a limit), and when. */
+  private readonly lastScreens = new Map<string, { readonly capture: string; readonly screen: ReturnType<typeof classifyScreen>; readonly activity: number | null; readonly readAtSecond: number }>();
   readonly counts = { events: 0, duplicates: 0 };
 
   constructor(deps: MonitorDeps) {
@@ -208,22 +208,32 @@ export class Monitor {
   }
 
   /** Reads the bottom of every live pool pane in one tmux call; the fallback signal. */
-  async pollScreens(panes: ReadonlyMap<string, { paneId: string; dead: boolean }>): Promise<void> {
+  async pollScreens(panes: ReadonlyMap<string, { paneId: string; dead: boolean; activity?: number | null }>): Promise<void> {
     const live = [...panes.entries()].filter(([, p]) => !p.dead);
     if (live.length === 0) return;
-    const captures = await this.deps.tmux.captureMany(live.map(([, p]) => p.paneId), 15);
+    // A screen whose window has had no output since it was read is as it was: not read again.
+    // tmux counts activity in whole seconds (its own clock, this host's): a screen read in the
+    // second of its last output is read once more.
+    const unchanged = (name: string, activity: number | null | undefined): boolean => {
+      const seen = this.lastScreens.get(name);
+      return seen !== undefined && activity != null && seen.activity === activity && seen.readAtSecond > activity;
+    };
+    const toRead = live.filter(([name, p]) => !unchanged(name, p.activity));
+    const readAtSecond = Math.floor(Date.now() / 1000);
+    const captures = toRead.length > 0 ? await this.deps.tmux.captureMany(toRead.map(([, p]) => p.paneId), 15) : new Map<string, string>();
     const now = this.deps.now();
     // One registry read per poll, not one per pane.
     const registry = new Map(this.deps.store.listSessions().map((s) => [s.name, s]));
     for (const [name, pane] of live) {
-      const capture = captures.get(pane.paneId);
+      const cached = this.lastScreens.get(name);
+      const skip = unchanged(name, pane.activity);
+      const capture = skip ? cached?.capture : captures.get(pane.paneId);
       if (capture === undefined) continue;
       // Most ticks, most screens are as they were (an idle prompt): the last reading stands.
       // A limit screen is read again each time: its reset is resolved against the clock.
-      const cached = this.lastScreens.get(name);
       const screen = cached?.capture === capture ? cached.screen : classifyScreen(capture, { now });
       if (screen.state === 'limited') this.lastScreens.delete(name);
-      else this.lastScreens.set(name, { capture, screen });
+      else this.lastScreens.set(name, { capture, screen, activity: pane.activity ?? null, readAtSecond: skip && cached ? cached.readAtSecond : readAtSecond });
       const stored = registry.get(name);
       if (screen.state === 'working') {
         this.workedSinceLaunch.add(name);

@@ -80,10 +80,6 @@ export class Pool {
   private readonly deps: PoolDeps;
   private readonly specs: Map<string, PoolSessionSpec>;
   private readonly sessionFiles = new SessionFileReader();
-  /** Counts the pool's own changes to panes (launch, respawn, keys, text). */
-  private paneChanges = 0;
-  /** The panes the last reconcile listed, and `paneChanges` when it began listing them. */
-  private reconciled: { readonly panes: Map<string, PaneInfo>; readonly paneChanges: number } | null = null;
 
   constructor(deps: PoolDeps) {
     this.deps = deps;
@@ -107,34 +103,15 @@ export class Pool {
     return out;
   }
 
-  /**
-   * The pool's panes as the last reconcile listed them, when the pool changed no pane since
-   * (an idle tick: no tmux call); otherwise listed again, as `poolPanes()` does. For the
-   * daemon's tick, right after `reconcile()`: a pane that changed on its own in between
-   * (a session exiting) is seen on the next tick.
-   */
-  async lastPoolPanes(): Promise<Map<string, PaneInfo>> {
-    const last = this.reconciled;
-    return last && last.paneChanges === this.paneChanges ? new Map(last.panes) : this.poolPanes();
-  }
-
-  /** The pool is about to change a pane: what the last reconcile listed no longer stands. */
-  private changingPanes(): void {
-    this.paneChanges++;
-  }
-
   /** Brings the pool to what the config asks for; called on every tick. */
   reconcile(): Promise<void> {
     return this.exclusive(() => this.reconcileNow());
   }
 
   private async reconcileNow(): Promise<void> {
-    this.reconciled = null;
     const account = this.deps.activeAccount();
     if (!account) return;
-    const paneChanges = this.paneChanges;
     const panes = await this.poolPanes();
-    this.reconciled = { panes: new Map(panes), paneChanges };
     await this.learnFromSessionFiles(account, panes);
     const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()));
     for (const spec of required) {
@@ -259,7 +236,6 @@ export class Pool {
   private async launchNew(spec: PoolSessionSpec, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
     const conversation = this.conversation(account, sessionId, cwd);
     const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
-    this.changingPanes();
     const { paneId } = await this.deps.tmux.newSession({ name: spec.name, cwd, command, keepPaneOnExit: true });
     const id = conversation.resumeId ?? conversation.newSessionId ?? '';
     this.recordLaunch(spec.name, paneId, account, id, cwd);
@@ -270,7 +246,6 @@ export class Pool {
   private async respawn(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
     const conversation = this.conversation(account, sessionId, cwd);
     const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
-    this.changingPanes();
     await this.deps.tmux.respawnPane({ target: paneId, command, cwd, kill: true });
     const id = conversation.resumeId ?? conversation.newSessionId ?? '';
     this.recordLaunch(name, paneId, account, id, cwd);
@@ -352,7 +327,6 @@ export class Pool {
    */
   async continueSession(name: string, prompt: string): Promise<boolean> {
     const target = this.deps.store.getSession(name)?.paneId ?? name;
-    this.changingPanes();
     await this.deps.tmux.sendKeys(target, ['Escape']);
     return this.sendPrompt(name, prompt);
   }
@@ -363,7 +337,6 @@ export class Pool {
     try {
       const pane = await this.deps.tmux.paneInfo(session.paneId);
       if (pane.dead) return;
-      this.changingPanes();
       await this.deps.tmux.sendKeys(session.paneId, ['Escape']);
       await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
       await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
@@ -399,7 +372,6 @@ export class Pool {
       this.deps.store.upsertSession({ name: session.name, state: 'idle' });
       let prompted = false;
       if (prompt) {
-        this.changingPanes();
         await this.deps.tmux.sendText(target, prompt);
         this.deps.store.upsertSession({ name: session.name, state: 'working' });
         prompted = true;
@@ -418,7 +390,6 @@ export class Pool {
     const target = record?.paneId ?? name;
     const ready = await waitForScreen(this.deps.tmux, target, ['idle'], ['shell', 'login-needed'], { timeoutMs: 30_000, now: this.deps.now, sleep: this.deps.sleep });
     if (!ready.reached) return false;
-    this.changingPanes();
     await this.deps.tmux.sendText(target, text);
     return true;
   }

@@ -11,14 +11,16 @@ export interface PaneInfo {
   readonly width: number;
   readonly height: number;
   readonly cwd: string;
+  /** When its window last had output (epoch seconds; one pane per pool window): unchanged means the screen is too. */
+  readonly activity: number | null;
 }
 
-export const PANE_FORMAT = ['#{session_name}', '#{pane_id}', '#{pane_pid}', '#{pane_current_command}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_width}', '#{pane_height}', '#{pane_current_path}'].join(FIELD_SEPARATOR);
+export const PANE_FORMAT = ['#{session_name}', '#{pane_id}', '#{pane_pid}', '#{pane_current_command}', '#{pane_dead}', '#{pane_dead_status}', '#{pane_width}', '#{pane_height}', '#{pane_current_path}', '#{window_activity}'].join(FIELD_SEPARATOR);
 
 export function parsePaneLine(line: string): PaneInfo | null {
   const f = line.split(FIELD_SEPARATOR);
   if (f.length < 9) return null;
-  const [sessionName = '', paneId = '', pid = '', currentCommand = '', dead = '', deadStatus = '', width = '', height = '', cwd = ''] = f;
+  const [sessionName = '', paneId = '', pid = '', currentCommand = '', dead = '', deadStatus = '', width = '', height = '', cwd = '', activity = ''] = f;
   return {
     sessionName,
     paneId,
@@ -29,6 +31,7 @@ export function parsePaneLine(line: string): PaneInfo | null {
     width: Number(width) || 0,
     height: Number(height) || 0,
     cwd,
+    activity: activity === '' || !Number.isFinite(Number(activity)) ? null : Number(activity),
   };
 }
 
