@@ -78,10 +78,7 @@ async function latency(source: LimitSource): Promise<number[]> {
   });
   const control = await startControlSocket(daemonSocketPath(config), {
     logger: silentLogger(),
-    onEvent: (e) => {
-      if (e.type === 'hook') monitor.handleHook(e);
-      else monitor.handleStatusline(e.pane, e.payload);
-    },
+    onEvent: (e) => { monitor.handleControlEvent(e); },
     onRequest: () => Promise.resolve(null),
   });
   const watcher = watchTranscripts({ projectsDir: join(config.sharedDir, 'projects'), parseLine: parseTranscriptLine, onSignal: (s) => { monitor.handleTranscript(s); }, logger: silentLogger() });

@@ -61,6 +61,18 @@ export interface Daemon {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A periodic duty that never overlaps itself: `run()` starts it, or joins the run in
+ * flight; `running()` is that run (done when there is none), for a clean stop.
+ */
+function oneAtATime(work: () => Promise<void>): { run(): Promise<void>; running(): Promise<void> } {
+  let current: Promise<void> | null = null;
+  return {
+    run: () => (current ??= work().finally(() => { current = null; })),
+    running: () => current ?? Promise.resolve(),
+  };
+}
+
+/**
  * The composition root: builds every part from the config, repairs an interrupted swap,
  * starts the pool, the signals and the timers. `stop()` leaves the sessions running.
  */
@@ -169,10 +181,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     const socket = await startControlSocket(daemonSocketPath(config), {
       logger: logger.child({ part: 'socket' }),
-      onEvent: (message) => {
-        if (message.type === 'hook') mon.handleHook({ event: message.event, pane: message.pane, payload: message.payload });
-        else mon.handleStatusline(message.pane, message.payload);
-      },
+      onEvent: (message) => { mon.handleControlEvent(message); },
       onRequest: async (message) => {
         switch (message.command) {
           case 'switch': {
@@ -244,29 +253,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     // A tick lists the pool's panes with their last output time, then reads only the screens
     // that changed: over the control connection, no process either way.
-    let polling = false;
-    /** The poll and the reconcile in flight, if any: `stop()` lets them finish before closing the store. */
-    const inFlight: { poll: Promise<void>; reconcile: Promise<void> } = { poll: Promise.resolve(), reconcile: Promise.resolve() };
-    const pollScreens = async () => {
-      if (polling || switcher.busy || stopping) return;
-      polling = true;
-      let done = (): void => undefined;
-      inFlight.poll = new Promise<void>((resolve) => (done = resolve));
+    const poll = oneAtATime(async () => {
       try {
         await mon.pollScreens(await pool.poolPanes());
       } catch (err) {
         logger.debug({ err: describeError(err) }, 'screen poll failed');
-      } finally {
-        polling = false;
-        done();
       }
-    };
-    let reconciling = false;
-    const reconcile = async () => {
-      if (reconciling || switcher.busy || stopping) return;
-      reconciling = true;
-      let done = (): void => undefined;
-      inFlight.reconcile = new Promise<void>((resolve) => (done = resolve));
+    });
+    const reconciling = oneAtATime(async () => {
       try {
         runDueJobs();
         await pool.reconcile();
@@ -274,11 +268,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, sessions.filter((s) => s.state === state).length);
       } catch (err) {
         logger.warn({ err: describeError(err) }, 'reconcile failed');
-      } finally {
-        reconciling = false;
-        done();
       }
-    };
+    });
+    // Neither runs during a swap (the swap owns the pool) nor once stopping has begun.
+    const pollScreens = () => (switcher.busy || stopping ? Promise.resolve() : poll.run());
+    const reconcile = () => (switcher.busy || stopping ? Promise.resolve() : reconciling.run());
 
     await reconcile();
     const pollTimer = setInterval(() => void pollScreens(), config.monitor.pollIntervalMs);
@@ -317,7 +311,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         clearInterval(reconcileTimer);
         // A swap in flight finishes (its journal would repair it anyway), within reason.
         let giveUp: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all([switcher.idle(), inFlight.poll, inFlight.reconcile]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
+        await Promise.race([Promise.all([switcher.idle(), poll.running(), reconciling.running()]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
         clearTimeout(giveUp);
         notifier.notify({ kind: 'daemon-stopped', text: 'claude-failover stopped; the sessions keep running.' });
         await notifier.flush(3000);

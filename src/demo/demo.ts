@@ -9,6 +9,7 @@ import { createLogger } from '../log.js';
 import { startDaemon, describeOutcome, type Daemon } from '../daemon.js';
 import type { SwitchOutcome } from '../switcher/types.js';
 import { createSandbox, removeSandbox } from './sandbox.js';
+import { processAlive } from '../process-alive.js';
 
 export interface DemoOptions {
   readonly keep: boolean;
@@ -226,17 +227,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves once every pid has exited, or after `timeoutMs` (the removal is forced anyway). */
 async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (pids.some(processAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }

@@ -6,6 +6,7 @@ import type { TmuxClient } from '../tmux/client.js';
 import { classifyScreen } from '../claude/screen-state.js';
 import { parseTranscriptLine, type TranscriptSignal } from '../claude/transcript-record.js';
 import { isSameOrInside } from '../config/paths.js';
+import type { ControlEvent } from './control-socket.js';
 import { morePrecise, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
 
 export interface HookMessage {
@@ -76,6 +77,12 @@ export class Monitor {
 
   private sessionForPane(pane: string | null): string | null {
     return pane ? (this.deps.store.findSessionByPane(pane)?.name ?? null) : null;
+  }
+
+  /** What the hooks and the statusline send over the control socket. */
+  handleControlEvent(event: ControlEvent): void {
+    if (event.type === 'hook') this.handleHook(event);
+    else this.handleStatusline(event.pane, event.payload);
   }
 
   handleHook(message: HookMessage): void {
@@ -218,7 +225,8 @@ export class Monitor {
       const seen = this.lastScreens.get(name);
       return seen !== undefined && activity != null && seen.activity === activity && seen.readAtSecond > activity;
     };
-    const toRead = live.filter(([name, p]) => !unchanged(name, p.activity));
+    const skipped = new Set(live.filter(([name, p]) => unchanged(name, p.activity)).map(([name]) => name));
+    const toRead = live.filter(([name]) => !skipped.has(name));
     const readAtSecond = Math.floor(Date.now() / 1000);
     const captures = toRead.length > 0 ? await this.deps.tmux.captureMany(toRead.map(([, p]) => p.paneId), 15) : new Map<string, string>();
     const now = this.deps.now();
@@ -226,7 +234,7 @@ export class Monitor {
     const registry = new Map(this.deps.store.listSessions().map((s) => [s.name, s]));
     for (const [name, pane] of live) {
       const cached = this.lastScreens.get(name);
-      const skip = unchanged(name, pane.activity);
+      const skip = skipped.has(name);
       const capture = skip ? cached?.capture : captures.get(pane.paneId);
       if (capture === undefined) continue;
       // Most ticks, most screens are as they were (an idle prompt): the last reading stands.

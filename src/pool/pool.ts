@@ -141,9 +141,10 @@ export class Pool {
    * while it waits to be moved (or after a swap was interrupted).
    */
   private async learnFromSessionFiles(active: Account, panes: Map<string, PaneInfo>): Promise<void> {
+    const registry = new Map(this.deps.store.listSessions().map((s) => [s.name, s]));
     const panesByHome = new Map<string, Map<string, PaneInfo>>();
     for (const pane of panes.values()) {
-      const runsOn = this.deps.store.getSession(pane.sessionName)?.account;
+      const runsOn = registry.get(pane.sessionName)?.account;
       const home = this.deps.config.accounts.find((a) => a.name === runsOn)?.home ?? active.home;
       const byPane = panesByHome.get(home) ?? new Map<string, PaneInfo>();
       byPane.set(pane.paneId, pane);
@@ -153,7 +154,7 @@ export class Pool {
       for (const file of await this.sessionFiles.read(home)) {
         const pane = file.paneId ? byPane.get(file.paneId) : undefined;
         if (!pane) continue;
-        const record = this.deps.store.getSession(pane.sessionName);
+        const record = registry.get(pane.sessionName);
         const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
         if (record?.sessionId !== file.sessionId || record.state !== state) {
           this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });

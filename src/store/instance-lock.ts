@@ -2,15 +2,8 @@ import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FailoverError, errnoCode } from '../errors.js';
 import { ensureStateDir } from './state-dir.js';
+import { processAlive as alive } from '../process-alive.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
-}
 
 /**
  * One daemon per state dir. The lock file is created by `link()` of a file that already

@@ -118,15 +118,10 @@ export class Switcher {
         if (active === this.preferred.name) return { result: 'skipped', reason: 'already on the preferred account' };
         const entry = ledger.find((e) => e.account === this.preferred.name);
         const usableAt = usableAgainAt(entry, now, nearLimitPercent);
-        if (usableAt) {
-          const at = new Date(usableAt.getTime() + config.monitor.returnMarginMs);
+        if (usableAt || !isAvailable(entry, now)) {
+          const at = usableAt ? new Date(usableAt.getTime() + config.monitor.returnMarginMs) : new Date(now.getTime() + config.monitor.fallbackResetMs);
           store.scheduleJob({ key: RETURN_JOB, kind: 'return', runAt: at });
-          return { result: 'deferred', until: at, reason: `${this.preferred.name} has not reset yet` };
-        }
-        if (!isAvailable(entry, now)) {
-          const at = new Date(now.getTime() + config.monitor.fallbackResetMs);
-          store.scheduleJob({ key: RETURN_JOB, kind: 'return', runAt: at });
-          return { result: 'deferred', until: at, reason: `${this.preferred.name} is exhausted with no known reset` };
+          return { result: 'deferred', until: at, reason: usableAt ? `${this.preferred.name} has not reset yet` : `${this.preferred.name} is exhausted with no known reset` };
         }
         const deferred = this.cooldown(now);
         if (deferred) return deferred;
