@@ -9,3 +9,9 @@ export function processAlive(pid: number): boolean {
     return errnoCode(err) === 'EPERM';
   }
 }
+
+/** Resolves once every pid has exited, or after `timeoutMs`, whichever comes first. */
+export async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(processAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}

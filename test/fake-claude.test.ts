@@ -197,7 +197,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  killPrivateServer(socket);
+  await killPrivateServer(socket);
   await removeTempDir(root);
 });
 

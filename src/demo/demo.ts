@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { createLogger } from '../log.js';
 import { startDaemon, describeOutcome, type Daemon } from '../daemon.js';
 import type { SwitchOutcome } from '../switcher/types.js';
 import { createSandbox, removeSandbox } from './sandbox.js';
-import { processAlive } from '../process-alive.js';
+import { endPrivateServer } from '../tmux/end-server.js';
 
 export interface DemoOptions {
   readonly keep: boolean;
@@ -87,13 +86,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     await preparing?.catch(() => undefined); // nothing is still writing into the sandbox
     await stopDaemon();
     log?.end();
-    // The sessions' processes write into the sandbox until they are gone: note them, end the
-    // server (which hangs them up), and remove the sandbox only once they have exited.
-    const panePids = await new Promise<number[]>((resolve) => {
-      execFile('tmux', ['-L', socket, 'list-panes', '-a', '-F', '#{pane_pid}'], (err, stdout) => { resolve(err ? [] : stdout.split('\n').map(Number).filter((n) => n > 0)); });
-    });
-    await new Promise((resolve) => execFile('tmux', ['-L', socket, 'kill-server'], () => { resolve(null); }));
-    await waitForExit(panePids, 10_000);
+    // The sessions' processes write into the sandbox until they are gone.
+    await endPrivateServer(socket);
     await removeSandbox(root);
   };
   try {
@@ -225,10 +219,4 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
   }
-}
-
-/** Resolves once every pid has exited, or after `timeoutMs` (the removal is forced anyway). */
-async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(processAlive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }

@@ -171,7 +171,7 @@ describe('Monitor', () => {
       expect(captured[2]).toHaveLength(2);
       expect(limits[0]).toMatchObject({ account: 'work', source: 'screen', session: 's7', kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z') });
     } finally {
-      killPrivateServer(socket);
+      await killPrivateServer(socket);
     }
   });
 });

@@ -46,7 +46,7 @@ describe('pool: a session that dies right after its launch (real tmux, fake Clau
 
   afterAll(async () => {
     store.close();
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 
@@ -120,6 +120,8 @@ describe('pool: the session registry reads sessions/<pid>.json from the home eac
   let store: Store;
   let pool: Pool;
   let active = 'B';
+  /** Runs once, right after the pool's next registry read: a hook landing mid-reconcile. */
+  let afterNextRegistryRead: (() => void) | null = null;
 
   beforeAll(async () => {
     root = await makeTempDir('cf-pool-files');
@@ -136,10 +138,26 @@ describe('pool: the session registry reads sessions/<pid>.json from the home eac
     store = openStore(sandbox.config.stateDir);
     // No daemon and no monitor: hooks reach nobody, so the session files are the only source.
     const client = createTmuxClient({ socket });
+    const real = store;
+    const seenByPool = new Proxy(real, {
+      get(target, key) {
+        if (key === 'listSessions') {
+          return () => {
+            const read = target.listSessions();
+            const arrive = afterNextRegistryRead;
+            afterNextRegistryRead = null;
+            arrive?.();
+            return read;
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
     pool = new Pool({
       config: sandbox.config,
       tmux: client,
-      store,
+      store: seenByPool,
       logger: testLogger(),
       now: () => new Date(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -150,7 +168,7 @@ describe('pool: the session registry reads sessions/<pid>.json from the home eac
 
   afterAll(async () => {
     store.close();
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 
@@ -178,5 +196,20 @@ describe('pool: the session registry reads sessions/<pid>.json from the home eac
     expect(started).toContain(join(sandbox.config.home, '.claude-A'));
     expect(await pool.sendPrompt('web', 'And one more on A')).toBe(true);
     await waitFor(() => transcripts(sandbox).get(cleared)?.some((l) => l.includes('And one more on A')), { what: 'the same transcript to grow on A' });
+  });
+
+  it('keeps a limit a hook recorded while the reconcile was reading the session files', async () => {
+    await pool.reconcile();
+    await waitFor(async () => {
+      await pool.reconcile();
+      return store.getSession('web')?.state === 'idle';
+    }, { what: 'web idle, as its session file says' });
+    store.upsertSession({ name: 'web', state: 'working' });
+    // The StopFailure hook lands just after the reconcile read the registry, before it wrote.
+    afterNextRegistryRead = () => { store.upsertSession({ name: 'web', state: 'limited' }); };
+    await pool.reconcile();
+    expect(afterNextRegistryRead).toBeNull();
+    // The session file still says idle; the limit is newer news and stays.
+    expect(store.getSession('web')?.state).toBe('limited');
   });
 });

@@ -9,7 +9,7 @@ import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
 import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-spec.js';
 import { lastWords, waitForScreen } from './session-waits.js';
-import { SessionFileReader } from './session-files.js';
+import { SessionFileReader, type RunningSessionFile } from './session-files.js';
 import { hasTranscript } from './transcript-exists.js';
 import { isQuickDeath, QUICK_DEATH_MS, retryDelayMs } from './backoff.js';
 
@@ -141,24 +141,29 @@ export class Pool {
    * while it waits to be moved (or after a swap was interrupted).
    */
   private async learnFromSessionFiles(active: Account, panes: Map<string, PaneInfo>): Promise<void> {
-    const registry = new Map(this.deps.store.listSessions().map((s) => [s.name, s]));
+    const runsOn = new Map(this.deps.store.listSessions().map((s) => [s.name, s.account]));
     const panesByHome = new Map<string, Map<string, PaneInfo>>();
     for (const pane of panes.values()) {
-      const runsOn = registry.get(pane.sessionName)?.account;
-      const home = this.deps.config.accounts.find((a) => a.name === runsOn)?.home ?? active.home;
+      const home = this.deps.config.accounts.find((a) => a.name === runsOn.get(pane.sessionName))?.home ?? active.home;
       const byPane = panesByHome.get(home) ?? new Map<string, PaneInfo>();
       byPane.set(pane.paneId, pane);
       panesByHome.set(home, byPane);
     }
+    const found: { pane: PaneInfo; file: RunningSessionFile }[] = [];
     for (const [home, byPane] of panesByHome) {
       for (const file of await this.sessionFiles.read(home)) {
         const pane = file.paneId ? byPane.get(file.paneId) : undefined;
-        if (!pane) continue;
-        const record = registry.get(pane.sessionName);
-        const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
-        if (record?.sessionId !== file.sessionId || record.state !== state) {
-          this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
-        }
+        if (pane) found.push({ pane, file });
+      }
+    }
+    // The registry is read after the files, with no await before the writes: a hook that
+    // arrived meanwhile (a StopFailure marking the session limited) is not overwritten.
+    const registry = new Map(this.deps.store.listSessions().map((s) => [s.name, s]));
+    for (const { pane, file } of found) {
+      const record = registry.get(pane.sessionName);
+      const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
+      if (record?.sessionId !== file.sessionId || record.state !== state) {
+        this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
       }
     }
   }

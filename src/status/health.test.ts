@@ -31,7 +31,7 @@ describe('checkHealth (real tmux on a private socket, real store)', () => {
 
   afterEach(async () => {
     store.close();
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(dir);
   });
 

@@ -18,7 +18,7 @@ describe('tmux client (real tmux, private socket)', () => {
     dir = await makeTempDir('cf-tmux');
   });
   afterAll(async () => {
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(dir);
   });
 
@@ -155,7 +155,7 @@ describe('tmux client (real tmux, private socket)', () => {
       expect(await client.listPanes()).toEqual([]);
       expect(await client.listSessions()).toEqual([]);
     } finally {
-      killPrivateServer(empty);
+      await killPrivateServer(empty);
     }
   });
 });

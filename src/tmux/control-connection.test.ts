@@ -34,7 +34,7 @@ describe('tmux control mode (real tmux, private socket)', () => {
 
   afterAll(async () => {
     fast.close();
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(dir);
   });
 

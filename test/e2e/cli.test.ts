@@ -39,7 +39,7 @@ describe('the CLI, built and run as a user would (real tmux, fake Claude Code)',
     daemon = null;
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     child = null;
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 

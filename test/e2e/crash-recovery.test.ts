@@ -39,7 +39,7 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
 
   afterAll(async () => {
     running?.kill('SIGKILL');
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 

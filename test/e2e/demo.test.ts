@@ -50,7 +50,7 @@ describe('the demo (the README\'s first command)', () => {
       await run.exit;
     }
     if (found) {
-      killPrivateServer(found.socket);
+      await killPrivateServer(found.socket);
       await removeTempDir(found.root);
     }
     run = null;

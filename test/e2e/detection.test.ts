@@ -39,7 +39,7 @@ describe('detection end to end: each signal on its own, the proactive switch, wa
   afterEach(async () => {
     await daemon?.stop();
     daemon = null;
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 

@@ -32,7 +32,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
   afterEach(async () => {
     await daemon?.stop();
     daemon = null;
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await telegram.close();
     await removeTempDir(root);
   });

@@ -36,7 +36,7 @@ describe('session registry (real tmux, fake Claude Code, in-process daemon)', ()
   afterEach(async () => {
     await daemon?.stop();
     daemon = null;
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 

@@ -24,7 +24,7 @@ describe('switch requests end to end: cooldown, limits elsewhere, best target, f
   afterEach(async () => {
     await daemon?.stop();
     daemon = null;
-    killPrivateServer(socket);
+    await killPrivateServer(socket);
     await removeTempDir(root);
   });
 
