@@ -174,4 +174,51 @@ describe('Monitor', () => {
       await killPrivateServer(socket);
     }
   });
+
+  it('an idle pool costs a poll one pane listing: no screen read, no registry read, until the registry changes', async () => {
+    const socket = privateSocketName('cf-poll-idle');
+    const real = createTmuxClient({ socket });
+    const captured: string[][] = [];
+    const tmux = new Proxy(real, {
+      get: (target, key: keyof TmuxClient): unknown => (key === 'captureMany' ? (ids: string[], n: number) => { captured.push(ids); return target.captureMany(ids, n); } : Reflect.get(target, key)),
+    });
+    let registryReads = 0;
+    const counted = new Proxy(store, {
+      get: (target, key: keyof Store): unknown => {
+        if (key === 'listSessions') registryReads++;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        // Claude Code at its prompt: the empty prompt line in its box.
+        const box = '─'.repeat(40);
+        const { paneId } = await real.newSession({ name: `s${i}`, cwd: dir, command: `printf '%s\\n' ${shellQuote(box)} ${shellQuote('❯\u00a0')} ${shellQuote(box)}; exec cat` });
+        store.upsertSession({ name: `s${i}`, paneId, state: 'idle' });
+      }
+      const panes = async () => new Map((await real.listPanes()).map((p) => [p.sessionName, p]));
+      const lastOutput = Math.max(...[...(await panes()).values()].map((p) => p.activity ?? 0));
+      await waitFor(() => Math.floor(Date.now() / 1000) > lastOutput, { what: 'the next second' });
+      const m = new Monitor({ config, store: counted, tmux, logger: silentLogger(), now: () => now, activeAccount: () => config.accounts[0] ?? null, onLimit: () => undefined, onNearLimit: () => undefined });
+      await m.pollScreens(await panes());
+      expect(captured).toHaveLength(1);
+      expect(registryReads).toBe(1);
+      for (let i = 0; i < 3; i++) await m.pollScreens(await panes());
+      expect(captured).toHaveLength(1);
+      expect(registryReads).toBe(1);
+      // A hook says s2 is working, but its screen is still the idle prompt: the next poll
+      // reads the registry again and corrects it; then the pool is quiet again.
+      store.upsertSession({ name: 's2', state: 'working' });
+      await m.pollScreens(await panes());
+      expect(registryReads).toBe(2);
+      expect(store.getSession('s2')?.state).toBe('idle');
+      await m.pollScreens(await panes());
+      await m.pollScreens(await panes());
+      expect(registryReads).toBe(2); // the poll's own correction does not count as news
+      expect(captured).toHaveLength(1);
+    } finally {
+      await killPrivateServer(socket);
+    }
+  });
 });

@@ -51,6 +51,8 @@ export class Monitor {
   private readonly proactiveFired = new Map<string, number>();
   /** Each pool screen as last read and classified (unless it showed a limit), and when. */
   private readonly lastScreens = new Map<string, { readonly capture: string; readonly screen: ReturnType<typeof classifyScreen>; readonly activity: number | null; readonly readAtSecond: number }>();
+  /** The registry's version when a poll last went through every pane; null before the first. */
+  private registryVersionPolled: number | null = null;
   readonly counts = { events: 0, duplicates: 0 };
 
   constructor(deps: MonitorDeps) {
@@ -227,6 +229,9 @@ export class Monitor {
     };
     const skipped = new Set(live.filter(([name, p]) => unchanged(name, p.activity)).map(([name]) => name));
     const toRead = live.filter(([name]) => !skipped.has(name));
+    // No screen to read and no registry write since the last full pass: that pass's
+    // conclusions stand for every pane, so the registry is not even read (an idle pool).
+    if (toRead.length === 0 && this.deps.store.sessionsVersion() === this.registryVersionPolled) return;
     const readAtSecond = Math.floor(Date.now() / 1000);
     const captures = toRead.length > 0 ? await this.deps.tmux.captureMany(toRead.map(([, p]) => p.paneId), 15) : new Map<string, string>();
     const now = this.deps.now();
@@ -264,6 +269,7 @@ export class Monitor {
         });
       }
     }
+    this.registryVersionPolled = this.deps.store.sessionsVersion();
   }
 
   private handleLimitSafely(event: LimitEvent): void {

@@ -12,7 +12,11 @@ export interface TranscriptWatcherOptions {
   readonly parseLine: (line: string) => TranscriptSignal | null;
   readonly onSignal: (signal: TranscriptSignal & { file: string }) => void;
   readonly logger: Logger;
-  /** The safety rescan for events fs.watch dropped (default 2 s). */
+  /**
+   * The safety rescan for events fs.watch dropped (default 10 s). It stats every transcript,
+   * so it is most of an idle daemon's file work; inotify drops events only when its queue
+   * overflows, and the hook and screen signals cover a limit meanwhile.
+   */
   readonly rescanMs?: number;
   /** Read sizes; tests make them small. */
   readonly tail?: FileTailOptions;
@@ -211,7 +215,7 @@ export function watchTranscripts(options: TranscriptWatcherOptions): TranscriptW
       void rescan()
         .catch((err: unknown) => { logger.debug({ err: String(err) }, 'transcript rescan failed'); })
         .finally(() => (rescanning = false));
-    }, options.rescanMs ?? 2000);
+    }, options.rescanMs ?? 10_000);
     timer.unref();
   })();
 

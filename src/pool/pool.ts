@@ -91,6 +91,11 @@ export class Pool {
     return this.lock.run(task);
   }
 
+  /** Stops watching the session files (the daemon is stopping). */
+  close(): void {
+    this.sessionFiles.close();
+  }
+
   isPoolSession(name: string): boolean {
     return this.specs.has(name);
   }
@@ -112,17 +117,22 @@ export class Pool {
     const account = this.deps.activeAccount();
     if (!account) return;
     const panes = await this.poolPanes();
-    await this.learnFromSessionFiles(account, panes);
+    const registry = await this.learnFromSessionFiles(account, panes);
     const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()));
+    // Until a session needs work (an await, during which hooks may write), the registry read
+    // above is current: a healthy pool costs one registry read, not one per session.
+    let acted = false;
     for (const spec of required) {
       const pane = panes.get(spec.name);
-      const record = this.deps.store.getSession(spec.name);
+      const record: SessionRecord | null = acted ? this.deps.store.getSession(spec.name) : (registry.get(spec.name) ?? null);
+      const movable = isOnOtherAccount(record, account);
+      acted ||= !pane || pane.dead || movable;
       try {
         if (!pane) {
           await this.startWhenDue(spec, account, record, null);
         } else if (pane.dead) {
           await this.handleDeath(spec, account, record, pane);
-        } else if (record?.account && record.account !== account.name && record.state !== 'working') {
+        } else if (movable && record) {
           // Left on another account (a crash mid-swap, or a manual change): move it over.
           this.deps.logger.info({ session: spec.name, from: record.account, to: account.name }, 'session on the wrong account: relaunching');
           await this.relaunchOne(this.snapshotOf(spec, pane, record, false), account, null);
@@ -140,7 +150,7 @@ export class Pool {
    * file is read from the home of the account it runs under, which is not the active one
    * while it waits to be moved (or after a swap was interrupted).
    */
-  private async learnFromSessionFiles(active: Account, panes: Map<string, PaneInfo>): Promise<void> {
+  private async learnFromSessionFiles(active: Account, panes: Map<string, PaneInfo>): Promise<Map<string, SessionRecord>> {
     const runsOn = new Map(this.deps.store.listSessions().map((s) => [s.name, s.account]));
     const panesByHome = new Map<string, Map<string, PaneInfo>>();
     for (const pane of panes.values()) {
@@ -164,8 +174,11 @@ export class Pool {
       const state = record?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : record?.state;
       if (record?.sessionId !== file.sessionId || record.state !== state) {
         this.deps.store.upsertSession({ name: pane.sessionName, sessionId: file.sessionId, paneId: pane.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
+        const updated = this.deps.store.getSession(pane.sessionName);
+        if (updated) registry.set(pane.sessionName, updated);
       }
     }
+    return registry;
   }
 
   private async startWhenDue(spec: PoolSessionSpec, account: Account, record: SessionRecord | null, reason: string | null): Promise<void> {
@@ -399,4 +412,9 @@ export class Pool {
     await this.deps.tmux.sendText(target, text);
     return true;
   }
+}
+
+/** Left on another account (a crash mid-swap, or a manual change) and free to be moved over. */
+function isOnOtherAccount(record: SessionRecord | null, active: Account): boolean {
+  return record?.account != null && record.account !== active.name && record.state !== 'working';
 }

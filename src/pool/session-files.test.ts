@@ -2,6 +2,7 @@ import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { SessionFileReader } from './session-files.js';
 
 let home: string;
@@ -62,5 +63,48 @@ describe('session files', () => {
     expect(await statuses(reader)).toEqual([]);
     await write('41.json', sessionFile('idle'), old + 1);
     expect(await statuses(reader)).toEqual(['idle']);
+  });
+
+  it('does not list a watched dir again until something there changes, and then sees the change', async () => {
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    await write('41.json', sessionFile('idle'), old);
+    const reader = new SessionFileReader();
+    try {
+      expect(await statuses(reader)).toEqual(['idle']);
+      const scans = reader.scans;
+      for (let i = 0; i < 5; i++) expect(await statuses(reader)).toEqual(['idle']);
+      expect(reader.scans).toBe(scans);
+
+      // Claude Code rewrites its file: the watch reports it, the next read scans.
+      await write('41.json', sessionFile('busy'), old + 1);
+      await waitFor(async () => (await statuses(reader)).join() === 'busy', { what: 'the rewrite seen' });
+      // A new session's file, then one removed.
+      await write('42.json', JSON.stringify({ pid: 42, sessionId: 'def', status: 'idle' }), old);
+      await waitFor(async () => (await reader.read(home)).length === 2, { what: 'the new file seen' });
+      await rm(join(home, 'sessions', '41.json'));
+      await waitFor(async () => (await reader.read(home)).map((s) => s.sessionId).join() === 'def', { what: 'the removal seen' });
+      const settled = reader.scans;
+      expect(await statuses(reader)).toEqual(['idle']);
+      expect(reader.scans).toBe(settled);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('watches a sessions dir that appears after the first read', async () => {
+    const later = join(home, 'later-home');
+    const reader = new SessionFileReader();
+    try {
+      expect(await reader.read(later)).toEqual([]);
+      await mkdir(join(later, 'sessions'), { recursive: true });
+      await writeFile(join(later, 'sessions', '7.json'), JSON.stringify({ pid: 7, sessionId: 'ghi', status: 'busy' }));
+      await utimes(join(later, 'sessions', '7.json'), 1_000_000, 1_000_000);
+      expect((await reader.read(later)).map((s) => s.sessionId)).toEqual(['ghi']);
+      const scans = reader.scans;
+      expect((await reader.read(later)).map((s) => s.sessionId)).toEqual(['ghi']);
+      expect(reader.scans).toBe(scans);
+    } finally {
+      reader.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -27,17 +28,78 @@ interface KnownFile {
  */
 const SETTLED_MS = 2000;
 
+/** A sessions dir is listed and stat'd at least this often, watched or not: the safety net. */
+const FULL_SCAN_MS = 60_000;
+
+/** What the last scan of a sessions dir found, and whether anything there changed since. */
+interface DirState {
+  /** null: the dir could not be watched (missing, or the watch failed): every read scans. */
+  watcher: FSWatcher | null;
+  /** An event came after the last scan began, or a file was still settling. */
+  dirty: boolean;
+  scannedAt: number;
+  sessions: RunningSessionFile[];
+}
+
 /**
- * Reads the session files of account homes, and reads a file again only when its stat
- * (inode, size, mtime) changed since: an idle pool costs a readdir and a stat per file.
+ * Reads the session files of account homes. A file is read again only when its stat (inode,
+ * size, mtime) changed, and a watched dir is not even listed again until fs.watch reports a
+ * change there (or a minute has passed): an idle pool costs no file access at all.
  */
 export class SessionFileReader {
   /** By sessions dir, then by file name: only the files the last readdir listed. */
   private readonly known = new Map<string, Map<string, KnownFile>>();
+  private readonly dirs = new Map<string, DirState>();
+  private scanCount = 0;
+
+  /** How many times a sessions dir has been listed and stat'd. */
+  get scans(): number {
+    return this.scanCount;
+  }
 
   /** Every session file of an account home; unreadable or malformed ones are skipped. */
   async read(accountHome: string): Promise<RunningSessionFile[]> {
     const dir = join(accountHome, 'sessions');
+    const state = this.dirs.get(dir) ?? this.watchDir(dir);
+    if (state.watcher && !state.dirty && Date.now() - state.scannedAt < FULL_SCAN_MS) return state.sessions;
+    // Cleared before the scan: a change during it marks the dir for the next read.
+    state.dirty = false;
+    state.scannedAt = Date.now();
+    const { sessions, settled } = await this.scan(dir);
+    state.sessions = sessions;
+    if (!settled) state.dirty = true;
+    // The dir may have appeared since (a home set up after start): watch it from now on.
+    if (!state.watcher) this.dirs.delete(dir);
+    return sessions;
+  }
+
+  /** Stops watching; later reads scan every time. */
+  close(): void {
+    for (const state of this.dirs.values()) state.watcher?.close();
+    this.dirs.clear();
+  }
+
+  private watchDir(dir: string): DirState {
+    const state: DirState = { watcher: null, dirty: true, scannedAt: 0, sessions: [] };
+    try {
+      const watcher = watch(dir, { persistent: false }, () => {
+        state.dirty = true;
+      });
+      watcher.on('error', () => {
+        // the dir went away (a home removed or replaced): scan, and watch afresh
+        watcher.close();
+        if (this.dirs.get(dir) === state) this.dirs.delete(dir);
+      });
+      state.watcher = watcher;
+    } catch {
+      // no such dir yet: read() scans each time, and watches once it exists
+    }
+    this.dirs.set(dir, state);
+    return state;
+  }
+
+  private async scan(dir: string): Promise<{ sessions: RunningSessionFile[]; settled: boolean }> {
+    this.scanCount++;
     let names: string[];
     try {
       names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
@@ -49,7 +111,8 @@ export class SessionFileReader {
     const sessions = await Promise.all(names.map((n) => this.readOne(dir, n, before?.get(n), listed)));
     if (listed.size > 0) this.known.set(dir, listed);
     else this.known.delete(dir);
-    return sessions.filter((s) => s !== null);
+    // A file not remembered is one still settling (or unreadable): not to be trusted to the watch.
+    return { sessions: sessions.filter((s) => s !== null), settled: listed.size === names.length };
   }
 
   private async readOne(dir: string, name: string, known: KnownFile | undefined, remember: Map<string, KnownFile>): Promise<RunningSessionFile | null> {

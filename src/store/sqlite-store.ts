@@ -107,6 +107,8 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
   const exec = (sql: string, ...params: unknown[]) => prepared(sql).run(...params);
   const ensureLedger = (account: string) => exec('INSERT OR IGNORE INTO ledger (account, updated_at) VALUES (?, ?)', account, t());
 
+  let sessionsVersion = 0;
+
   const store: Store = {
     atomically: (work) => db.transaction(work)(),
     getActiveAccount: () => text(one("SELECT value FROM meta WHERE key = 'active_account'")?.value),
@@ -183,12 +185,14 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
         values.push(value instanceof Date ? value.getTime() : value);
       }
       exec(`UPDATE sessions SET ${sets.join(', ')} WHERE name = ?`, ...values, u.name);
+      sessionsVersion++;
     },
     getSession: (name) => {
       const r = one('SELECT * FROM sessions WHERE name = ?', name);
       return r ? sessionRecord(r) : null;
     },
     listSessions: () => all('SELECT * FROM sessions ORDER BY name').map(sessionRecord),
+    sessionsVersion: () => sessionsVersion,
     findSessionByPane: (paneId) => {
       const r = one('SELECT * FROM sessions WHERE pane_id = ? ORDER BY updated_at DESC LIMIT 1', paneId);
       return r ? sessionRecord(r) : null;
@@ -199,6 +203,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
     },
     deleteSession: (name) => {
       exec('DELETE FROM sessions WHERE name = ?', name);
+      sessionsVersion++;
     },
 
     addTask: (x) => Number(exec('INSERT INTO tasks (prompt, target, created_at) VALUES (?, ?, ?)', x.prompt, x.target ?? null, t()).lastInsertRowid),

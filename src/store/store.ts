@@ -108,6 +108,11 @@ export interface Store {
   upsertSession(update: SessionUpdate): void;
   getSession(name: string): SessionRecord | null;
   listSessions(): SessionRecord[];
+  /**
+   * Grows with every write to the session registry made through this store (the daemon is
+   * its only writer): equal values mean the registry has not changed in between.
+   */
+  sessionsVersion(): number;
   findSessionByPane(paneId: string): SessionRecord | null;
   findSessionBySessionId(sessionId: string): SessionRecord | null;
   deleteSession(name: string): void;
