@@ -18,11 +18,14 @@ import { parseTranscriptLine } from '../src/claude/transcript-record.js';
 import { launchCommandLine } from '../src/claude/launch-command.js';
 import { daemonSocketPath } from '../src/cli/self-command.js';
 import { silentLogger } from '../src/log.js';
+import { endPrivateServer } from '../src/tmux/end-server.js';
 import { childrenCpuSeconds, cpuSeconds, percentile, rssMb } from './proc-usage.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 30);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const SIZES = (process.env.BENCH_SIZES ?? '10,50,100').split(',').map(Number);
+/** After the last session is idle: the launch's tail (its last hooks, the JIT warming up) is not idling. */
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 20);
 const POLL_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -40,14 +43,6 @@ async function sandboxFor(label: string, sessions: number, quotaLimit: number): 
     overrides: { monitor: { pollIntervalMs: POLL_MS }, server: { listen: '127.0.0.1:0' } },
   });
   return { sandbox, root, socket };
-}
-
-function killServer(socket: string): void {
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // already gone
-  }
 }
 
 function tmuxServerPid(socket: string): number {
@@ -118,7 +113,7 @@ async function latency(source: LimitSource): Promise<number[]> {
   watcher.close();
   await control.close();
   store.close();
-  killServer(socket);
+  await endPrivateServer(socket);
   rmSync(root, { recursive: true, force: true });
   if (results.length < TRIALS) throw new Error(`latency (${source}): only ${results.length} of ${TRIALS} trials saw the limit`);
   return results;
@@ -174,7 +169,7 @@ async function cost(sessions: number): Promise<CostFigure> {
     await sleep(500);
   }
   store.close();
-  await sleep(3000);
+  await sleep(SETTLE_SECONDS * 1000);
   const tmuxPid = tmuxServerPid(socket);
   const [daemonCpu = NaN, tmuxCpu = NaN] = await measure([daemon.pid ?? 0, tmuxPid], SECONDS);
   const rss = rssMb(daemon.pid ?? 0);
@@ -190,7 +185,7 @@ async function cost(sessions: number): Promise<CostFigure> {
   const [baselineOwn = NaN, baselineTmux = NaN] = await measure([...baselinePids(), tmuxPid], SECONDS);
   const childrenPercent = (100 * (childrenCpuSeconds(baseline.pid ?? 0) - beforeChildren)) / SECONDS;
   process.kill(-(baseline.pid ?? 0), 'SIGKILL');
-  killServer(socket);
+  await endPrivateServer(socket);
   rmSync(root, { recursive: true, force: true });
   return { sessions, daemonCpuPercent: daemonCpu, daemonRssMb: rss, tmuxCpuPercent: tmuxCpu, baselineCpuPercent: baselineOwn + childrenPercent, baselineTmuxCpuPercent: baselineTmux };
 }
