@@ -33,7 +33,7 @@ const FULL_SCAN_MS = 60_000;
 
 /** What the last scan of a sessions dir found, and whether anything there changed since. */
 interface DirState {
-  /** null: the dir could not be watched (missing, or the watch failed): every read scans. */
+  /** null: the dir could not be watched (not there yet): that read scans. */
   watcher: FSWatcher | null;
   /** An event came after the last scan began, or a file was still settling. */
   dirty: boolean;
@@ -68,8 +68,6 @@ export class SessionFileReader {
     const { sessions, settled } = await this.scan(dir);
     state.sessions = sessions;
     if (!settled) state.dirty = true;
-    // The dir may have appeared since (a home set up after start): watch it from now on.
-    if (!state.watcher) this.dirs.delete(dir);
     return sessions;
   }
 
@@ -79,6 +77,7 @@ export class SessionFileReader {
     this.dirs.clear();
   }
 
+  /** A dir that cannot be watched (not there yet) is not remembered: the next read tries again. */
   private watchDir(dir: string): DirState {
     const state: DirState = { watcher: null, dirty: true, scannedAt: 0, sessions: [] };
     try {
@@ -91,10 +90,10 @@ export class SessionFileReader {
         if (this.dirs.get(dir) === state) this.dirs.delete(dir);
       });
       state.watcher = watcher;
+      this.dirs.set(dir, state);
     } catch {
       // no such dir yet: read() scans each time, and watches once it exists
     }
-    this.dirs.set(dir, state);
     return state;
   }
 

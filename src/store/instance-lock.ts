@@ -4,7 +4,6 @@ import { FailoverError, errnoCode } from '../errors.js';
 import { ensureStateDir } from './state-dir.js';
 import { processAlive as alive } from '../process-alive.js';
 
-
 /**
  * One daemon per state dir. The lock file is created by `link()` of a file that already
  * holds our pid, which fails if the lock exists: no window where a lock has no owner. A

@@ -33,6 +33,8 @@ export interface TmuxClient {
   hasSession(name: string): Promise<boolean>;
   newSession(options: NewSessionOptions): Promise<{ paneId: string }>;
   killSession(name: string): Promise<boolean>;
+  /** Ends the whole server; one that is not running is fine. */
+  killServer(): Promise<void>;
   listSessions(): Promise<SessionInfo[]>;
   /** Every pane of the server, in one tmux call. */
   listPanes(): Promise<PaneInfo[]>;
@@ -178,6 +180,9 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       if (!(await client.hasSession(name))) return false;
       await run(['kill-session', '-t', `=${name}`]);
       return true;
+    },
+    killServer: async () => {
+      await run(['kill-server']).catch(() => undefined);
     },
     listSessions: () => emptyWithoutServer(async () => (await run(['list-sessions', '-F', SESSION_FORMAT])).split('\n').map(parseSessionLine).filter((s): s is SessionInfo => s !== null)),
     listPanes: () => emptyWithoutServer(async () => (await runRead(['list-panes', '-a', '-F', PANE_FORMAT])).split('\n').map(parsePaneLine).filter((p): p is PaneInfo => p !== null)),

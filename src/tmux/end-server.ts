@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { waitForExit } from '../process-alive.js';
+import { createTmuxClient } from './client.js';
 
 /**
  * Ends a private tmux server and resolves once the processes its panes ran have exited.
@@ -8,11 +8,8 @@ import { waitForExit } from '../process-alive.js';
  * must wait for them. A server that is not running is fine.
  */
 export async function endPrivateServer(socket: string, timeoutMs = 10_000): Promise<void> {
-  const panePids = await new Promise<number[]>((resolve) => {
-    execFile('tmux', ['-L', socket, 'list-panes', '-a', '-F', '#{pane_pid}'], { timeout: 5000 }, (err, stdout) => {
-      resolve(err ? [] : stdout.split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0));
-    });
-  });
-  await new Promise((resolve) => execFile('tmux', ['-L', socket, 'kill-server'], { timeout: 5000 }, () => { resolve(null); }));
+  const tmux = createTmuxClient({ socket });
+  const panePids = (await tmux.listPanes().catch(() => [])).map((p) => p.panePid).filter((pid) => pid > 0);
+  await tmux.killServer();
   await waitForExit(panePids, timeoutMs);
 }
