@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { TmuxError, isEmptyServer, isNoServer, isNoSuchSession } from './errors.js';
 import { openControlConnection, type ControlConnection } from './control-connection.js';
-import { PANE_FORMAT, SESSION_FORMAT, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
+import { PANE_FORMAT, SESSION_FORMAT, formatLiteral, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
 
 export type { PaneInfo, SessionInfo };
 export { TmuxError };
@@ -141,6 +141,14 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
   // set-option takes a pane target, where a bare name can match a window of that name in the
   // current session, and `=name` alone means a window: `=name:` is the session named exactly so.
   const sessionTarget = (name: string) => `=${name}:`;
+  // new-session -s is a format (tmux 3.2 and later) and tmux turns ':' and '.' into '_': a name
+  // it would change is refused, so `=name` always finds the session made under that name.
+  const sessionName = (name: string) => {
+    if (name === '' || /[#:.]/.test(name)) throw new TmuxError('TMUX_BAD_ARGUMENT', `refusing a tmux session name tmux would rewrite: ${JSON.stringify(name)}`, { stderr: '', args: ['new-session', '-s', name], exitCode: null });
+    return name;
+  };
+  // -e values, targets, the pane's command, send-keys -l text and set-option values are not
+  // formats; -c is (tmux/format.ts, formatLiteral).
   const envArgs = (env: Readonly<Record<string, string>> | undefined) => Object.entries(env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   // The visible screen only: scrollback holds old frames that say nothing about the present.
   const captureArgs = (target: string) => ['capture-pane', '-p', '-J', '-t', target];
@@ -167,7 +175,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       }
     },
     newSession: async (o) => {
-      const args = ['new-session', '-d', '-P', '-F', '#{pane_id}', '-s', o.name, '-c', o.cwd, '-x', String(o.width ?? 200), '-y', String(o.height ?? 50), ...envArgs(o.env), o.command];
+      const args = ['new-session', '-d', '-P', '-F', '#{pane_id}', '-s', sessionName(o.name), '-c', formatLiteral(o.cwd), '-x', String(o.width ?? 200), '-y', String(o.height ?? 50), ...envArgs(o.env), o.command];
       // Options in the same invocation: a command that exits at once still leaves its pane.
       if (o.keepPaneOnExit) args.push(';', 'set-option', '-t', sessionTarget(o.name), 'remain-on-exit', 'on');
       args.push(';', 'set-option', '-t', sessionTarget(o.name), 'history-limit', '5000');
@@ -244,7 +252,7 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       await run(['send-keys', '-t', target, ...keys]);
     },
     respawnPane: async (o) => {
-      await run(['respawn-pane', ...(o.kill ? ['-k'] : []), '-t', o.target, '-c', o.cwd, ...envArgs(o.env), o.command]);
+      await run(['respawn-pane', ...(o.kill ? ['-k'] : []), '-t', o.target, '-c', formatLiteral(o.cwd), ...envArgs(o.env), o.command]);
     },
     setSessionOption: async (name, option, value) => {
       await run(['set-option', '-t', sessionTarget(name), option, value]);

@@ -1,6 +1,6 @@
 import { FailoverError } from '../errors.js';
 
-export type TmuxErrorCode = 'TMUX_FAILED' | 'TMUX_TIMEOUT' | 'TMUX_NOT_FOUND' | 'TMUX_NO_SERVER';
+export type TmuxErrorCode = 'TMUX_FAILED' | 'TMUX_TIMEOUT' | 'TMUX_NOT_FOUND' | 'TMUX_NO_SERVER' | 'TMUX_BAD_ARGUMENT';
 
 /** A tmux call that failed; keeps tmux's own stderr, the arguments and the exit code. */
 export class TmuxError extends FailoverError {

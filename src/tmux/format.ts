@@ -53,3 +53,12 @@ export function parseSessionLine(line: string): SessionInfo | null {
 export function trimCapture(text: string): string {
   return text.replace(/\s+$/, '');
 }
+
+/**
+ * A value for an argument tmux expands as a format (`new-session -c`, `respawn-pane -c`):
+ * every `#` doubled, so `#(...)` (a shell command), `#{...}` and `#S` stay text. Nothing
+ * else is special there: `%`, `~`, quotes and `$` reach tmux as they are.
+ */
+export function formatLiteral(value: string): string {
+  return value.replaceAll('#', '##');
+}
