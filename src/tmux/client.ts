@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { TmuxError, isEmptyServer, isNoServer, isNoSuchSession } from './errors.js';
+import { TmuxError, isEmptyServer, isNoServer, isNoSuchSession, isServerExited } from './errors.js';
 import { openControlConnection, type ControlConnection } from './control-connection.js';
 import { PANE_FORMAT, SESSION_FORMAT, formatLiteral, parsePaneLine, parseSessionLine, trimCapture, type PaneInfo, type SessionInfo } from './format.js';
 
@@ -66,13 +66,17 @@ export interface TmuxClientOptions {
   readonly tmuxPath?: string;
 }
 
+/** How many times a call that raced an exiting server is sent again (see `run`). */
+const SERVER_EXIT_RETRIES = 3;
+
 /** A tmux client over execFile (never a shell), on an optional private server (`-L`). */
 export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
   const timeoutMs = options.timeoutMs ?? 5000;
   const tmuxPath = options.tmuxPath ?? 'tmux';
   const base = options.socket ? ['-L', options.socket] : [];
 
-  const run = (args: readonly string[]): Promise<string> =>
+  /** One tmux process: for a command that must not be sent twice (it types into or restarts a pane). */
+  const runOnce = (args: readonly string[]): Promise<string> =>
     new Promise((resolve, reject) => {
       execFile(tmuxPath, [...base, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
         if (!err) {
@@ -87,6 +91,21 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
         else reject(new TmuxError('TMUX_FAILED', `tmux ${args[0] ?? ''} failed: ${stderr.trim() || e.message}`, details));
       });
     });
+  /**
+   * A read, or a command that is harmless to send again: sent again when it reached a server
+   * on its way out ("server exited unexpectedly": the server dropped it, nothing of it
+   * survives), which the next attempt finds gone (no server, or a fresh one it starts). An
+   * exiting server can drop two attempts in a row (seen about once in 30 races), so a few.
+   */
+  const run = async (args: readonly string[]): Promise<string> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await runOnce(args);
+      } catch (err) {
+        if (attempt >= SERVER_EXIT_RETRIES || !(err instanceof TmuxError) || err.code !== 'TMUX_FAILED' || !isServerExited(err.stderr)) throw err;
+      }
+    }
+  };
 
   const emptyWithoutServer = async <T>(call: () => Promise<T[]>): Promise<T[]> => {
     try {
@@ -245,14 +264,15 @@ export function createTmuxClient(options: TmuxClientOptions): TmuxClient {
       return result;
     },
     sendText: async (target, text) => {
-      await run(['send-keys', '-t', target, '-l', '--', text]);
-      await run(['send-keys', '-t', target, 'Enter']);
+      // Pane ids start again at %0 on a new server: a retry could type into someone else's pane.
+      await runOnce(['send-keys', '-t', target, '-l', '--', text]);
+      await runOnce(['send-keys', '-t', target, 'Enter']);
     },
     sendKeys: async (target, keys) => {
-      await run(['send-keys', '-t', target, ...keys]);
+      await runOnce(['send-keys', '-t', target, ...keys]);
     },
     respawnPane: async (o) => {
-      await run(['respawn-pane', ...(o.kill ? ['-k'] : []), '-t', o.target, '-c', formatLiteral(o.cwd), ...envArgs(o.env), o.command]);
+      await runOnce(['respawn-pane', ...(o.kill ? ['-k'] : []), '-t', o.target, '-c', formatLiteral(o.cwd), ...envArgs(o.env), o.command]);
     },
     setSessionOption: async (name, option, value) => {
       await run(['set-option', '-t', sessionTarget(name), option, value]);

@@ -38,3 +38,12 @@ export function isEmptyServer(stderr: string): boolean {
 export function isNoSuchSession(stderr: string): boolean {
   return /can't find session|no such session/i.test(stderr);
 }
+
+/**
+ * A command that reached a server on its way out (`kill-server` returns before the server has
+ * gone; so does killing its last session): tmux drops the command unanswered. Said alone, on
+ * its own line; nothing else ran, so a read or a creation can be sent again.
+ */
+export function isServerExited(stderr: string): boolean {
+  return /^server exited unexpectedly$/m.test(stderr.trim());
+}
