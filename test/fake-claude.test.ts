@@ -1,5 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +126,20 @@ async function waitScreen(name: string, text: string | RegExp, timeoutMs = 15_00
 function sendLine(name: string, text: string): void {
   tmux('send-keys', '-t', name, '-l', text);
   tmux('send-keys', '-t', name, 'Enter');
+}
+
+/** A person's pause between keys: the fake swallows a Ctrl-C within 100 ms of the previous key. */
+const KEY_PAUSE_MS = 150;
+
+/**
+ * Exits the way a person does: Ctrl-C, the fake shows it took it, a pause, Ctrl-C. The pause
+ * is the behaviour under test (two Ctrl-C must be apart), not a wait for something to happen.
+ */
+async function exitWithCtrlC(name: string): Promise<void> {
+  tmux('send-keys', '-t', name, 'C-c');
+  await waitScreen(name, 'Press Ctrl-C again to exit');
+  await new Promise((resolve) => setTimeout(resolve, KEY_PAUSE_MS));
+  tmux('send-keys', '-t', name, 'C-c');
 }
 
 /** `#{pane_dead}`: tmux records no exit status for a process that dies within moments of starting. */
@@ -534,20 +550,18 @@ describe('fake claude in tmux', () => {
     const recs = await waitFor(() => records(acctA, id).length >= 2 && records(acctA, id), { what: `transcript ${id}.jsonl` });
     expect(recs.every((r) => r.sessionId === id)).toBe(true);
     expect(readdirSync(join(acctA, 'projects', encoded(proj)))).toEqual([`${id}.jsonl`]);
-    tmux('send-keys', '-t', 'sid', 'C-c');
-    tmux('send-keys', '-t', 'sid', 'C-c');
+    await exitWithCtrlC('sid');
     await waitScreen('sid', `claude --resume ${id}`);
   });
 
-  it('keeps sessions/<pid>.json while running and removes it on exit (Ctrl-C twice)', async () => {
+  it('keeps sessions/<pid>.json while running and removes it on exit (Ctrl-C, a pause, Ctrl-C)', async () => {
     seed(acctA);
     start('pf', acctA);
     const sf = await sessionOf(acctA, 'pf');
     const pid = Number(tmux('display-message', '-p', '-t', 'pf', '#{pane_pid}').trim());
     expect(sf.pid).toBe(pid);
     expect(existsSync(join(acctA, 'sessions', `${pid}.json`))).toBe(true);
-    tmux('send-keys', '-t', 'pf', 'C-c');
-    tmux('send-keys', '-t', 'pf', 'C-c');
+    await exitWithCtrlC('pf');
     await waitScreen('pf', `claude --resume ${sf.sessionId}`);
     await waitFor(() => !existsSync(join(acctA, 'sessions', `${pid}.json`)), { what: 'sessions file removed' });
   });
@@ -638,5 +652,214 @@ describe('fake claude in tmux', () => {
     await waitScreen('arg', '● Step 2 of 2 done.');
     const sf = await sessionOf(acctA, 'arg');
     expect(records(acctA, sf.sessionId).find((r) => r.type === 'user')?.message?.content).toBe('first thing [turns=2]');
+  });
+});
+
+interface Posted {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+/** A loopback listener that records every POST it receives. */
+async function hookListener(): Promise<{ url: string; posts: Posted[]; close: () => Promise<void> }> {
+  const posts: Posted[] = [];
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (d: Buffer) => (data += d.toString()));
+    req.on('end', () => {
+      posts.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(data) as Record<string, unknown> });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, posts, close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const l = await hookListener();
+  const port = Number(new URL(l.url).port);
+  await l.close();
+  return port;
+}
+
+describe('fake claude is as strict as the real one (start-up, stopping, hooks, statusline)', () => {
+  it('keys sent before the prompt is drawn lose their Enter; the text waits in the input line', async () => {
+    seed(acctA);
+    const out = join(root, 'hooks');
+    mkdirSync(out);
+    writeSettings(acctA, { hooks: { UserPromptSubmit: [{ hooks: [{ type: 'command', command: `cat >> '${out}/ups.jsonl'; echo >> '${out}/ups.jsonl'` }] }] } });
+    // A long start-up, so the keys below surely arrive before the prompt is drawn.
+    start('early', acctA, [], { FAKE_CLAUDE_STARTUP_MS: '1500' });
+    sendLine('early', 'continue please');
+    const s = await waitScreen('early', '⏵⏵ bypass permissions on');
+    expect(s).toContain('❯\u00a0continue please'); // typed, never submitted
+    const sf = await sessionOf(acctA, 'early');
+    expect(sf.status).toBe('idle');
+    expect(records(acctA, sf.sessionId)).toEqual([]);
+    // Typed again in full, the line holds the text twice: a retry has to clear the line first (Ctrl-U).
+    tmux('send-keys', '-t', 'early', 'C-u');
+    await waitFor(() => !screen('early').includes('continue please'), { what: 'the input line cleared' });
+    sendLine('early', 'continue please');
+    await waitScreen('early', '● Step 1 of 1 done.');
+    expect(records(acctA, sf.sessionId).filter((r) => r.type === 'user').map((r) => r.message?.content)).toEqual(['continue please']);
+    const submitted = readFileSync(join(out, 'ups.jsonl'), 'utf8').split('\n').filter(Boolean);
+    expect(submitted.map((l) => (JSON.parse(l) as { prompt: string }).prompt)).toEqual(['continue please']);
+  });
+
+  it('the sessions file, SessionStart and the prompt come at once: keys typed at the first of them are read', async () => {
+    seed(acctA);
+    const out = join(root, 'ss.json');
+    writeSettings(acctA, { hooks: { SessionStart: [{ hooks: [{ type: 'command', command: `cat > '${out}'` }] }] } });
+    start('slow', acctA, [], { FAKE_CLAUDE_STARTUP_MS: '1500' });
+    const pid = Number(tmux('display-message', '-p', '-t', 'slow', '#{pane_pid}').trim());
+    // Whichever of the three is seen first, the keys typed then are read.
+    await waitFor(() => existsSync(join(acctA, 'sessions', `${pid}.json`)) || existsSync(out) || screen('slow').includes('❯\u00a0'), { what: 'a sign of readiness' });
+    sendLine('slow', 'typed at the first sign');
+    await waitScreen('slow', '● Step 1 of 1 done.');
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('--resume redraws the whole history, old limit banners and the cancelled automatic continue included', async () => {
+    seed(acctA, { quota: { limit: 1, resetsAt: Math.floor(Date.now() / 1000) + 3600, autoContinue: true } });
+    start('h1', acctA);
+    await waitScreen('h1', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'h1');
+    sendLine('h1', 'first');
+    await waitScreen('h1', '● Step 1 of 1 done.');
+    sendLine('h1', 'second');
+    await waitScreen('h1', 'Continuing automatically at');
+    tmux('send-keys', '-t', 'h1', 'Escape');
+    await waitScreen('h1', 'Automatic continue cancelled · /rate-limit-options to wait again');
+    sendLine('h1', '/exit');
+    await waitFor(() => paneDead('h1'), { what: 'h1 exited' });
+
+    start('h2', acctA, ['--resume', sf.sessionId]);
+    const s = await waitScreen('h2', '⏵⏵ bypass permissions on');
+    const history = ['❯ first', '● Step 1 of 1 done.', '❯ second', "  ⎿  You've hit your 5-hour limit · resets", '● Usage limit reached · set to continue automatically at', '● Automatic continue cancelled'];
+    const at = history.map((line) => s.indexOf(line));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at); // in order
+    // A resumed session is idle: the old banner is history, not a new limit.
+    expect(s).not.toContain('Continuing automatically');
+    expect((await sessionOf(acctA, 'h2')).status).toBe('idle');
+  });
+
+  it('Escape, Ctrl-C, Ctrl-C in one burst while an automatic continue is pending only cancel it', async () => {
+    seed(acctA, { quota: { limit: 0, resetsAt: Math.floor(Date.now() / 1000) + 3600, autoContinue: true } });
+    start('burst', acctA);
+    await waitScreen('burst', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'burst');
+    sendLine('burst', 'work');
+    await waitScreen('burst', 'Continuing automatically at');
+    tmux('send-keys', '-t', 'burst', 'Escape', 'C-c', 'C-c'); // one write: one read
+    await waitScreen('burst', 'Automatic continue cancelled');
+    // Both Ctrl-C were swallowed: it is still running and answers the next prompt.
+    sendLine('burst', 'still there?');
+    await waitFor(() => records(acctA, sf.sessionId).some((r) => r.type === 'user' && r.message?.content === 'still there?'), { what: 'the next prompt' });
+    expect(paneDead('burst')).toBe(false);
+    expect(screen('burst')).not.toContain('Resume this session with:');
+  });
+
+  it('two Ctrl-C back to back do not exit; Ctrl-C, a pause, Ctrl-C does, with the resume hint', async () => {
+    seed(acctA);
+    start('cc', acctA);
+    await waitScreen('cc', '❯\u00a0');
+    const sf = await sessionOf(acctA, 'cc');
+    tmux('send-keys', '-t', 'cc', 'C-c', 'C-c'); // one write: the second is swallowed
+    await waitScreen('cc', 'Press Ctrl-C again to exit');
+    sendLine('cc', 'alive');
+    await waitScreen('cc', '● Step 1 of 1 done.');
+    // The first Ctrl-C's offer to exit lapses (2 s); then a person's two Ctrl-C exit.
+    await waitFor(() => !screen('cc').includes('Press Ctrl-C again to exit'), { what: 'the offer to exit to lapse' });
+    await exitWithCtrlC('cc');
+    await waitScreen('cc', `claude --resume ${sf.sessionId}`);
+    await waitFor(() => paneDead('cc'), { what: 'cc exited' });
+  });
+
+  it('runs the statusline per answer (at start, on a prompt, at the end of the answer), not per turn', async () => {
+    seed(acctA, { quota: { limit: 100, used: 0, turnMs: 100, resetsAt: Math.floor(Date.now() / 1000) + 3600 } });
+    const out = join(root, 'status.log');
+    writeSettings(acctA, {
+      statusLine: { type: 'command', command: `node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>require("fs").appendFileSync(process.argv[1],JSON.parse(d).rate_limits.five_hour.used_percentage+"\\n"))' '${out}'; echo ok` },
+    });
+    const runs = (): string[] => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+    start('cad', acctA);
+    await waitFor(() => runs().length === 1, { what: 'the statusline at start' });
+    sendLine('cad', 'four steps [turns=4]');
+    await waitScreen('cad', '● Step 4 of 4 done.');
+    await waitFor(() => runs().includes('4'), { what: 'the statusline after the answer' });
+    expect(runs()).toEqual(['0', '0', '4']);
+  });
+
+  it('POSTs the hook JSON to "type": "http" hooks with headers, interpolating only allowed variables', async () => {
+    seed(acctA);
+    const listener = await hookListener();
+    const dead = await closedPort();
+    try {
+      const http = (path: string) => ({
+        type: 'http',
+        url: `${listener.url}${path}`,
+        headers: { Authorization: 'Bearer $FAKE_HOOK_TOKEN', 'X-Braced': 'v=${FAKE_HOOK_TOKEN}', 'X-Other': '[$FAKE_OTHER]', 'X-Secret': '[$FAKE_SECRET]' },
+        allowedEnvVars: ['FAKE_HOOK_TOKEN', 'FAKE_OTHER'],
+      });
+      // Nothing listens on `dead`: that hook fails at once and delays nothing after it.
+      const group = (path: string) => [{ matcher: '', hooks: [{ type: 'http', url: `http://127.0.0.1:${dead}/x` }, http(path)] }];
+      writeSettings(acctA, {
+        httpHookAllowedEnvVars: ['FAKE_HOOK_TOKEN'], // FAKE_OTHER is allowed by the hook, not by the settings
+        hooks: { SessionStart: group('/ss'), UserPromptSubmit: group('/ups'), Stop: group('/stop') },
+      });
+      start('hh', acctA, [], { FAKE_HOOK_TOKEN: 'tok-123', FAKE_OTHER: 'other', FAKE_SECRET: 'secret' });
+      const sf = await sessionOf(acctA, 'hh');
+      const posted = (path: string) => waitFor(() => listener.posts.find((p) => p.path === path), { what: `POST ${path}` });
+      const ss = await posted('/ss');
+      const common = { session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj };
+      expect(ss.body).toMatchObject({ ...common, hook_event_name: 'SessionStart', source: 'startup' });
+      expect(ss.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer tok-123', 'x-braced': 'v=tok-123', 'x-other': '[]', 'x-secret': '[]' });
+      await waitScreen('hh', '❯\u00a0');
+      sendLine('hh', 'over http');
+      expect((await posted('/ups')).body).toMatchObject({ ...common, hook_event_name: 'UserPromptSubmit', prompt: 'over http' });
+      expect((await posted('/stop')).body).toMatchObject({ ...common, hook_event_name: 'Stop', stop_hook_active: false });
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('sends no HTTP hook to a URL outside allowedHttpHookUrls or to a private address', async () => {
+    seed(acctA);
+    const listener = await hookListener();
+    const out = join(root, 'ups.json');
+    try {
+      writeSettings(acctA, {
+        allowedHttpHookUrls: [`${listener.url}/allowed/*`],
+        hooks: {
+          UserPromptSubmit: [
+            {
+              hooks: [
+                { type: 'http', url: `${listener.url}/refused` },
+                { type: 'http', url: 'http://10.255.255.1:9/private', timeout: 1 },
+                { type: 'http', url: `${listener.url}/allowed/ups` },
+                { type: 'command', command: `cat > '${out}'` },
+              ],
+            },
+          ],
+        },
+      });
+      start('ah', acctA);
+      await waitScreen('ah', '❯\u00a0');
+      sendLine('ah', 'hi');
+      await waitFor(() => existsSync(out), { what: 'the command hook after the HTTP ones' });
+      expect(listener.posts.map((p) => p.path)).toEqual(['/allowed/ups']);
+    } finally {
+      await listener.close();
+    }
   });
 });
