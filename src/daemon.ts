@@ -21,7 +21,9 @@ import { waitForQuietMoment } from './switcher/quiet-moment.js';
 import { createAccountLayout } from './accounts/layout.js';
 import { buildStatus, type StatusReport } from './status/status-report.js';
 import { checkHealth, type Health } from './status/health.js';
-import { daemonSocketPath } from './cli/self-command.js';
+import { daemonSocketPath, installedCommands } from './cli/self-command.js';
+import { ensureHookToken } from './accounts/hook-endpoint.js';
+import { announceHookListener } from './accounts/prepare.js';
 import { describeError } from './errors.js';
 
 export interface DaemonOptions {
@@ -222,10 +224,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         },
         metrics: metrics.registry,
         token: config.server.token,
+        hooks: { token: ensureHookToken(config.stateDir), deliver: (event) => { mon.handleControlEvent(event); } },
       });
       const server = await startHttpServer(app, { host: config.server.host, port: config.server.port });
       httpUrl = server.url;
       cleanups.push(() => server.close());
+      // Hooks go to the bound port (port 0 included): every account's settings follow it.
+      cleanups.push(await announceHookListener(config, server.url, installedCommands(config), (account, line) => { logger.info({ account }, line); }));
     }
 
     /**

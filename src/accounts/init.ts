@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
 import type { InstalledCommands } from '../cli/self-command.js';
+import type { ClaudeCapabilities } from '../claude/claude-version.js';
 import { FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';
 import { SHARED_NAMES, ensureSharedLinks } from './shared-links.js';
@@ -14,6 +15,8 @@ export interface InitOptions {
   readonly dryRun: boolean;
   readonly commands: InstalledCommands;
   readonly log: (line: string) => void;
+  /** What the installed Claude Code accepts (default: asked with `claude.command --version`). */
+  readonly claude?: ClaudeCapabilities;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
     const report = await ensureSharedLinks(config, account.home, { dryRun: dry });
     for (const a of report.actions) if (a.action !== 'ok') step(`${account.name}: ${a.name} ${a.action}${a.detail ? ` (${a.detail})` : ''}`);
     for (const c of report.conflicts) step(`${account.name}: name clash, both kept: ${c}`);
-    for (const change of await prepareAccount(config, account, options.commands, { dryRun: dry })) step(change);
+    for (const change of await prepareAccount(config, account, options.commands, { dryRun: dry, ...(options.claude ? { claude: options.claude } : {}) })) step(change);
   }
 
   const after = dry ? link : await readLink(config);

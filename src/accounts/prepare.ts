@@ -1,10 +1,13 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { chmod, mkdir, realpath } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
 import type { InstalledCommands } from '../cli/self-command.js';
 import { mergeSettings, seedClaudeJson } from '../claude/settings-file.js';
+import { claudeCapabilities, type ClaudeCapabilities } from '../claude/claude-version.js';
 import { readJsonObject, writeJsonAtomic } from './json-file.js';
+import { clearListening, publishListening, resolveHookEndpoint } from './hook-endpoint.js';
 
 /** The project folders the pool launches in: each must be trusted in every account. */
 export function poolProjects(config: Config): string[] {
@@ -13,32 +16,90 @@ export function poolProjects(config: Config): string[] {
   return [...new Set(dirs)];
 }
 
+/** What the installed Claude Code (`claude.command --version`, asked once) accepts. */
+export function installedClaude(config: Config): Promise<ClaudeCapabilities> {
+  return claudeCapabilities(config.claude.command, { env: config.claude.env });
+}
+
+function skipsBypassPrompt(config: Config): boolean {
+  return config.claude.args.includes('--dangerously-skip-permissions');
+}
+
+export interface PrepareOptions {
+  readonly dryRun?: boolean;
+  /** What the installed Claude Code accepts (default: asked with `--version`). */
+  readonly claude?: ClaudeCapabilities;
+}
+
 /**
  * Readies an account home so a launch never stops at onboarding, the trust dialog or the
- * bypass prompt, keeps transcripts from being cleaned up, and reports to the daemon.
+ * bypass prompt, keeps transcripts from being cleaned up, and reports to the daemon (over
+ * HTTP where the installed version can and the daemon's listener is known, else through
+ * the hook command). Writes only what the installed version accepts.
  * Returns what changed (nothing on a second run).
  */
-export async function prepareAccount(config: Config, account: Account, commands: InstalledCommands, options: { dryRun?: boolean } = {}): Promise<string[]> {
+export async function prepareAccount(config: Config, account: Account, commands: InstalledCommands, options: PrepareOptions = {}): Promise<string[]> {
   const changed: string[] = [];
+  const claude = options.claude ?? (await installedClaude(config));
   if (!options.dryRun) await mkdir(account.home, { recursive: true, mode: 0o700 });
   const trusted: string[] = [];
   for (const dir of poolProjects(config)) {
     if (!options.dryRun) await mkdir(dir, { recursive: true });
     trusted.push(await realpath(dir).catch(() => dir));
   }
+  const skipBypassPrompt = skipsBypassPrompt(config);
   const claudeJsonPath = join(account.home, '.claude.json');
   const claudeJson = await readJsonObject(claudeJsonPath);
-  const seeded = seedClaudeJson(claudeJson, trusted);
+  const seeded = seedClaudeJson(claudeJson, trusted, { bypassAccepted: skipBypassPrompt && claude.bypassKey !== 'settings' });
   if (!isDeepStrictEqual(seeded, claudeJson)) {
     if (!options.dryRun) await writeJsonAtomic(claudeJsonPath, seeded);
     changed.push(`${claudeJsonPath}: onboarding done, ${trusted.length} project folder(s) trusted`);
   }
+  changed.push(...(await writeHookSettings(config, account, commands, claude, options.dryRun === true)));
+  return changed;
+}
+
+async function writeHookSettings(config: Config, account: Account, commands: InstalledCommands, claude: ClaudeCapabilities, dryRun: boolean): Promise<string[]> {
   const settingsPath = join(account.home, 'settings.json');
   const settings = await readJsonObject(settingsPath);
-  const merged = mergeSettings(settings, commands, { skipBypassPrompt: config.claude.args.includes('--dangerously-skip-permissions') });
-  if (!isDeepStrictEqual(merged, settings)) {
-    if (!options.dryRun) await writeJsonAtomic(settingsPath, merged);
-    changed.push(`${settingsPath}: hooks, statusline and cleanupPeriodDays installed`);
+  const endpoint = claude.httpHooks ? resolveHookEndpoint(config, { create: !dryRun }) : null;
+  const merged = mergeSettings(settings, commands, { skipBypassPrompt: skipsBypassPrompt(config), claude, endpoint });
+  if (isDeepStrictEqual(merged, settings)) return [];
+  // settings.json holds the hook token when hooks go over HTTP: 0600 (a new file is 0600 already).
+  if (!dryRun) {
+    await writeJsonAtomic(settingsPath, merged);
+    if (endpoint) await chmod(settingsPath, 0o600);
   }
-  return changed;
+  const how = endpoint ? `hooks over HTTP to ${endpoint.url}` : 'hook commands';
+  return [`${settingsPath}: ${how}, statusline and cleanupPeriodDays installed for Claude Code ${claude.version?.text ?? '(version unknown)'}`];
+}
+
+/**
+ * Rewrites the hooks of every existing account home for the daemon's listener as it is now
+ * (its bound port, or none): the daemon calls it once its HTTP listener is up. Creates no
+ * home; a home that cannot be written is reported, not thrown.
+ */
+export async function refreshHookSettings(config: Config, commands: InstalledCommands, report: (account: string, line: string) => void): Promise<void> {
+  const claude = await installedClaude(config);
+  for (const warning of claude.warnings) report('*', warning);
+  for (const account of config.accounts) {
+    if (!existsSync(account.home)) continue;
+    try {
+      for (const line of await writeHookSettings(config, account, commands, claude, false)) report(account.name, line);
+    } catch (err) {
+      report(account.name, `settings not updated: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/**
+ * Called by the daemon once its HTTP listener is up: publishes the bound address (so a
+ * listener on port 0 is reachable too, and `init` run meanwhile writes the same), and
+ * points every account's hooks at it. Returns the clean-up for the daemon's stop.
+ */
+export async function announceHookListener(config: Config, boundUrl: string, commands: InstalledCommands, report: (account: string, line: string) => void): Promise<() => void> {
+  const loopback = boundUrl.replace(/^http:\/\/0\.0\.0\.0:/, 'http://127.0.0.1:').replace(/^http:\/\/\[::\]:/, 'http://[::1]:');
+  publishListening(config.stateDir, loopback);
+  await refreshHookSettings(config, commands, report);
+  return () => { clearListening(config.stateDir); };
 }

@@ -1,5 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { runInit } from '../accounts/init.js';
+import { installedClaude } from '../accounts/prepare.js';
 import { loginCommand } from '../accounts/login-command.js';
 import { describeError } from '../errors.js';
 import { installedCommands } from './self-command.js';
@@ -10,6 +11,8 @@ export function initCommand(): Command {
     .description(
       'set up the layout: the shared dir, every account home (its links into the shared dir, a pre-seeded\n' +
         '.claude.json, settings.json with the daemon\'s hooks and statusline) and the ~/.claude link.\n' +
+        'Writes only what the installed Claude Code accepts (claude.command --version): hooks over HTTP to\n' +
+        'the daemon\'s loopback listener where it can (server.listen with a fixed port), hook commands otherwise.\n' +
         'A real ~/.claude is migrated into the first account without losing a file. Safe to run again.',
     )
     .option('--dry-run', 'print every step and change nothing')
@@ -17,7 +20,9 @@ export function initCommand(): Command {
       const config = configFor(command);
       const dryRun = opts.dryRun === true;
       try {
-        const { steps, loginNeeded } = await runInit(config, { dryRun, commands: installedCommands(config), log: (line) => process.stdout.write(`  ${line}\n`) });
+        const claude = await installedClaude(config);
+        for (const warning of claude.warnings) process.stdout.write(`note: ${warning}\n`);
+        const { steps, loginNeeded } = await runInit(config, { dryRun, claude, commands: installedCommands(config), log: (line) => process.stdout.write(`  ${line}\n`) });
         if (steps.length === 0) process.stdout.write('nothing to do: the layout is already in place\n');
         if (loginNeeded.length > 0) {
           process.stdout.write('\nleft for you: log in each account that has no credentials yet, one at a time:\n');

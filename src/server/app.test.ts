@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHttpApp, startHttpServer, type HttpDeps } from './app.js';
+import { createHttpApp, MAX_HOOK_BODY, startHttpServer, type HookDelivery, type HttpDeps } from './app.js';
 import { createMetrics } from './metrics.js';
 
 function deps(overrides: Partial<HttpDeps> = {}): HttpDeps & { switches: (string | null)[] } {
@@ -51,5 +51,73 @@ describe('HTTP app', () => {
     } finally {
       await server.close();
     }
+  });
+
+  describe('POST /hooks (Claude Code\'s HTTP hooks)', () => {
+    const hookToken = 'hook-token-0123456789abcdefghijklmnopqrstuvwxyz';
+    const hookDeps = () => {
+      const delivered: HookDelivery[] = [];
+      return { delivered, app: createHttpApp(deps({ hooks: { token: hookToken, deliver: (e) => delivered.push(e) } })) };
+    };
+    const payload = { session_id: 's-1', transcript_path: '/t/s-1.jsonl', cwd: '/p', hook_event_name: 'StopFailure', error: 'rate_limit' };
+    const post = (app: ReturnType<typeof createHttpApp>, body: string, headers: Record<string, string> = {}) =>
+      app.request('/hooks', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${hookToken}`, 'x-claude-failover-pane': '%7', ...headers }, body });
+
+    it('hands a good hook to the monitor as the control socket would, with the pane from its header', async () => {
+      const { app, delivered } = hookDeps();
+      const res = await post(app, JSON.stringify(payload));
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({});
+      expect(delivered).toMatchObject([{ type: 'hook', event: 'StopFailure', pane: '%7', payload }]);
+      expect(typeof delivered[0]?.at).toBe('number');
+      // Outside tmux the header interpolates to nothing: no pane, still delivered.
+      await post(app, JSON.stringify({ ...payload, hook_event_name: 'Stop' }), { 'x-claude-failover-pane': '' });
+      await post(app, JSON.stringify({ ...payload, hook_event_name: 'Stop' }), { 'x-claude-failover-pane': '$(touch x)' });
+      expect(delivered.slice(1).map((d) => d.pane)).toEqual([null, null]);
+    });
+
+    it('refuses a missing or wrong token (401), whatever its length, and changes nothing', async () => {
+      const { app, delivered } = hookDeps();
+      for (const authorization of ['', 'Bearer ', 'Bearer wrong', `Bearer ${hookToken}x`, `Bearer ${hookToken.slice(0, -1)}`, hookToken, 'Bearer a-token-of-sixteen-chars']) {
+        expect((await post(app, JSON.stringify(payload), { authorization })).status, authorization).toBe(401);
+      }
+      expect(delivered).toEqual([]);
+    });
+
+    it('refuses bad bodies with a 4xx: not JSON, not an object, no event name, over the cap', async () => {
+      const { app, delivered } = hookDeps();
+      expect((await post(app, 'not json')).status).toBe(400);
+      expect((await post(app, '[1,2]')).status).toBe(400);
+      expect((await post(app, JSON.stringify({ session_id: 's' }))).status).toBe(400);
+      expect((await post(app, JSON.stringify({ hook_event_name: 'Stop; rm -rf /' }))).status).toBe(400);
+      const huge = JSON.stringify({ ...payload, blob: 'x'.repeat(MAX_HOOK_BODY) });
+      expect((await post(app, huge)).status).toBe(413);
+      expect(delivered).toEqual([]);
+    });
+
+    it('answers 404 when the daemon takes no HTTP hooks', async () => {
+      const res = await createHttpApp(deps()).request('/hooks', { method: 'POST', headers: { authorization: `Bearer ${hookToken}` }, body: JSON.stringify(payload) });
+      expect(res.status).toBe(404);
+    });
+
+    it('takes a hook over a real socket on 127.0.0.1, a chunked body over the cap included', async () => {
+      const { app, delivered } = hookDeps();
+      const server = await startHttpServer(app, { host: '127.0.0.1', port: 0 });
+      try {
+        const headers = { 'content-type': 'application/json', authorization: `Bearer ${hookToken}`, 'x-claude-failover-pane': '%3' };
+        expect((await fetch(`${server.url}/hooks`, { method: 'POST', headers, body: JSON.stringify(payload) })).status).toBe(200);
+        const chunks = new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let i = 0; i < 3; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(MAX_HOOK_BODY / 2)));
+            controller.close();
+          },
+        });
+        const big = await fetch(`${server.url}/hooks`, { method: 'POST', headers, body: chunks, duplex: 'half' });
+        expect(big.status).toBe(413);
+        expect(delivered.map((d) => d.pane)).toEqual(['%3']);
+      } finally {
+        await server.close();
+      }
+    });
   });
 });

@@ -1,6 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 
@@ -16,15 +17,42 @@ export interface HttpDeps {
   requestSwitch(account: string | null): Promise<{ ok: boolean; message: string }>;
   readonly metrics?: Registry;
   readonly token: string | null;
+  /** Claude Code's HTTP hooks (`POST /hooks`); absent, the route answers 404. */
+  readonly hooks?: HookIntake;
 }
 
+/** A hook event as the control socket carries it (`Monitor.handleControlEvent` takes it). */
+export interface HookDelivery {
+  readonly type: 'hook';
+  readonly event: string;
+  readonly pane: string | null;
+  readonly payload: unknown;
+  readonly at: number;
+}
+
+export interface HookIntake {
+  /** The hook token (the state dir's `hook-token`), sent as `Authorization: Bearer <token>`. */
+  readonly token: string;
+  deliver(event: HookDelivery): void;
+}
+
+/** Longest hook body accepted (Claude Code's hook JSON is a few KB; a prompt can be long). */
+export const MAX_HOOK_BODY = 1024 * 1024;
+/** The header our HTTP hooks put `$TMUX_PANE` in (settings-file.ts writes it). */
+const PANE_HEADER = 'x-claude-failover-pane';
+
+/** Compared as SHA-256 digests: constant time, whatever the lengths. */
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  const given = createHash('sha256').update(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? '').digest();
+  const wanted = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, wanted);
 }
 
-/** /healthz, /api/status, POST /api/switch (token required), /metrics. */
+function asObject(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+/** /healthz, /api/status, POST /api/switch (token required), POST /hooks (hook token required), /metrics. */
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   app.get('/healthz', async (c) => {
@@ -42,6 +70,34 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const result = await deps.requestSwitch(account);
     return c.json(result, result.ok ? 200 : 409);
   });
+  // Claude Code waits for this answer: it is given as soon as the event is handed over.
+  app.post(
+    '/hooks',
+    async (c, next) => {
+      if (!deps.hooks) return c.json({ error: 'not found' }, 404);
+      if (!tokenMatches(c.req.header('authorization'), deps.hooks.token)) return c.json({ error: 'missing or wrong hook token' }, 401);
+      await next();
+      return undefined;
+    },
+    bodyLimit({ maxSize: MAX_HOOK_BODY, onError: (c) => c.json({ error: `body over ${MAX_HOOK_BODY} bytes` }, 413) }),
+    async (c) => {
+      const hooks = deps.hooks;
+      if (!hooks) return c.json({ error: 'not found' }, 404);
+      let payload: Record<string, unknown> | null;
+      try {
+        payload = asObject(JSON.parse(await c.req.text()));
+      } catch {
+        payload = null;
+      }
+      if (!payload) return c.json({ error: 'the body must be a JSON object' }, 400);
+      const event = payload.hook_event_name;
+      if (typeof event !== 'string' || !/^[A-Za-z]{1,64}$/.test(event)) return c.json({ error: 'hook_event_name is missing or not an event name' }, 400);
+      const paneHeader = c.req.header(PANE_HEADER) ?? '';
+      const pane = /^%\d{1,9}$/.test(paneHeader) ? paneHeader : null;
+      hooks.deliver({ type: 'hook', event, pane, payload, at: Date.now() });
+      return c.json({}, 200);
+    },
+  );
   app.get('/metrics', async (c) => {
     if (!deps.metrics) return c.text('', 404);
     return c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType });
