@@ -16,7 +16,9 @@ import type { LimitSource } from './monitor/limit-event.js';
 import { Pool } from './pool/pool.js';
 import { allPoolSpecs } from './pool/pool-spec.js';
 import { Switcher, type AccountLayout } from './switcher/switcher.js';
-import { RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
+import { isAvailable } from './switcher/choose-target.js';
+import { standingLimits } from './monitor/standing-limits.js';
+import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
 import { waitForQuietMoment } from './switcher/quiet-moment.js';
 import { createAccountLayout } from './accounts/layout.js';
 import { buildStatus, type StatusReport } from './status/status-report.js';
@@ -176,11 +178,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         void requestInBackground({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
       },
       onNearLimit: (account, percent) => void proactiveSwitch(account, percent),
+      onPromptSubmitted: (session, prompt) => { pool.receipts.note(session, prompt); },
     });
     const mon = monitor;
 
     const recovery = await switcher.recover();
     logger.info({ recovery }, 'state checked at start');
+    // A limit hit while the daemon was down (or before it could act) stands in the transcripts.
+    for (const event of await standingLimits(config, store.listSessions(), activeAccount(), now())) {
+      try {
+        mon.handleLimit(event);
+      } catch (err) {
+        logger.warn({ session: event.session, err: describeError(err) }, 'a standing limit could not be recorded');
+      }
+    }
 
     const socket = await startControlSocket(daemonSocketPath(config), {
       logger: logger.child({ part: 'socket' }),
@@ -266,9 +277,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.debug({ err: describeError(err) }, 'screen poll failed');
       }
     });
+    /**
+     * The pool must not stay on an account the ledger says is exhausted (a limit learnt at
+     * start, or one already known when a new one was reported): ask for a swap, unless one is
+     * already scheduled (a retry after a cooldown, or until some account resets).
+     */
+    const leaveExhaustedAccount = () => {
+      const active = store.getActiveAccount();
+      if (!active || store.getFlag(PARTIAL_SWAP_FLAG).set) return;
+      if (isAvailable(store.getLedgerEntry(active) ?? undefined, now())) return;
+      if (store.listJobs().some((j) => j.key === RETRY_JOB)) return;
+      logger.warn({ account: active }, 'the pool is on an exhausted account: asking for a swap');
+      void requestInBackground({ trigger: 'limit', account: active, reason: `${active} is exhausted (ledger)` });
+    };
     const reconciling = oneAtATime(async () => {
       try {
         runDueJobs();
+        leaveExhaustedAccount();
         await pool.reconcile();
         const sessions = store.listSessions();
         for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, sessions.filter((s) => s.state === state).length);
@@ -338,8 +363,10 @@ function iso(value: Date | string | null): string {
 
 export function describeOutcome(outcome: SwitchOutcome): string {
   switch (outcome.result) {
-    case 'done':
-      return `switched ${outcome.from ?? '(none)'} → ${outcome.to}; ${outcome.sessions.filter((s) => s.ok).length}/${outcome.sessions.length} session(s) moved`;
+    case 'done': {
+      const lost = outcome.sessions.filter((s) => s.continuation === 'not-delivered').map((s) => s.name);
+      return `switched ${outcome.from ?? '(none)'} → ${outcome.to}; ${outcome.sessions.filter((s) => s.ok).length}/${outcome.sessions.length} session(s) moved${lost.length > 0 ? `; continuation NOT delivered to ${lost.join(', ')}` : ''}`;
+    }
     case 'cancelled':
       return `swap to ${outcome.to} cancelled: ${outcome.reason}`;
     case 'partial':

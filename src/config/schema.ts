@@ -19,17 +19,14 @@ const account = z.strictObject({
   home: pathString,
 });
 
+/** Typed into a session that was working when it was moved: Claude Code's own words for its automatic continue. */
+export const DEFAULT_RESUME_PROMPT = 'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.';
+
 const claude = z.strictObject({
   command: orDefault(z.string().min(1).default('claude')),
   args: orDefault(z.array(z.string()).default(['--dangerously-skip-permissions'])),
   env: orDefault(z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string()).default({})),
-  resumePrompt: orDefault(
-    z
-      .string()
-      .default(
-        'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.',
-      ),
-  ),
+  resumePrompt: orDefault(z.string().min(1, 'must not be empty').default(DEFAULT_RESUME_PROMPT)),
 });
 
 const autonomous = z.strictObject({

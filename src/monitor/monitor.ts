@@ -29,6 +29,8 @@ export interface MonitorDeps {
   readonly onNearLimit: (account: string, percent: number, resetsAt: Date | null) => void;
   /** Which signals to use (all by default): lets a test or the benchmark isolate one. */
   readonly sources?: ReadonlySet<LimitSource>;
+  /** A pool session's Claude Code confirmed a prompt (its UserPromptSubmit hook). */
+  readonly onPromptSubmitted?: (session: string, prompt: string) => void;
 }
 
 function record(value: unknown): Record<string, unknown> {
@@ -102,6 +104,7 @@ export class Monitor {
         case 'UserPromptSubmit':
           this.workedSinceLaunch.add(name);
           this.deps.store.upsertSession({ ...update, state: 'working' });
+          if (typeof payload.prompt === 'string') this.deps.onPromptSubmitted?.(name, payload.prompt);
           break;
         case 'Stop':
           this.deps.store.upsertSession({ ...update, state: 'idle' });

@@ -10,8 +10,12 @@ import { describeError } from '../errors.js';
 import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-spec.js';
 import { lastWords, waitForScreen } from './session-waits.js';
 import { SessionFileReader, type RunningSessionFile } from './session-files.js';
-import { hasTranscript } from './transcript-exists.js';
+import { hasTranscript, transcriptFor } from './transcript-exists.js';
 import { isQuickDeath, QUICK_DEATH_MS, retryDelayMs } from './backoff.js';
+import { conversationEnd } from '../claude/conversation-tail.js';
+import { processAlive } from '../process-alive.js';
+import { deliverPrompt } from './deliver-prompt.js';
+import { PromptReceipts } from './prompt-receipts.js';
 
 /** A pool session as the switcher saw it before a swap. */
 export interface SessionSnapshot {
@@ -20,18 +24,37 @@ export interface SessionSnapshot {
   readonly sessionId: string | null;
   readonly cwd: string;
   readonly account: string | null;
-  /** It was mid-task (or stopped by the limit mid-task): it gets the continuation prompt. */
+  /**
+   * It was mid-task (or stopped by the limit mid-task) when the pool was saved. Whether it gets
+   * the continuation prompt is decided from its transcript once it has stopped; this is the
+   * fallback when there is no transcript to read.
+   */
   readonly working: boolean;
 }
+
+/**
+ * A continuation prompt's fate: not needed (the conversation was answered), delivered
+ * (Claude Code confirmed it), or not delivered (typed again and again, never confirmed).
+ */
+export type Continuation = 'not-needed' | 'delivered' | 'not-delivered';
 
 export interface RelaunchOutcome {
   readonly name: string;
   readonly sessionId: string | null;
   readonly resumed: boolean;
+  /** The continuation prompt was delivered (Claude Code confirmed it). */
   readonly prompted: boolean;
+  readonly continuation: Continuation;
+  /** Relaunched and, when it needed one, continued: a session that really moved. */
   readonly ok: boolean;
   readonly error: string | null;
 }
+
+/**
+ * Cleared before Claude Code starts, so the screen left by the previous process (its idle
+ * prompt, its limit banner) can never pass for the new process being ready.
+ */
+const CLEAR_SCREEN = "printf '\\033[3J\\033[H\\033[2J'; ";
 
 export interface PoolDeps {
   readonly config: Config;
@@ -50,9 +73,18 @@ export interface PoolDeps {
   /** How long a launch must live to count as started (shorter: a failed launch). */
   readonly quickDeathMs?: number;
   readonly readyTimeoutMs?: number;
+  /** The prompts Claude Code confirmed (UserPromptSubmit hooks), fed by the monitor. */
+  readonly receipts?: PromptReceipts;
+  /** How many times a continuation prompt is typed before it is reported as not delivered. */
+  readonly deliveryAttempts?: number;
+  readonly deliveryConfirmMs?: number;
 }
 
 const NO_CONVERSATION = /No conversation found with session ID/;
+/** Two Ctrl-C back to back are taken by Claude Code as one: the second must come apart. */
+const CTRL_C_GAP_MS = 300;
+/** How long a working session gets to exit on its own before the relaunch kills it. */
+const STOP_TIMEOUT_MS = 3000;
 
 /** A session whose launches keep dying: kept until one launch lives past `quickDeathMs`. */
 interface FailureStreak {
@@ -80,9 +112,11 @@ export class Pool {
   private readonly deps: PoolDeps;
   private readonly specs: Map<string, PoolSessionSpec>;
   private readonly sessionFiles = new SessionFileReader();
+  readonly receipts: PromptReceipts;
 
   constructor(deps: PoolDeps) {
     this.deps = deps;
+    this.receipts = deps.receipts ?? new PromptReceipts();
     this.specs = new Map(allPoolSpecs(deps.config).map((s) => [s.name, s]));
   }
 
@@ -163,7 +197,8 @@ export class Pool {
     for (const [home, byPane] of panesByHome) {
       for (const file of await this.sessionFiles.read(home)) {
         const pane = file.paneId ? byPane.get(file.paneId) : undefined;
-        if (pane) found.push({ pane, file });
+        // A process killed by a respawn may leave its file behind, naming the same pane.
+        if (pane && (file.pid === pane.panePid || processAlive(file.pid))) found.push({ pane, file });
       }
     }
     // The registry is read after the files, with no await before the writes: a hook that
@@ -254,7 +289,7 @@ export class Pool {
 
   private async launchNew(spec: PoolSessionSpec, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
     const conversation = this.conversation(account, sessionId, cwd);
-    const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
+    const command = CLEAR_SCREEN + launchCommandLine({ ...this.launchBase(account), ...conversation });
     const { paneId } = await this.deps.tmux.newSession({ name: spec.name, cwd, command, keepPaneOnExit: true });
     const id = conversation.resumeId ?? conversation.newSessionId ?? '';
     this.recordLaunch(spec.name, paneId, account, id, cwd);
@@ -264,7 +299,7 @@ export class Pool {
 
   private async respawn(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
     const conversation = this.conversation(account, sessionId, cwd);
-    const command = launchCommandLine({ ...this.launchBase(account), ...conversation });
+    const command = CLEAR_SCREEN + launchCommandLine({ ...this.launchBase(account), ...conversation });
     await this.deps.tmux.respawnPane({ target: paneId, command, cwd, kill: true });
     const id = conversation.resumeId ?? conversation.newSessionId ?? '';
     this.recordLaunch(name, paneId, account, id, cwd);
@@ -328,21 +363,62 @@ export class Pool {
 
   /**
    * Starts every session of the snapshot again on `account` (after `stopAll`), resuming its
-   * conversation from its own cwd; the ones that were working get `resumePrompt` once
-   * they are ready. Runs inside `exclusive` (the switcher holds it).
+   * conversation from its own cwd. Which ones get `resumePrompt` is decided from each
+   * conversation's transcript now that its process has stopped (a prompt or tool result left
+   * unanswered, a limit record with nothing after it, or a turn the stop interrupted), not
+   * from the snapshot, which is older than the stop. Runs inside `exclusive`.
    */
-  async relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null): Promise<RelaunchOutcome[]> {
-    return Promise.all(snapshot.map((s) => this.relaunchOne(s, account, s.working ? resumePrompt : null)));
+  async relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, interrupted: ReadonlySet<string> = new Set()): Promise<RelaunchOutcome[]> {
+    return Promise.all(
+      snapshot.map(async (s) => {
+        const current = this.current(s);
+        const needed = resumePrompt !== null && (await this.needsContinuation(current, account, interrupted.has(s.name)));
+        return this.relaunchOne(current, account, needed ? resumePrompt : null);
+      }),
+    );
   }
 
-  /** Asks every session of the snapshot to exit; what does not exit is killed by the relaunch. */
-  async stopAll(snapshot: readonly SessionSnapshot[]): Promise<void> {
-    await Promise.all(snapshot.map((s) => this.stopOne(s)));
+  /** The snapshot brought up to date with the registry: a /clear or a hook since then moved its id. */
+  private current(session: SessionSnapshot): SessionSnapshot {
+    const record = this.deps.store.getSession(session.name);
+    return { ...session, sessionId: record?.sessionId ?? session.sessionId, cwd: record?.cwd ?? session.cwd };
+  }
+
+  private async needsContinuation(session: SessionSnapshot, account: Account, interruptedByStop: boolean): Promise<boolean> {
+    const transcript = session.sessionId ? transcriptFor(account.home, session.cwd, session.sessionId) : null;
+    const end = transcript ? await conversationEnd(transcript) : 'empty';
+    this.deps.logger.debug({ session: session.name, end, working: session.working, interruptedByStop }, 'how the conversation ended');
+    switch (end) {
+      case 'awaiting-answer':
+      case 'limited':
+        return true;
+      case 'interrupted':
+        // Our own Ctrl-C ends a turn this way; so does an operator's Escape, which is left alone.
+        return interruptedByStop || session.working;
+      case 'answered':
+        return false;
+      case 'empty':
+        return transcript === null && session.working;
+    }
+  }
+
+  /**
+   * Stops every session of the snapshot for a swap and returns the ones that were working
+   * (their turn was interrupted by the stop). What does not exit is killed by the relaunch.
+   */
+  async stopAll(snapshot: readonly SessionSnapshot[]): Promise<Set<string>> {
+    const interrupted = new Set<string>();
+    await Promise.all(
+      snapshot.map(async (s) => {
+        if (await this.stopOne(s)) interrupted.add(s.name);
+      }),
+    );
+    return interrupted;
   }
 
   /**
    * Continues a session blocked by a limit on the account it is on (its account reset
-   * first): Escape cancels Claude Code's own auto-continue, then the prompt is sent once.
+   * first): Escape cancels Claude Code's own auto-continue, then the prompt is delivered once.
    */
   async continueSession(name: string, prompt: string): Promise<boolean> {
     const target = this.deps.store.getSession(name)?.paneId ?? name;
@@ -350,67 +426,106 @@ export class Pool {
     return this.sendPrompt(name, prompt);
   }
 
-  /** Asks Claude Code to exit (two Ctrl-C, as a person would); the respawn that follows kills what remains. */
-  private async stopOne(session: SessionSnapshot): Promise<void> {
-    if (!session.paneId) return;
+  /**
+   * An idle session, or one blocked by a limit, has written its transcript: the relaunch's
+   * kill loses nothing, so it is not waited for. A working one gets Claude Code's own exit:
+   * Ctrl-C, a pause (two Ctrl-C back to back are taken as one), Ctrl-C. Returns whether the
+   * session was working.
+   */
+  private async stopOne(session: SessionSnapshot): Promise<boolean> {
+    if (!session.paneId) return false;
+    if (this.deps.store.getSession(session.name)?.state !== 'working') return false;
     try {
       const pane = await this.deps.tmux.paneInfo(session.paneId);
-      if (pane.dead) return;
-      await this.deps.tmux.sendKeys(session.paneId, ['Escape']);
+      if (pane.dead) return false;
       await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
+      await this.deps.sleep(CTRL_C_GAP_MS);
+      if ((await this.deps.tmux.paneInfo(session.paneId)).dead) return true;
       await this.deps.tmux.sendKeys(session.paneId, ['C-c']);
-      const deadline = Date.now() + 4000;
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
       while (Date.now() < deadline) {
-        if ((await this.deps.tmux.paneInfo(session.paneId)).dead) return;
-        await this.deps.sleep(100);
+        if ((await this.deps.tmux.paneInfo(session.paneId)).dead) return true;
+        await this.deps.sleep(50);
       }
     } catch {
       // gone already, or tmux hiccup: respawn -k settles it
     }
+    return true;
   }
 
   private async relaunchOne(session: SessionSnapshot, account: Account, prompt: string | null): Promise<RelaunchOutcome> {
     const spec = this.specs.get(session.name);
-    if (!spec) return { name: session.name, sessionId: null, resumed: false, prompted: false, ok: false, error: 'not a pool session' };
+    if (!spec) return { name: session.name, sessionId: null, resumed: false, prompted: false, continuation: 'not-needed', ok: false, error: 'not a pool session' };
+    const failed = (sessionId: string | null, resumed: boolean, error: string): RelaunchOutcome => {
+      this.deps.store.upsertSession({ name: session.name, lastError: error });
+      return { name: session.name, sessionId, resumed, prompted: false, continuation: prompt ? 'not-delivered' : 'not-needed', ok: false, error };
+    };
     try {
       const { sessionId, resumed } =
         session.paneId && (await this.deps.tmux.hasSession(session.name))
           ? await this.respawn(session.name, session.paneId, account, session.sessionId, session.cwd)
           : await this.launchNew(spec, account, session.sessionId, session.cwd);
       const target = this.deps.store.getSession(session.name)?.paneId ?? session.name;
+      // The screen was cleared before Claude Code started: a prompt on it is the new process's.
       const ready = await waitForScreen(this.deps.tmux, target, ['idle', 'limited'], ['shell', 'login-needed', 'trust-dialog', 'bypass-dialog'], {
         timeoutMs: this.deps.readyTimeoutMs ?? 60_000,
+        intervalMs: 50,
         now: this.deps.now,
         sleep: this.deps.sleep,
       });
-      if (!ready.reached) {
-        const error = `not ready after relaunch (${ready.state}): ${lastWords(ready.capture, 3)}`;
-        this.deps.store.upsertSession({ name: session.name, lastError: error });
-        return { name: session.name, sessionId, resumed, prompted: false, ok: false, error };
-      }
+      if (!ready.reached) return failed(sessionId, resumed, `not ready after relaunch (${ready.state}): ${lastWords(ready.capture, 3)}`);
       this.deps.store.upsertSession({ name: session.name, state: 'idle' });
-      let prompted = false;
-      if (prompt) {
-        await this.deps.tmux.sendText(target, prompt);
-        this.deps.store.upsertSession({ name: session.name, state: 'working' });
-        prompted = true;
-      }
-      return { name: session.name, sessionId, resumed, prompted, ok: true, error: null };
+      if (!prompt) return { name: session.name, sessionId, resumed, prompted: false, continuation: 'not-needed', ok: true, error: null };
+      const transcript = () => this.transcriptOf(session.name, account);
+      const delivery = await deliverPrompt(this.deliveryDeps(), { name: session.name, target, transcript }, prompt);
+      if (!delivery.delivered) return failed(sessionId, resumed, `the continuation prompt was not delivered (typed ${delivery.attempts} times, never confirmed by Claude Code)`);
+      this.deps.logger.info({ session: session.name, sessionId, attempts: delivery.attempts }, 'continuation delivered');
+      return { name: session.name, sessionId, resumed, prompted: true, continuation: 'delivered', ok: true, error: null };
     } catch (err) {
-      const error = describeError(err);
-      this.deps.store.upsertSession({ name: session.name, lastError: error });
-      return { name: session.name, sessionId: session.sessionId, resumed: false, prompted: false, ok: false, error };
+      return failed(session.sessionId, false, describeError(err));
     }
   }
 
-  /** Sends a prompt to a pool session once it is at its prompt (tasks, tests). */
+  private deliveryDeps() {
+    return {
+      tmux: this.deps.tmux,
+      receipts: this.receipts,
+      sleep: this.deps.sleep,
+      ...(this.deps.deliveryAttempts ? { attempts: this.deps.deliveryAttempts } : {}),
+      ...(this.deps.deliveryConfirmMs ? { confirmMs: this.deps.deliveryConfirmMs } : {}),
+    };
+  }
+
+  /**
+   * Delivers a prompt to a pool session once it is at its prompt (continuations, tasks):
+   * true only when Claude Code confirmed it. A slash command (`/clear`, `/exit`) is answered
+   * by Claude Code itself, with no hook and no transcript line to confirm it: it is typed once.
+   */
   async sendPrompt(name: string, text: string): Promise<boolean> {
     const record = this.deps.store.getSession(name);
     const target = record?.paneId ?? name;
     const ready = await waitForScreen(this.deps.tmux, target, ['idle'], ['shell', 'login-needed'], { timeoutMs: 30_000, now: this.deps.now, sleep: this.deps.sleep });
     if (!ready.reached) return false;
-    await this.deps.tmux.sendText(target, text);
-    return true;
+    if (text.startsWith('/')) {
+      await this.deps.tmux.sendText(target, text);
+      return true;
+    }
+    const account = this.deps.config.accounts.find((a) => a.name === record?.account) ?? this.deps.activeAccount();
+    const transcript = () => (account ? this.transcriptOf(name, account) : Promise.resolve(null));
+    return (await deliverPrompt(this.deliveryDeps(), { name, target, transcript }, text)).delivered;
+  }
+
+  /**
+   * The transcript a session writes now: its conversation id from its running process's
+   * `sessions/<pid>.json` (current even right after a /clear), else from the registry.
+   */
+  private async transcriptOf(name: string, account: Account): Promise<string | null> {
+    const record = this.deps.store.getSession(name);
+    const files = record?.paneId ? await this.sessionFiles.read(account.home) : [];
+    const running = files.find((f) => f.paneId === record?.paneId && processAlive(f.pid));
+    const sessionId = running?.sessionId ?? record?.sessionId ?? null;
+    const cwd = running?.cwd ?? record?.cwd ?? null;
+    return sessionId && cwd ? transcriptFor(account.home, cwd, sessionId) : null;
   }
 }
 

@@ -30,6 +30,9 @@ export interface SwitcherDeps {
   readonly onSwap?: (outcome: SwitchOutcome) => void;
 }
 
+/** The least wait before a cancelled swap away from an exhausted account is tried again. */
+const CANCELLED_RETRY_MS = 60_000;
+
 interface JournalSnapshot {
   readonly sessions: readonly SessionSnapshot[];
   readonly trigger: string;
@@ -243,9 +246,9 @@ export class Switcher {
       return this.rollBack(journalId, from, to, describeError(err), trigger);
     }
     await this.step(journalId, 'stopping');
-    await pool.stopAll(sessions);
+    const interrupted = await pool.stopAll(sessions);
     await this.step(journalId, 'relaunching');
-    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt);
+    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt, interrupted);
     await this.step(journalId, 'committing');
     return this.commit(journalId, fromName, to, trigger, outcomes);
   }
@@ -263,9 +266,21 @@ export class Switcher {
     });
     const moved = outcomes ?? [];
     const failed = moved.filter((o) => !o.ok);
+    const lost = moved.filter((o) => o.continuation === 'not-delivered');
     const returned = to.name === this.preferred.name && fromName !== null && fromName !== to.name;
-    const lines = moved.map((o) => `  ${o.name}: ${o.ok ? (o.resumed ? `resumed ${o.sessionId ?? ''}` : 'started fresh') : `FAILED ${o.error ?? ''}`}${o.prompted ? ' (continued)' : ''}`);
-    const summary = outcomes === null ? 'the sessions were relaunched before an interruption' : `${moved.length - failed.length}/${moved.length} session(s) moved`;
+    const lines = moved.map((o) => `  ${o.name}: ${describeRelaunch(o)}`);
+    const summary =
+      outcomes === null
+        ? 'the sessions were relaunched before an interruption'
+        : `${moved.length - failed.length}/${moved.length} session(s) moved${lost.length > 0 ? `; NOT CONTINUED: ${lost.map((o) => o.name).join(', ')} (the continuation prompt never landed)` : ''}`;
+    if (lost.length > 0) {
+      notifier.notify({
+        kind: 'continuation-lost',
+        key: `continuation-lost:${journalId}`,
+        text: `After the swap ${fromName ?? '(none)'} → ${to.name}, the continuation prompt never reached ${lost.map((o) => o.name).join(', ')}: ${lost.length === 1 ? 'it sits' : 'they sit'} idle on ${to.name}. Attach and continue by hand.`,
+        details: { sessions: lost.map((o) => ({ name: o.name, sessionId: o.sessionId, error: o.error })) },
+      });
+    }
     notifier.notify({
       kind: returned ? 'returned' : 'swap-done',
       key: `swap:${journalId}`,
@@ -285,7 +300,12 @@ export class Switcher {
       if (from) await layout.flipLink(from);
       store.addSwap({ from: from?.name ?? null, to: to.name, at: this.deps.now(), result: 'cancelled', reason, trigger });
       store.closeJournal(journalId, 'cancelled');
-      notifier.notify({ kind: 'swap-cancelled', key: `swap:${journalId}`, text: `Swap ${from?.name ?? '(none)'} → ${to.name} cancelled: ${reason}. Still on ${from?.name ?? '(none)'}.` });
+      const retryAt = this.retryAfterCancel(from);
+      notifier.notify({
+        kind: 'swap-cancelled',
+        key: `swap-cancelled:${to.name}:${reason}`,
+        text: `Swap ${from?.name ?? '(none)'} → ${to.name} cancelled: ${reason}. Still on ${from?.name ?? '(none)'}.${retryAt ? ` It is exhausted: trying again at ${retryAt.toISOString()}.` : ''}`,
+      });
       return { result: 'cancelled', from: from?.name ?? null, to: to.name, reason };
     } catch (err) {
       const why = `flip to ${to.name} failed to prepare (${reason}) and flipping back to ${from?.name ?? '(none)'} failed too (${describeError(err)})`;
@@ -296,6 +316,16 @@ export class Switcher {
       notifier.notify({ kind: 'swap-partial', key: `partial:${journalId}`, text: `PARTIAL SWAP — needs you: ${why}. Every swap is refused until the layout is repaired and \`claude-failover resolve\` passes.` });
       return { result: 'partial', from: from?.name ?? null, to: to.name, reason: why };
     }
+  }
+
+  /** Still on an exhausted account after a cancelled swap: try again later, not never, not at once. */
+  private retryAfterCancel(from: Account | undefined): Date | null {
+    const { store, config } = this.deps;
+    const now = this.deps.now();
+    if (!from || isAvailable(store.getLedgerEntry(from.name) ?? undefined, now)) return null;
+    const at = new Date(now.getTime() + Math.max(config.monitor.cooldownMs, CANCELLED_RETRY_MS));
+    store.scheduleJob({ key: RETRY_JOB, kind: 'retry', runAt: at });
+    return at;
   }
 
   private scheduleReturn(active: Account): void {
@@ -371,6 +401,13 @@ export class Switcher {
     const outcome = await this.carryOut(journal.id, journal.from, to, snapshot?.sessions ?? [], snapshot?.trigger ?? 'recovery');
     return `interrupted swap completed: ${outcome.result}`;
   }
+}
+
+function describeRelaunch(o: RelaunchOutcome): string {
+  const how = o.resumed ? `resumed ${o.sessionId ?? ''}` : 'started fresh';
+  if (o.continuation === 'not-delivered') return `${how}, CONTINUATION NOT DELIVERED (${o.error ?? ''})`;
+  if (!o.ok) return `FAILED ${o.error ?? ''}`;
+  return o.prompted ? `${how} (continued)` : how;
 }
 
 function summarize(outcome: SwitchOutcome): Record<string, unknown> {

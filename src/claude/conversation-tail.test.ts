@@ -1,0 +1,94 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { conversationEnd, lastConversationRecord, promptInTranscript } from './conversation-tail.js';
+
+const sessionId = '6c1f3b2a-5d4e-4f3a-9b8c-7d6e5f4a3b2c';
+const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s)).toISOString();
+const base = (s: number) => ({ sessionId, cwd: '/srv/web', isSidechain: false, uuid: `u${String(s)}`, timestamp: at(s) });
+const user = (s: number, content: unknown) => ({ ...base(s), type: 'user', message: { role: 'user', content } });
+const assistant = (s: number, content: unknown[]) => ({ ...base(s), type: 'assistant', message: { role: 'assistant', model: 'claude-x', content } });
+const limit = (s: number) => ({
+  ...base(s),
+  type: 'assistant',
+  message: { role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: "You've hit your 5-hour limit · resets 9:51pm (UTC)" }] },
+  isApiErrorMessage: true,
+  error: 'rate_limit',
+  quotaLimits: { status: 'rejected', resetsAt: 1795555860, rateLimitType: 'five_hour' },
+});
+const system = (s: number, content: string) => ({ ...base(s), type: 'system', content });
+
+describe('conversationEnd: how a stopped conversation ends', () => {
+  let dir: string;
+  let n = 0;
+  beforeAll(async () => {
+    dir = await makeTempDir('tail');
+  });
+  afterAll(async () => {
+    await removeTempDir(dir);
+  });
+  const transcript = async (...records: unknown[]) => {
+    const path = join(dir, `t${String(n++)}.jsonl`);
+    await writeFile(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return path;
+  };
+
+  it('an answered turn needs nothing', async () => {
+    expect(await conversationEnd(await transcript(user(1, 'Fix the bug'), assistant(2, [{ type: 'text', text: 'Done.' }])))).toBe('answered');
+  });
+
+  it('a prompt with nothing after it is awaiting its answer', async () => {
+    expect(await conversationEnd(await transcript(user(1, 'One'), assistant(2, [{ type: 'text', text: 'ok' }]), user(3, 'Two')))).toBe('awaiting-answer');
+  });
+
+  it('a tool call, or a tool result, with nothing after it is mid-turn', async () => {
+    expect(await conversationEnd(await transcript(user(1, 'Run it'), assistant(2, [{ type: 'tool_use', id: 't1', name: 'Bash', input: {} }])))).toBe('awaiting-answer');
+    expect(await conversationEnd(await transcript(user(1, 'Run it'), assistant(2, [{ type: 'tool_use', id: 't1', name: 'Bash', input: {} }]), user(3, [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }])))).toBe(
+      'awaiting-answer',
+    );
+  });
+
+  it('a limit record followed only by system lines is limited; one answered after is not', async () => {
+    const limited = await transcript(user(1, 'Go'), limit(2), system(3, 'Usage limit reached · set to continue automatically at 9:51pm'));
+    expect(await conversationEnd(limited)).toBe('limited');
+    expect((await lastConversationRecord(limited)).record).toMatchObject({ error: 'rate_limit' });
+    expect(await conversationEnd(await transcript(user(1, 'Go'), limit(2), user(3, 'Continue'), assistant(4, [{ type: 'text', text: 'Continued.' }])))).toBe('answered');
+  });
+
+  it('tells an interrupted turn apart, and skips meta records and local commands', async () => {
+    expect(await conversationEnd(await transcript(user(1, 'Go'), user(2, [{ type: 'text', text: '[Request interrupted by user]' }])))).toBe('interrupted');
+    const path = await transcript(user(1, 'Go'), assistant(2, [{ type: 'text', text: 'Done.' }]), { ...user(3, 'Caveat: local'), isMeta: true }, user(4, '<command-name>/status</command-name>'), user(5, '<local-command-stdout>ok</local-command-stdout>'));
+    expect(await conversationEnd(path)).toBe('answered');
+  });
+
+  it('an error that is not a limit ends the turn; junk, a cut first line and a missing file do not throw', async () => {
+    expect(await conversationEnd(await transcript(user(1, 'Go'), { ...assistant(2, [{ type: 'text', text: 'API Error: 500' }]), isApiErrorMessage: true, error: 'server_error' }))).toBe('answered');
+    const path = await transcript(user(1, 'Go'));
+    await appendFile(path, 'not json\n{"half": \n');
+    expect(await conversationEnd(path)).toBe('awaiting-answer');
+    expect(await conversationEnd(join(dir, 'missing.jsonl'))).toBe('empty');
+    expect(await conversationEnd(await transcript(system(1, 'hello')))).toBe('empty');
+  });
+});
+
+describe('promptInTranscript: the proof a typed prompt was submitted', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('tail');
+  });
+  afterAll(async () => {
+    await removeTempDir(dir);
+  });
+
+  it('finds the prompt written at or after the moment it was typed, and not an older copy', async () => {
+    const path = join(dir, 'p.jsonl');
+    await writeFile(path, [user(1, 'Continue the task'), assistant(2, [{ type: 'text', text: 'ok' }])].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const typedAt = new Date(at(10));
+    expect(await promptInTranscript(path, 'Continue the task', typedAt)).toBe(false);
+    await appendFile(path, JSON.stringify(user(11, [{ type: 'text', text: 'Continue the task' }])) + '\n');
+    expect(await promptInTranscript(path, 'Continue the task', typedAt)).toBe(true);
+    expect(await promptInTranscript(path, 'Another prompt', typedAt)).toBe(false);
+    expect(await promptInTranscript(join(dir, 'missing.jsonl'), 'Continue the task', typedAt)).toBe(false);
+  });
+});

@@ -1,0 +1,124 @@
+import { open } from 'node:fs/promises';
+
+/**
+ * How a conversation's transcript ends, read once its process has stopped:
+ * - `answered`: the last turn was answered (or ended on an error that is not a limit);
+ * - `awaiting-answer`: a prompt, a tool result or a tool call with nothing after it;
+ * - `limited`: a usage-limit record with nothing after it;
+ * - `interrupted`: Claude Code's "[Request interrupted by user]" marker (a Ctrl-C or Escape);
+ * - `empty`: no conversation record at all (or no transcript).
+ */
+export type ConversationEnd = 'answered' | 'awaiting-answer' | 'limited' | 'interrupted' | 'empty';
+
+/** How much of a transcript's end is read: a turn's last records, never the whole file. */
+const TAIL_BYTES = 256 * 1024;
+
+const INTERRUPTED = /^\[Request interrupted by user/;
+/** Local slash commands and their output are written as user records but ask for no answer. */
+const LOCAL_COMMAND = /^\s*<(command-name|command-message|command-args|local-command-stdout|local-command-stderr)>/;
+
+interface Json {
+  readonly [key: string]: unknown;
+}
+
+function isJson(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function contentOf(record: Json): unknown {
+  return isJson(record.message) ? record.message.content : undefined;
+}
+
+function blocks(content: unknown): Json[] {
+  return Array.isArray(content) ? content.filter(isJson) : [];
+}
+
+/** The text a user or assistant record carries (string content or its text blocks). */
+export function recordText(record: Json): string {
+  const content = contentOf(record);
+  if (typeof content === 'string') return content;
+  return blocks(content)
+    .map((b) => (typeof b.text === 'string' ? b.text : ''))
+    .join('\n');
+}
+
+function isLimitRecord(record: Json): boolean {
+  return record.isApiErrorMessage === true && (record.error === 'rate_limit' || record.apiError === 'usage_limit_reached');
+}
+
+/** What one record says about the end of the conversation; null: it says nothing (skip it). */
+function endOf(record: Json): ConversationEnd | null {
+  if (record.isMeta === true || record.isSidechain === true) return null;
+  if (record.type === 'assistant') {
+    if (isLimitRecord(record)) return 'limited';
+    if (record.isApiErrorMessage === true) return 'answered';
+    return blocks(contentOf(record)).some((b) => b.type === 'tool_use') ? 'awaiting-answer' : 'answered';
+  }
+  if (record.type === 'user') {
+    const content = contentOf(record);
+    if (blocks(content).some((b) => b.type === 'tool_result')) return 'awaiting-answer';
+    const text = recordText(record).trim();
+    if (text === '' || LOCAL_COMMAND.test(text)) return null;
+    return INTERRUPTED.test(text) ? 'interrupted' : 'awaiting-answer';
+  }
+  return null; // system lines ("Usage limit reached · set to continue…"), summaries, snapshots
+}
+
+/** The last records of a transcript, newest first; a missing or unreadable file has none. */
+export async function readTailRecords(path: string, bytes = TAIL_BYTES): Promise<Json[]> {
+  let text: string;
+  try {
+    const file = await open(path, 'r');
+    try {
+      const { size } = await file.stat();
+      const length = Math.min(size, bytes);
+      const buffer = Buffer.alloc(length);
+      await file.read(buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return [];
+  }
+  const out: Json[] = [];
+  // The first line may be cut by the window; JSON.parse rejects it and it is skipped.
+  for (const line of text.split('\n').reverse()) {
+    if (line.trimStart()[0] !== '{') continue;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (isJson(parsed)) out.push(parsed);
+    } catch {
+      // a partial or foreign line: skipped, as Claude Code's own reader does
+    }
+  }
+  return out;
+}
+
+/** How the conversation in `path` ends (see ConversationEnd), and the record that says so. */
+export async function lastConversationRecord(path: string): Promise<{ readonly end: ConversationEnd; readonly record: Json | null }> {
+  for (const record of await readTailRecords(path)) {
+    const end = endOf(record);
+    if (end) return { end, record };
+  }
+  return { end: 'empty', record: null };
+}
+
+/** How the conversation in `path` ends (see ConversationEnd). */
+export async function conversationEnd(path: string): Promise<ConversationEnd> {
+  return (await lastConversationRecord(path)).end;
+}
+
+/**
+ * Whether Claude Code wrote `prompt` as a user prompt into the transcript at or after
+ * `since`: the proof that a typed prompt was submitted, not merely typed.
+ */
+export async function promptInTranscript(path: string, prompt: string, since: Date): Promise<boolean> {
+  const wanted = prompt.trim();
+  for (const record of await readTailRecords(path)) {
+    const at = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
+    if (Number.isFinite(at) && at < since.getTime()) return false;
+    if (record.type === 'user' && recordText(record).includes(wanted)) return true;
+  }
+  return false;
+}
