@@ -48,8 +48,11 @@ export function rateLimitTypeToKind(type: string): LimitKind {
 }
 
 const TIME = String.raw`(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?`;
-const DATE = String.raw`(?:([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,\s*(\d{4}))?(?:,\s*|\s+at\s+|\s+))?`;
-const ABSOLUTE = new RegExp(String.raw`^\s*${DATE}${TIME}(?:\s*\(([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)\))?`, 'i');
+const DATE = String.raw`([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,\s*(\d{4}))?`;
+const ZONE = String.raw`(?:\s*\(([A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)\))?`;
+// "Nov 26, 7:50pm", "Sep 15 at 7pm" (newer ICU), "Nov 26, 2027, 7pm", "9:51pm", and a bare
+// date ("Aug 8": a spend limit renews on a day, not at an hour).
+const ABSOLUTE = new RegExp(String.raw`^\s*(?:${DATE}(?:(?:,\s*|\s+at\s+|\s+)${TIME})?|${TIME})${ZONE}`, 'i');
 const RELATIVE = /^\s*in\s+(?:(\d+)\s*(?:h|hr|hrs|hours?))?\s*(?:(\d+)\s*(?:m|min|mins|minutes?))?/i;
 
 /** The reset named after "resets " / "reset at " / "try again ": absolute, relative, or unreadable. */
@@ -60,12 +63,14 @@ export function parseResetPhrase(phrase: string, options: LimitParseOptions): { 
     const ms = (Number(relative[1] ?? 0) * 60 + Number(relative[2] ?? 0)) * 60_000;
     return { resetsAt: new Date(options.now.getTime() + ms), guessed: false, relative: true };
   }
-  const m = ABSOLUTE.exec(phrase);
+  const m = ABSOLUTE.exec(phrase.replace(/^\s*at\s+/i, ''));
   if (!m) return fallback();
-  const [, monthName, dayText, yearText, hourText, minuteText, ampm, zoneText] = m;
-  let hour = Number(hourText) % 12;
+  const [, monthName, dayText, yearText, dateHour, dateMinute, dateAmpm, timeHour, timeMinute, timeAmpm, zoneText] = m;
+  const hourText = dateHour ?? timeHour;
+  const ampm = dateAmpm ?? timeAmpm;
+  let hour = hourText === undefined ? 0 : Number(hourText) % 12;
   if (ampm?.toLowerCase() === 'p') hour += 12;
-  const minute = Number(minuteText ?? 0);
+  const minute = Number((dateMinute ?? timeMinute) ?? 0);
   if (hour > 23 || minute > 59) return fallback();
   const zone = zoneText && isValidZone(zoneText) ? zoneText : options.timeZone && isValidZone(options.timeZone) ? options.timeZone : hostZone();
   const month = monthName ? MONTHS.indexOf(monthName.toLowerCase().slice(0, 3)) + 1 : 0;
@@ -77,58 +82,80 @@ export function parseResetPhrase(phrase: string, options: LimitParseOptions): { 
 interface Rule {
   readonly name: string;
   readonly pattern: RegExp;
-  /** Which capture holds the limit's qualifier, and which the reset phrase. */
+  /** The limit the matched words name. */
   readonly kind: (m: RegExpExecArray) => LimitKind;
-  readonly reset: (m: RegExpExecArray) => string | null;
 }
 
+/** Money beyond the plan (extra usage, usage credits, spend caps) rather than a plan window. */
+const SPEND = /spend|credit|extra usage|monthly usage|individual usage|budget|\$0|allocation|seat type|out of usage|usage is paused/i;
+const spendOr = (kind: LimitKind) => (m: RegExpExecArray): LimitKind => (SPEND.test(m[0]) ? 'extra_usage' : kind);
+
+/**
+ * What a qualifier in "You've hit your <qualifier>" can be. "fast" is absent on purpose:
+ * the fast-mode limit only turns fast mode off, the session goes on.
+ */
+const HIT_QUALIFIER = String.raw`(?:5-hour|session|weekly|opus(?: weekly)?|sonnet(?: weekly)?|fable(?: \d+)?|usage|(?:org|channel)${APOS}s monthly (?:spend|usage)|monthly spend|individual (?:spend|usage))`;
+const REACHED_QUALIFIER = String.raw`(?:5-hour|session|weekly|opus(?: weekly)?|sonnet(?: weekly)?|usage)`;
+
+// Ordered: the first rule that matches a line decides it.
 const BLOCKING: readonly Rule[] = [
-  {
-    name: 'machine:epoch',
-    pattern: /Claude AI usage limit reached\|(\d{9,13})/i,
-    kind: () => 'unknown',
-    reset: (m) => `@${m[1] ?? ''}`,
-  },
-  {
-    name: 'legacy:will-reset-at',
-    pattern: /usage limit reached\.?\s*Your limit will reset at\s+(.+)$/i,
-    kind: () => 'unknown',
-    reset: (m) => m[1] ?? null,
-  },
+  { name: 'machine:epoch', pattern: /Claude AI usage limit reached\|(\d+)/i, kind: () => 'unknown' },
+  { name: 'legacy:will-reset-at', pattern: /^Claude(?: AI)? usage limit reached\.?(?:\s*Your limit will reset at\s+.+)?$/i, kind: () => 'unknown' },
   {
     name: 'banner:hit-your-limit',
-    pattern: new RegExp(String.raw`You${APOS}ve hit your\s+((?:5-hour|session|weekly|opus(?: weekly)?|sonnet(?: weekly)?)\s+)?limit(?:${BULLET}(?:resets|try again)\s+(.+))?`, 'i'),
-    kind: (m) => kindOf(m[1]),
-    reset: (m) => m[2] ?? null,
+    pattern: new RegExp(String.raw`You${APOS}ve (?:hit|reached) your\s+(?:(${HIT_QUALIFIER})\s+)?limit\b|You${APOS}ve hit your team${APOS}s pooled group budget`, 'i'),
+    kind: (m) => (SPEND.test(m[0]) ? 'extra_usage' : kindOf(m[1])),
   },
+  { name: 'banner:out-of-extra-usage', pattern: new RegExp(String.raw`You${APOS}re out of (?:extra usage|usage credits)|Your org is out of usage`, 'i'), kind: () => 'extra_usage' },
   {
-    name: 'banner:out-of-extra-usage',
-    pattern: new RegExp(String.raw`You${APOS}re out of extra usage(?:${BULLET}(?:resets|try again)\s+(.+))?`, 'i'),
+    name: 'banner:org-refusal',
+    pattern: new RegExp(
+      String.raw`^(?:Spending cap reached|Your seat type doesn${APOS}t include (?:extra usage|usage credits|usage)|Your usage allocation has been disabled|Your group${APOS}s usage limit is set to \$0|Usage is paused for your organization|(?:API Error:\s*(?:429\s*)?)?spend limit reached|Credit balance (?:is )?too low|(?:Fable|Haiku|Mythos|Opus|Sonnet)(?: [^·\n]{1,40})? requires usage credits\.)`,
+      'i',
+    ),
     kind: () => 'extra_usage',
-    reset: (m) => m[1] ?? null,
   },
-  {
-    name: 'banner:limit-reached',
-    pattern: new RegExp(String.raw`\b((?:5-hour|session|weekly|opus(?: weekly)?|sonnet(?: weekly)?)\s+)limit reached${BULLET}(?:resets|try again)\s+(.+)`, 'i'),
-    kind: (m) => kindOf(m[1]),
-    reset: (m) => m[2] ?? null,
-  },
+  { name: 'banner:admin-refusal', pattern: /^(?:This service is disabled for your org|Limit reached\s*[–-]\s*contact an admin)/i, kind: () => 'unknown' },
   {
     name: 'banner:auto-continue',
-    pattern: /(?:usage limit reached\s*[·∙-]\s*set to continue|continuing) automatically at\s+(.+)/i,
+    pattern: /(?:usage limit reached(?: again)?\s*[·∙-]\s*set to continue|continuing) automatically (?:at\s|when (?:your|the) limit resets)/i,
     kind: () => 'unknown',
-    reset: (m) => m[1] ?? null,
   },
+  { name: 'banner:usage-limit-resets', pattern: new RegExp(String.raw`^Usage limit reached(?: again)?${BULLET}(?:limit |this limit )?resets`, 'i'), kind: () => 'unknown' },
   {
-    name: 'banner:usage-limit-resets',
-    pattern: new RegExp(String.raw`usage limit reached${BULLET}(?:limit )?(?:resets|try again)\s+(.+)`, 'i'),
-    kind: () => 'unknown',
-    reset: (m) => m[1] ?? null,
+    name: 'banner:limit-reached',
+    pattern: new RegExp(String.raw`^(?:API Error: 429 )?(${REACHED_QUALIFIER})\s+limit reached(?:\s*$|${BULLET})`, 'i'),
+    kind: (m) => kindOf(m[1]),
   },
+  // Team plans: "Weekly limit resets Dec 2, 7pm (Europe/Moscow) ∙ contact an admin to keep working".
+  { name: 'banner:limit-resets-contact-admin', pattern: new RegExp(String.raw`^(${REACHED_QUALIFIER})\s+limit resets\s+.+${BULLET}contact an admin`, 'i'), kind: (m) => kindOf(m[1]) },
+  { name: 'banner:goal-paused', pattern: /^Goal paused\s*[·∙]\s*(?:usage limit reached|usage is paused)/i, kind: spendOr('unknown') },
 ];
 
-const WARNING_USED = new RegExp(String.raw`You${APOS}ve used\s+(\d{1,3})%\s+of your\s+(.*?)\s*limit(?:${BULLET}resets\s+(.+))?`, 'i');
-const WARNING_APPROACHING = /Approaching\s+(.*?)\s*(?:usage\s+)?limit/i;
+/**
+ * Lines that look like limits but never block: the CLI keeps working (a grace window, a
+ * fallback model, extra usage taking over) or the limit is not the account's.
+ */
+const NOT_BLOCKING = [
+  /limit reached,\s*now using/i,
+  /continuing with extra usage/i,
+  /^Usage limit reached\s*[·∙]\s*(?:wrapping up|finishing up|a little extra|brief included)/i,
+];
+
+const RESET = /\b(?:resets|reset at|try again)\s+(.+)$/i;
+
+/** The reset a blocking line names, searched after the words that made it a limit. */
+function resetPhrase(line: string, m: RegExpExecArray): string | null {
+  const epoch = /\|(\d+)/.exec(m[0]);
+  if (epoch) return `@${epoch[1] ?? ''}`;
+  const rest = line.slice(m.index + (m[0].startsWith('Claude') ? 0 : m[0].length));
+  const auto = /automatically at\s+(.+)$/i.exec(rest) ?? /automatically at\s+(.+)$/i.exec(m[0] + rest);
+  if (auto) return auto[1] ?? null;
+  return RESET.exec(rest)?.[1] ?? (RESET.exec(line)?.[1] ?? null);
+}
+
+const WARNING_USED = new RegExp(String.raw`(?:You${APOS}ve used\s+(\d{1,3})%\s+of your|Over\s+(\d{1,3})%\s+of your)\s+(.*?)\s*(?:limit|usage credits|usage)(?:\s+used)?(?:${BULLET}resets\s+(.+))?`, 'i');
+const WARNING_APPROACHING = /(?:Approaching|You['’]re close to your)\s+(.*?)\s*(?:usage\s+)?(?:limit|spending cap)/i;
 
 /**
  * Reads a usage-limit message in any of the forms Claude Code has printed. A warning
@@ -144,26 +171,29 @@ export function parseLimitText(input: string, options: LimitParseOptions): Limit
     if (used) {
       warning ??= {
         blocked: false,
-        warning: { percent: Number(used[1]), kind: kindOf(used[2]), resetsAt: used[3] ? parseResetPhrase(used[3], options).resetsAt : null },
+        warning: { percent: Number(used[1] ?? used[2]), kind: kindOf(used[3]), resetsAt: used[4] ? parseResetPhrase(used[4], options).resetsAt : null },
         rule: 'warning:used-percent',
       };
       continue;
     }
-    if (/^Approaching\b/i.test(line)) {
+    if (/^(?:Approaching|You['’]re close to)\b/i.test(line)) {
       const approaching = WARNING_APPROACHING.exec(line);
       warning ??= { blocked: false, warning: { percent: 0, kind: kindOf(approaching?.[1]), resetsAt: null }, rule: 'warning:approaching' };
       continue;
     }
+    if (NOT_BLOCKING.some((p) => p.test(line))) continue;
     for (const rule of BLOCKING) {
       const m = rule.pattern.exec(line);
       if (!m) continue;
-      const phrase = rule.reset(m);
+      const phrase = resetPhrase(line, m);
+      const kind = rule.kind(m);
       if (phrase?.startsWith('@')) {
+        // Versions before 1.0.x's later releases wrote "|0" when the reset header was missing.
         const epoch = Number(phrase.slice(1));
-        return { blocked: true, kind: 'unknown', resetsAt: new Date(epoch > 1e12 ? epoch : epoch * 1000), resetGuessed: false, text: line, rule: rule.name };
+        if (epoch > 0) return { blocked: true, kind, resetsAt: new Date(epoch > 1e12 ? epoch : epoch * 1000), resetGuessed: false, text: line, rule: rule.name };
       }
-      const reset = phrase === null ? { resetsAt: new Date(options.now.getTime() + (options.fallbackResetMs ?? 3600_000)), guessed: true, relative: false } : parseResetPhrase(phrase, options);
-      return { blocked: true, kind: rule.kind(m), resetsAt: reset.resetsAt, resetGuessed: reset.guessed, text: line, rule: reset.relative ? `${rule.name}+relative` : rule.name };
+      const reset = phrase === null || phrase.startsWith('@') ? { resetsAt: new Date(options.now.getTime() + (options.fallbackResetMs ?? 3600_000)), guessed: true, relative: false } : parseResetPhrase(phrase, options);
+      return { blocked: true, kind, resetsAt: reset.resetsAt, resetGuessed: reset.guessed, text: line, rule: reset.relative ? `${rule.name}+relative` : rule.name };
     }
   }
   return warning ?? { blocked: false, rule: null };

@@ -35,6 +35,28 @@ function textOf(message: unknown): string {
   return '';
 }
 
+// A 429 without the subscription's quota headers: a transient rate limit, retried, not a quota.
+const TRANSIENT_429 = /^API Error:?\s*(?:Rate limit reached|Request rejected \(429\))/i;
+
+/**
+ * An API error record as a limit. Versions up to 2.0.x wrote no `error` field: their limit
+ * record is known by its text alone ("Claude AI usage limit reached|<epoch s>", "Session limit
+ * reached ∙ resets 3pm"). Newer ones add `error: "rate_limit"` and, later, `quotaLimits`.
+ */
+function limitOf(record: Record<string, unknown>, sessionId: string, cwd: string | null, timestamp: Date): TranscriptSignal | null {
+  const text = textOf(record.message);
+  const quota = typeof record.quotaLimits === 'object' && record.quotaLimits !== null ? (record.quotaLimits as Record<string, unknown>) : null;
+  if (quota && typeof quota.resetsAt === 'number' && quota.status !== 'allowed' && quota.status !== 'allowed_warning') {
+    const kind = typeof quota.rateLimitType === 'string' ? rateLimitTypeToKind(quota.rateLimitType) : 'unknown';
+    return { type: 'limit', sessionId, cwd, timestamp, kind, resetsAt: new Date(quota.resetsAt * 1000), text };
+  }
+  const parsed = parseLimitText(text, { now: timestamp });
+  if (parsed.blocked) return { type: 'limit', sessionId, cwd, timestamp, kind: parsed.kind, resetsAt: parsed.resetGuessed ? null : parsed.resetsAt, text };
+  const flagged = record.error === 'rate_limit' || record.apiError === 'usage_limit_reached';
+  if (!flagged || TRANSIENT_429.test(text.trim())) return null;
+  return { type: 'limit', sessionId, cwd, timestamp, kind: 'unknown', resetsAt: null, text };
+}
+
 /** One transcript line → what it tells the monitor, or null. Junk never throws. */
 export function parseTranscriptLine(line: string): TranscriptSignal | null {
   if (line.trim() === '' || line.trimStart()[0] !== '{') return null;
@@ -51,16 +73,9 @@ export function parseTranscriptLine(line: string): TranscriptSignal | null {
   const cwd = typeof record.cwd === 'string' ? record.cwd : null;
   const stamp = typeof record.timestamp === 'string' ? new Date(record.timestamp) : new Date(NaN);
   const timestamp = Number.isNaN(stamp.getTime()) ? new Date() : stamp;
-  const isLimit = record.isApiErrorMessage === true && (record.error === 'rate_limit' || record.apiError === 'usage_limit_reached');
-  if (isLimit) {
-    const text = textOf(record.message);
-    const quota = typeof record.quotaLimits === 'object' && record.quotaLimits !== null ? (record.quotaLimits as Record<string, unknown>) : null;
-    if (quota && typeof quota.resetsAt === 'number') {
-      const kind = typeof quota.rateLimitType === 'string' ? rateLimitTypeToKind(quota.rateLimitType) : 'unknown';
-      return { type: 'limit', sessionId, cwd, timestamp, kind, resetsAt: new Date(quota.resetsAt * 1000), text };
-    }
-    const parsed = parseLimitText(text, { now: timestamp });
-    return { type: 'limit', sessionId, cwd, timestamp, kind: parsed.blocked ? parsed.kind : 'unknown', resetsAt: parsed.blocked && !parsed.resetGuessed ? parsed.resetsAt : null, text };
+  if (record.isApiErrorMessage === true) {
+    const limit = limitOf(record, sessionId, cwd, timestamp);
+    if (limit) return limit;
   }
   if (record.type === 'user' || record.type === 'assistant') {
     if (record.isMeta === true) return null;
