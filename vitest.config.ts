@@ -11,6 +11,8 @@ mkdirSync(testHome, { recursive: true, mode: 0o700 });
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The real Claude Code suite has its own runner (npm run test:real-claude).
+    exclude: ['**/node_modules/**', '**/.git/**', 'test/real-claude/**'],
     globalSetup: ['test/global-setup.ts'],
     env: {
       HOME: testHome,
