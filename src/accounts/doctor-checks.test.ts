@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
@@ -7,6 +7,9 @@ import { makeLayout, runBuiltCli, writeLogin, type TestLayout } from '../../test
 import { installedCommands } from '../cli/self-command.js';
 import { type Check, runDoctorChecks } from './doctor-checks.js';
 import { runInit } from './init.js';
+import { capabilitiesOf, parseClaudeVersion } from '../claude/claude-version.js';
+import { checkSettings } from '../claude/settings-file.js';
+import { prepareAccount } from './prepare.js';
 
 let dir: string;
 let layout: TestLayout;
@@ -39,7 +42,7 @@ describe('doctor', () => {
     const checks = await doctor();
     expect(checks.filter((c) => c.status !== 'ok')).toEqual([]);
     expect(checks.map((c) => c.name)).toEqual([
-      'link', 'shared-dir', 'shared-links:A', 'shared-links:B', 'login:A', 'identity:A', 'login:B', 'identity:B', 'state-dir', 'tmux', 'claude', 'partial-swap',
+      'link', 'shared-dir', 'shared-links:A', 'shared-links:B', 'login:A', 'identity:A', 'login:B', 'identity:B', 'state-dir', 'tmux', 'claude', 'settings:A', 'settings:B', 'partial-swap',
     ]);
   });
 
@@ -145,5 +148,36 @@ describe('doctor', () => {
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/^fail {2}.*dangling link\)\n {6}fix: run `claude-failover init`/m);
     });
+  });
+
+  it('fails settings the installed version would reject, and a missing bypass key', async () => {
+    await healthy();
+    const settingsPath = join(homeA, 'settings.json');
+    const settings = JSON.parse(await readFile(settingsPath, 'utf8')) as { skipDangerousModePermissionPrompt?: boolean };
+    delete settings.skipDangerousModePermissionPrompt;
+    await writeFile(settingsPath, JSON.stringify(settings));
+    const checks = await doctor();
+    expect(failing(checks)).toEqual(['settings:A']);
+    expect(check(checks, 'settings:A')?.message).toContain('skipDangerousModePermissionPrompt');
+    expect(check(checks, 'settings:B')?.message).toContain('fit Claude Code 2.1.330');
+  });
+
+  it('says what 2.0.77 would reject in settings written for 2.1.330, and passes what init writes for 2.0.77', async () => {
+    await healthy();
+    const account = layout.config.accounts[0];
+    if (!account) throw new Error('no account');
+    const read = async (name: string) => JSON.parse(await readFile(join(homeA, name), 'utf8')) as Record<string, unknown>;
+    const old = capabilitiesOf(parseClaudeVersion('2.0.77 (Claude Code)'));
+    const findings = checkSettings(await read('settings.json'), await read('.claude.json'), old, { skipBypassPrompt: true });
+    const failed = findings.filter((f) => f.status === 'fail').map((f) => f.message).join('\n');
+    expect(failed).toContain('StopFailure');
+    expect(failed).toContain('"type": "http"');
+    expect(failed).toContain('bypassPermissionsModeAccepted');
+    await prepareAccount(layout.config, account, installedCommands(layout.config), { claude: old });
+    expect(checkSettings(await read('settings.json'), await read('.claude.json'), old, { skipBypassPrompt: true })).toEqual([]);
+    // Back on 2.1.330: command hooks where HTTP would do are fine, and said; the missing StopFailure is a warning.
+    const now = checkSettings(await read('settings.json'), await read('.claude.json'), capabilitiesOf(parseClaudeVersion('2.1.330')), { skipBypassPrompt: true });
+    expect(now.filter((f) => f.status !== 'ok')).toEqual([{ status: 'warn', message: "the daemon's StopFailure hook(s) are not installed" }]);
+    expect(now.find((f) => f.status === 'ok')?.message).toContain('run as commands');
   });
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +8,9 @@ import { errnoCode } from '../errors.js';
 import { readLink } from './link.js';
 import { verifySharedLinks } from './shared-links.js';
 import { loginChecks } from './login-checks.js';
+import { readJsonObject } from './json-file.js';
+import { installedClaude } from './prepare.js';
+import { checkSettings, type SettingsFinding } from '../claude/settings-file.js';
 
 export interface Check {
   readonly name: string;
@@ -84,6 +88,7 @@ export async function runDoctorChecks(config: Config, options: { layoutOnly?: bo
     const claude = await runs(config.claude.command, ['--version']);
     if (claude) add('claude', 'ok', `${config.claude.command}: ${claude}`);
     else add('claude', 'fail', `${config.claude.command} --version does not run`, 'install Claude Code, or set claude.command to its path');
+    await settingsChecks(config, add);
   }
   if (options.partialSwap === null) add('partial-swap', 'ok', 'no partial swap (no state database yet)');
   else if (options.partialSwap?.set) add('partial-swap', 'fail', `a partial swap is flagged: ${options.partialSwap.reason ?? ''}`, 'repair the layout, then run `claude-failover resolve`');
@@ -104,5 +109,27 @@ async function linkCheck(config: Config, add: AddCheck): Promise<void> {
     add('link', 'fail', `${config.link} → ${link.account.name}, but ${link.target} does not exist (a dangling link)`, 'run `claude-failover init` (it creates every account home)');
   } else {
     add('link', 'ok', `${config.link} → ${link.account.name} (${link.target})`);
+  }
+}
+
+/** Each account's settings.json (and .claude.json) against what the installed Claude Code accepts. */
+async function settingsChecks(config: Config, add: AddCheck): Promise<void> {
+  const claude = await installedClaude(config);
+  const fix = 'run `claude-failover init`: it writes what the installed Claude Code accepts';
+  for (const account of config.accounts) {
+    if (!existsSync(account.home)) continue;
+    let findings: SettingsFinding[];
+    try {
+      const settings = await readJsonObject(join(account.home, 'settings.json'));
+      const claudeJson = await readJsonObject(join(account.home, '.claude.json'));
+      findings = checkSettings(settings, claudeJson, claude, { skipBypassPrompt: config.claude.args.includes('--dangerously-skip-permissions') });
+    } catch (err) {
+      add(`settings:${account.name}`, 'fail', `${account.name}: ${err instanceof Error ? err.message : String(err)}`, 'fix or move the file, then run `claude-failover init`');
+      continue;
+    }
+    const version = claude.version ? `Claude Code ${claude.version.text}` : 'Claude Code (version unknown)';
+    const status = findings.some((f) => f.status === 'fail') ? 'fail' : findings.some((f) => f.status === 'warn') ? 'warn' : 'ok';
+    const said = findings.map((f) => f.message).join('; ');
+    add(`settings:${account.name}`, status, `${account.name}: settings ${status === 'ok' ? 'fit' : 'do not fit'} ${version}${said ? `: ${said}` : ''}`, status === 'ok' ? null : fix);
   }
 }
