@@ -5,7 +5,8 @@ import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { makeLayout, type TestLayout } from '../../test/helpers/account-layout.js';
 import { CLEANUP_PERIOD_DAYS, HOOK_EVENTS, PANE_HEADER, userStatusLine } from '../claude/settings-file.js';
 import { capabilitiesOf, parseClaudeVersion } from '../claude/claude-version.js';
-import { shellQuote } from '../claude/shell-quote.js';
+import { shellJoin, shellQuote } from '../claude/shell-quote.js';
+import { findBash } from '../relay/statusline-script.js';
 import { INSTALLED_MARK, installedCommands } from '../cli/self-command.js';
 import type { Account } from '../config/types.js';
 import { prepareAccount, type PrepareOptions } from './prepare.js';
@@ -99,8 +100,11 @@ describe('prepareAccount', () => {
     }
     const statusLine = merged.statusLine as { command: string; padding: number };
     expect(statusLine.padding).toBe(1);
-    expect(statusLine.command).toContain(' statusline ');
+    // The statusline: the bash script in the state dir (no Node), posting to the listener, chaining the user's.
+    const script = join(layout.config.stateDir, 'statusline.sh');
+    expect(statusLine.command.startsWith(`${shellJoin([findBash() ?? 'bash', script, 'http://127.0.0.1:7420'])} --chain `)).toBe(true);
     expect(statusLine.command).toContain(`--chain ${shellQuote(userSettings.statusLine.command)}`);
+    expect((await stat(script)).mode & 0o777).toBe(0o700);
     expect(userStatusLine(merged)).toBe(userSettings.statusLine.command);
     // It now holds the hook token: 0600, whatever it was.
     expect((await stat(join(account.home, 'settings.json'))).mode & 0o777).toBe(0o600);
@@ -138,6 +142,7 @@ describe('prepareAccount', () => {
     await prepareAccount(config, account, installedCommands(config));
     const before = await readJson(join(account.home, 'settings.json'));
     for (const event of HOOK_EVENTS) expect(ourHooks(before, event).map((h) => h.type), event).toEqual(['command']);
+    expect((before.statusLine as { command: string }).command).toContain(' statusline --socket ');
     publishListening(config.stateDir, 'http://127.0.0.1:45678');
     await prepareAccount(config, account, installedCommands(config));
     const after = await readJson(join(account.home, 'settings.json'));

@@ -1,4 +1,4 @@
-import { chmod, mkdir, realpath } from 'node:fs/promises';
+import { chmod, mkdir, realpath, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
@@ -7,7 +7,8 @@ import type { InstalledCommands } from '../cli/self-command.js';
 import { mergeSettings, seedClaudeJson } from '../claude/settings-file.js';
 import { claudeCapabilities, type ClaudeCapabilities } from '../claude/claude-version.js';
 import { readJsonObject, writeJsonAtomic } from './json-file.js';
-import { clearListening, publishListening, resolveHookEndpoint } from './hook-endpoint.js';
+import { clearListening, HOOK_PATH, publishListening, resolveHookEndpoint, type HookEndpoint } from './hook-endpoint.js';
+import { findBash, scriptIsCurrent, STATUSLINE_SCRIPT, STATUSLINE_SCRIPT_NAME } from '../relay/statusline-script.js';
 
 /** The project folders the pool launches in: each must be trusted in every account. */
 export function poolProjects(config: Config): string[] {
@@ -62,16 +63,32 @@ export async function prepareAccount(config: Config, account: Account, commands:
 async function writeHookSettings(config: Config, account: Account, commands: InstalledCommands, claude: ClaudeCapabilities, dryRun: boolean): Promise<string[]> {
   const settingsPath = join(account.home, 'settings.json');
   const settings = await readJsonObject(settingsPath);
-  const endpoint = claude.httpHooks ? resolveHookEndpoint(config, { create: !dryRun }) : null;
-  const merged = mergeSettings(settings, commands, { skipBypassPrompt: skipsBypassPrompt(config), claude, endpoint });
+  // The listener serves the statusline script whatever the version; hooks use it where the version can.
+  const endpoint = resolveHookEndpoint(config, { create: !dryRun });
+  const statusLineScript = endpoint ? await statusLineScriptFor(config, endpoint, dryRun) : null;
+  const merged = mergeSettings(settings, commands, { skipBypassPrompt: skipsBypassPrompt(config), claude, endpoint, statusLineScript });
   if (isDeepStrictEqual(merged, settings)) return [];
   // settings.json holds the hook token when hooks go over HTTP: 0600 (a new file is 0600 already).
   if (!dryRun) {
     await writeJsonAtomic(settingsPath, merged);
-    if (endpoint) await chmod(settingsPath, 0o600);
+    if (endpoint && claude.httpHooks) await chmod(settingsPath, 0o600);
   }
-  const how = endpoint ? `hooks over HTTP to ${endpoint.url}` : 'hook commands';
+  const how = endpoint && claude.httpHooks ? `hooks over HTTP to ${endpoint.url}` : 'hook commands';
   return [`${settingsPath}: ${how}, statusline and cleanupPeriodDays installed for Claude Code ${claude.version?.text ?? '(version unknown)'}`];
+}
+
+/** The bash statusline (written into the state dir, 0700) when bash is there; else null (the Node relay). */
+async function statusLineScriptFor(config: Config, endpoint: HookEndpoint, dryRun: boolean): Promise<{ bash: string; script: string; baseUrl: string } | null> {
+  const bash = findBash();
+  if (!bash) return null;
+  const script = join(config.stateDir, STATUSLINE_SCRIPT_NAME);
+  if (!dryRun && !scriptIsCurrent(script)) {
+    const temp = `${script}.${process.pid}.tmp`;
+    await writeFile(temp, STATUSLINE_SCRIPT, { mode: 0o700 });
+    await chmod(temp, 0o700);
+    await rename(temp, script);
+  }
+  return { bash, script, baseUrl: endpoint.url.slice(0, -HOOK_PATH.length) };
 }
 
 /**

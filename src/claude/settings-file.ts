@@ -1,5 +1,6 @@
 import { INSTALLED_MARK, type InstalledCommands } from '../cli/self-command.js';
 import { HOOK_EVENTS, type ClaudeCapabilities, type HookEvent } from './claude-version.js';
+import { shellJoin, shellQuote } from './shell-quote.js';
 
 export { HOOK_EVENTS } from './claude-version.js';
 
@@ -72,6 +73,8 @@ export interface MergeOptions {
   readonly claude: ClaudeCapabilities;
   /** The daemon's hook listener; null writes command hooks. */
   readonly endpoint: { readonly url: string; readonly token: string } | null;
+  /** The statusline as a bash script posting to the listener (no Node); null keeps the Node relay. */
+  readonly statusLineScript?: { readonly bash: string; readonly script: string; readonly baseUrl: string } | null;
 }
 
 function ourHook(event: HookEvent, commands: InstalledCommands, options: MergeOptions): Json {
@@ -123,7 +126,12 @@ export function mergeSettings(settings: Json, commands: InstalledCommands, optio
     allowIn(out, 'allowedHttpHookUrls', options.endpoint.url);
   }
   const previous = isObject(settings.statusLine) ? settings.statusLine : {};
-  out.statusLine = { ...previous, type: 'command', command: commands.statusLineCommand(userStatusLine(settings)) };
+  const chain = userStatusLine(settings);
+  const script = options.statusLineScript;
+  const command = script
+    ? `${shellJoin([script.bash, script.script, script.baseUrl])}${chain ? ` --chain ${shellQuote(chain)}` : ''} ${INSTALLED_MARK}`
+    : commands.statusLineCommand(chain);
+  out.statusLine = { ...previous, type: 'command', command };
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createHttpApp, MAX_HOOK_BODY, startHttpServer, type HookDelivery, type HttpDeps } from './app.js';
+import { createHttpApp, MAX_HOOK_BODY, startHttpServer, type HookDelivery, type HttpDeps, type StatuslineDelivery } from './app.js';
 import { createMetrics } from './metrics.js';
 
 function deps(overrides: Partial<HttpDeps> = {}): HttpDeps & { switches: (string | null)[] } {
@@ -56,7 +56,7 @@ describe('HTTP app', () => {
   describe('POST /hooks (Claude Code\'s HTTP hooks)', () => {
     const hookToken = 'hook-token-0123456789abcdefghijklmnopqrstuvwxyz';
     const hookDeps = () => {
-      const delivered: HookDelivery[] = [];
+      const delivered: (HookDelivery | StatuslineDelivery)[] = [];
       return { delivered, app: createHttpApp(deps({ hooks: { token: hookToken, deliver: (e) => delivered.push(e) } })) };
     };
     const payload = { session_id: 's-1', transcript_path: '/t/s-1.jsonl', cwd: '/p', hook_event_name: 'StopFailure', error: 'rate_limit' };

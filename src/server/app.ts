@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Hono } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
@@ -30,10 +30,18 @@ export interface HookDelivery {
   readonly at: number;
 }
 
+/** Statusline JSON as the control socket carries it. */
+export interface StatuslineDelivery {
+  readonly type: 'statusline';
+  readonly pane: string | null;
+  readonly payload: unknown;
+  readonly at: number;
+}
+
 export interface HookIntake {
   /** The hook token (the state dir's `hook-token`), sent as `Authorization: Bearer <token>`. */
   readonly token: string;
-  deliver(event: HookDelivery): void;
+  deliver(event: HookDelivery | StatuslineDelivery): void;
 }
 
 /** Longest hook body accepted (Claude Code's hook JSON is a few KB; a prompt can be long). */
@@ -52,7 +60,7 @@ function asObject(value: unknown): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
-/** /healthz, /api/status, POST /api/switch (token required), POST /hooks (hook token required), /metrics. */
+/** /healthz, /api/status, POST /api/switch (token required), POST /hooks and /statusline (hook token required), /metrics. */
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   app.get('/healthz', async (c) => {
@@ -70,17 +78,16 @@ export function createHttpApp(deps: HttpDeps): Hono {
     const result = await deps.requestSwitch(account);
     return c.json(result, result.ok ? 200 : 409);
   });
-  // Claude Code waits for this answer: it is given as soon as the event is handed over.
-  app.post(
-    '/hooks',
-    async (c, next) => {
+  // Claude Code waits for these answers: each is given as soon as the event is handed over.
+  const intake = (kind: 'hook' | 'statusline') => [
+    async (c: Context, next: Next) => {
       if (!deps.hooks) return c.json({ error: 'not found' }, 404);
       if (!tokenMatches(c.req.header('authorization'), deps.hooks.token)) return c.json({ error: 'missing or wrong hook token' }, 401);
       await next();
       return undefined;
     },
     bodyLimit({ maxSize: MAX_HOOK_BODY, onError: (c) => c.json({ error: `body over ${MAX_HOOK_BODY} bytes` }, 413) }),
-    async (c) => {
+    async (c: Context) => {
       const hooks = deps.hooks;
       if (!hooks) return c.json({ error: 'not found' }, 404);
       let payload: Record<string, unknown> | null;
@@ -90,14 +97,20 @@ export function createHttpApp(deps: HttpDeps): Hono {
         payload = null;
       }
       if (!payload) return c.json({ error: 'the body must be a JSON object' }, 400);
-      const event = payload.hook_event_name;
-      if (typeof event !== 'string' || !/^[A-Za-z]{1,64}$/.test(event)) return c.json({ error: 'hook_event_name is missing or not an event name' }, 400);
       const paneHeader = c.req.header(PANE_HEADER) ?? '';
       const pane = /^%\d{1,9}$/.test(paneHeader) ? paneHeader : null;
+      if (kind === 'statusline') {
+        hooks.deliver({ type: 'statusline', pane, payload, at: Date.now() });
+        return c.json({}, 200);
+      }
+      const event = payload.hook_event_name;
+      if (typeof event !== 'string' || !/^[A-Za-z]{1,64}$/.test(event)) return c.json({ error: 'hook_event_name is missing or not an event name' }, 400);
       hooks.deliver({ type: 'hook', event, pane, payload, at: Date.now() });
       return c.json({}, 200);
     },
-  );
+  ] as const;
+  app.post('/hooks', ...intake('hook'));
+  app.post('/statusline', ...intake('statusline'));
   app.get('/metrics', async (c) => {
     if (!deps.metrics) return c.text('', 404);
     return c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType });

@@ -30,7 +30,7 @@ describe('hooks over HTTP (real tmux, fake Claude Code 2.1.330, the daemon on po
     await removeTempDir(root);
   });
 
-  it('points every account at the bound port once it listens, and a limit reaches it as a StopFailure POST with the pane', async () => {
+  it('points every account at the bound port once it listens; a limit reaches it as a StopFailure POST with the pane, the statusline as a POST from the bash script', async () => {
     const resetsAt = Math.floor(Date.now() / 1000) + 2 * 3600;
     const sandbox = await createSandbox({
       root,
@@ -54,6 +54,7 @@ describe('hooks over HTTP (real tmux, fake Claude Code 2.1.330, the daemon on po
       expect(only('StopFailure'), account.name).toEqual([expect.objectContaining({ type: 'http', url: `http://127.0.0.1:${port}/hooks` })]);
       expect(only('UserPromptSubmit').map((h) => h.type)).toEqual(['http']);
       expect(only('SessionStart').map((h) => h.type)).toEqual(['command']);
+      expect(JSON.stringify(settings)).toContain('statusline.sh');
     }
     const seen: ControlEvent[] = [];
     const handle = d.monitor.handleControlEvent.bind(d.monitor);
@@ -73,5 +74,7 @@ describe('hooks over HTTP (real tmux, fake Claude Code 2.1.330, the daemon on po
     expect(failure).toMatchObject({ type: 'hook', event: 'StopFailure', payload: { error: 'rate_limit', hook_event_name: 'StopFailure' } });
     expect(pane).toMatch(/^%\d+$/);
     expect(failure?.pane).toBe(pane);
+    // The statusline is the bash script now: its JSON (usage figures) arrives over HTTP too.
+    await waitFor(() => seen.some((e) => e.type === 'statusline' && e.pane === pane), { timeoutMs: 10_000, what: 'a statusline POST' });
   });
 });
