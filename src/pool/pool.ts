@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import type { Account, Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store, SessionRecord } from '../store/store.js';
@@ -287,7 +288,19 @@ export class Pool {
     return { resumeId: null, newSessionId: sessionId ?? (this.deps.newSessionId ?? randomUUID)() };
   }
 
-  private async launchNew(spec: PoolSessionSpec, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
+  /**
+   * Where a session starts: its recorded cwd, or its configured project when that directory
+   * is gone (tmux would silently start it in the daemon's own directory).
+   */
+  private launchDir(name: string, cwd: string): string {
+    if (isDirectory(cwd)) return cwd;
+    const project = this.specs.get(name)?.project ?? cwd;
+    this.deps.logger.warn({ session: name, cwd, project }, 'its working directory is gone: starting it in its project dir');
+    return project;
+  }
+
+  private async launchNew(spec: PoolSessionSpec, account: Account, sessionId: string | null, recordedCwd: string): Promise<{ sessionId: string; resumed: boolean }> {
+    const cwd = this.launchDir(spec.name, recordedCwd);
     const conversation = this.conversation(account, sessionId, cwd);
     const command = CLEAR_SCREEN + launchCommandLine({ ...this.launchBase(account), ...conversation });
     const { paneId } = await this.deps.tmux.newSession({ name: spec.name, cwd, command, keepPaneOnExit: true });
@@ -297,7 +310,8 @@ export class Pool {
     return { sessionId: id, resumed: conversation.resumeId !== null };
   }
 
-  private async respawn(name: string, paneId: string, account: Account, sessionId: string | null, cwd: string): Promise<{ sessionId: string; resumed: boolean }> {
+  private async respawn(name: string, paneId: string, account: Account, sessionId: string | null, recordedCwd: string): Promise<{ sessionId: string; resumed: boolean }> {
+    const cwd = this.launchDir(name, recordedCwd);
     const conversation = this.conversation(account, sessionId, cwd);
     const command = CLEAR_SCREEN + launchCommandLine({ ...this.launchBase(account), ...conversation });
     await this.deps.tmux.respawnPane({ target: paneId, command, cwd, kill: true });
@@ -526,6 +540,14 @@ export class Pool {
     const sessionId = running?.sessionId ?? record?.sessionId ?? null;
     const cwd = running?.cwd ?? record?.cwd ?? null;
     return sessionId && cwd ? transcriptFor(account.home, cwd, sessionId) : null;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 
