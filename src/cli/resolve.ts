@@ -1,20 +1,55 @@
 import { Command } from '@commander-js/extra-typings';
 import { openStore } from '../store/sqlite-store.js';
+import { acquireInstanceLock } from '../store/instance-lock.js';
+import type { Store } from '../store/store.js';
 import { runDoctorChecks } from '../accounts/doctor-checks.js';
 import { createAccountLayout } from '../accounts/layout.js';
 import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
+import { FailoverError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { configFor } from './shared.js';
 
+/** How `resolve` closes a swap's open journal entry: recovery never finishes or rolls it back. */
+export const JOURNAL_RESOLVED_BY_OPERATOR = 'resolved-by-operator';
+
+/** The daemon's lock, when no daemon holds it (then none can start while we repair). */
+function lockIfIdle(stateDir: string): { release(): void } | null {
+  try {
+    return acquireInstanceLock(stateDir);
+  } catch (err) {
+    if (err instanceof FailoverError && err.code === 'INSTANCE_LOCKED') return null;
+    throw err;
+  }
+}
+
+/**
+ * The operator has repaired the layout and the checks pass: the swap left open in the journal
+ * must not be redone over that repair at the next start. While a daemon runs without a
+ * partial swap, an open entry is a swap in progress and is left to it.
+ */
+function closeOpenJournal(store: Store, partialSwap: boolean, daemonRunning: boolean): string | null {
+  const journal = store.unfinishedJournal();
+  if (!journal) return null;
+  const what = `journal entry ${journal.id} (${journal.from ?? '(none)'} → ${journal.to}, stopped after "${journal.steps.at(-1)?.step ?? 'opening'}")`;
+  if (!partialSwap && daemonRunning) return `${what} left open: the running daemon has a swap in progress`;
+  store.journalStep(journal.id, JOURNAL_RESOLVED_BY_OPERATOR);
+  store.closeJournal(journal.id, JOURNAL_RESOLVED_BY_OPERATOR);
+  return `${what} closed as resolved by the operator: it will not be redone`;
+}
+
 export function resolveCommand(): Command {
   return new Command('resolve')
+    .summary('after a partial swap is repaired: re-check the layout and clear the partial-swap flag')
     .description(
-      'after a partial swap (the link flipped, the shared links could not be made right, and flipping back failed):\n' +
-        're-run the layout checks of `doctor` and clear the partial-swap flag only if they all pass.\n' +
-        'Repair first (often `claude-failover init` does it), then resolve. The active account becomes the one the link points to.',
+      'After a partial swap (the link flipped, the shared links could not be made right, and flipping back\n' +
+        'failed): re-run the layout checks of `doctor` and, only if they all pass, clear the partial-swap flag\n' +
+        'and close the swap left open in the journal as resolved by the operator, so the next start does not\n' +
+        'redo it. The active account becomes the one the link points to.\n' +
+        'Repair first (often `claude-failover init` does it), then resolve. Exit 1 while a check fails.',
     )
     .action(async (_opts, command) => {
       const config = configFor(command);
+      const lock = lockIfIdle(config.stateDir);
       const store = openStore(config.stateDir);
       try {
         const flag = store.getFlag(PARTIAL_SWAP_FLAG);
@@ -28,14 +63,17 @@ export function resolveCommand(): Command {
         }
         const linked = await createAccountLayout(config, silentLogger()).linkedAccount();
         if (linked) store.setActiveAccount(linked);
+        const journal = closeOpenJournal(store, flag.set, lock === null);
         if (flag.set) {
           store.clearFlag(PARTIAL_SWAP_FLAG);
           process.stdout.write(`\nthe layout is sound: partial-swap flag cleared (it said: ${flag.reason ?? 'no reason'}); active account: ${linked ?? '(none)'}\n`);
         } else {
           process.stdout.write(`\nthe layout is sound; there was no partial swap to clear. Active account: ${linked ?? '(none)'}\n`);
         }
+        if (journal) process.stdout.write(`${journal}\n`);
       } finally {
         store.close();
+        lock?.release();
       }
     });
 }
