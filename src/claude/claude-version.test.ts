@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { capabilitiesOf, claudeCapabilities, parseClaudeVersion } from './claude-version.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 
 const fake = join(import.meta.dirname, '../../test/fixtures/fake-claude/claude');
 const caps = (text: string) => capabilitiesOf(parseClaudeVersion(text));
@@ -42,5 +43,16 @@ describe('the installed Claude Code version', () => {
     const missing = await claudeCapabilities(join(import.meta.dirname, 'no-such-claude'));
     expect(missing.version).toBeNull();
     expect(missing.warnings.join()).toContain('--version');
+  });
+
+  it('asks again after ten minutes, giving the older answer until the newer one is there', async () => {
+    let clock = 1_000_000;
+    const now = () => clock;
+    const env = { CF_TEST_CASE: 'reask' };
+    const first = await claudeCapabilities(fake, { env, now });
+    clock += 11 * 60_000;
+    expect(await claudeCapabilities(fake, { env, now })).toBe(first);
+    await waitFor(async () => (await claudeCapabilities(fake, { env, now })) !== first, { timeoutMs: 10_000, what: 'the second --version' });
+    expect((await claudeCapabilities(fake, { env, now })).version?.text).toBe('2.1.330');
   });
 });

@@ -89,7 +89,10 @@ export function capabilitiesOf(version: ClaudeVersion | null, why = 'its version
   return { version, hookEvents, httpHooks: atLeast(version, SINCE.httpHooks), commandOnlyEvents: ['SessionStart'], bypassKey, warnings };
 }
 
-const cache = new Map<string, Promise<ClaudeCapabilities>>();
+const cache = new Map<string, { readonly asked: number; readonly found: Promise<ClaudeCapabilities> }>();
+
+/** After this, the next call asks again in the background (Claude Code updates itself). */
+const REASK_AFTER_MS = 10 * 60_000;
 
 /** Runs `<command> --version` (5 s at most). Resolves its first line, or null with why. */
 function runVersion(command: string, env: Readonly<Record<string, string>>, timeoutMs: number): Promise<{ output: string | null; why: string }> {
@@ -105,19 +108,29 @@ function runVersion(command: string, env: Readonly<Record<string, string>>, time
   });
 }
 
-/** The installed version's capabilities, asked once per command (and env) for the life of the process. */
-export function claudeCapabilities(command: string, options: { env?: Readonly<Record<string, string>>; timeoutMs?: number } = {}): Promise<ClaudeCapabilities> {
+/**
+ * The installed version's capabilities, asked once per command (and env). An answer older
+ * than ten minutes is still given (a swap never waits for `--version`), while the version is
+ * asked again for the next call: an update of Claude Code is followed within one call.
+ */
+export function claudeCapabilities(command: string, options: { env?: Readonly<Record<string, string>>; timeoutMs?: number; now?: () => number } = {}): Promise<ClaudeCapabilities> {
   const env = options.env ?? {};
+  const now = options.now ?? Date.now;
   const key = JSON.stringify([command, env]);
-  let found = cache.get(key);
-  if (!found) {
-    found = runVersion(command, env, options.timeoutMs ?? 5000).then(({ output, why }) => {
-      const version = output === null ? null : parseClaudeVersion(output);
-      return capabilitiesOf(version, why);
-    });
-    cache.set(key, found);
+  const ask = () => {
+    const found = runVersion(command, env, options.timeoutMs ?? 5000).then(({ output, why }) => capabilitiesOf(output === null ? null : parseClaudeVersion(output), why));
+    cache.set(key, { asked: now(), found });
+    return found;
+  };
+  const known = cache.get(key);
+  if (!known) return ask();
+  if (now() - known.asked > REASK_AFTER_MS) {
+    const fresh = ask();
+    // The newer answer replaces the older only once it is there; until then the older stands.
+    cache.set(key, { asked: now(), found: known.found });
+    void fresh.then(() => cache.set(key, { asked: now(), found: fresh }));
   }
-  return found;
+  return known.found;
 }
 
 /** Forgets what was learnt (after an upgrade, or in tests). */
