@@ -173,7 +173,11 @@ export function checkSettings(settings: Json, claudeJson: Json, claude: ClaudeCa
   }
   const allEntries = events.flatMap((event) => hookEntries(settings, event).map((entry) => ({ event, entry })));
   if (!claude.httpHooks && allEntries.some(({ entry }) => entry.type === 'http')) {
-    findings.push({ status: 'fail', message: `an HTTP hook ("type": "http"), which ${version} does not accept: it rejects the whole settings.json` });
+    findings.push(
+      claude.version
+        ? { status: 'fail', message: `an HTTP hook ("type": "http"), which ${version} does not accept: it rejects the whole settings.json` }
+        : { status: 'warn', message: 'an HTTP hook ("type": "http"): versions before 2.1.63 reject the whole settings.json for one' },
+    );
   }
   if (options.skipBypassPrompt) {
     const inSettings = settings.skipDangerousModePermissionPrompt === true;
