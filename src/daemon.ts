@@ -20,6 +20,7 @@ import { isAvailable } from './switcher/choose-target.js';
 import { standingLimits } from './monitor/standing-limits.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './switcher/types.js';
 import { waitForQuietMoment } from './switcher/quiet-moment.js';
+import { describeOutcome } from './switcher/describe-outcome.js';
 import { createAccountLayout } from './accounts/layout.js';
 import { buildStatus, type StatusReport } from './status/status-report.js';
 import { checkHealth, type Health } from './status/health.js';
@@ -353,31 +354,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } catch (err) {
     await runCleanups();
     throw err;
-  }
-}
-
-/** Dates arrive as strings when an outcome has crossed the control socket as JSON. */
-function iso(value: Date | string | null): string {
-  return value === null ? 'unknown' : new Date(value).toISOString();
-}
-
-export function describeOutcome(outcome: SwitchOutcome): string {
-  switch (outcome.result) {
-    case 'done': {
-      const lost = outcome.sessions.filter((s) => s.continuation === 'not-delivered').map((s) => s.name);
-      return `switched ${outcome.from ?? '(none)'} → ${outcome.to}; ${outcome.sessions.filter((s) => s.ok).length}/${outcome.sessions.length} session(s) moved${lost.length > 0 ? `; continuation NOT delivered to ${lost.join(', ')}` : ''}`;
-    }
-    case 'cancelled':
-      return `swap to ${outcome.to} cancelled: ${outcome.reason}`;
-    case 'partial':
-      return `PARTIAL SWAP: ${outcome.reason}`;
-    case 'no-target':
-      return `no account available; retry at ${iso(outcome.retryAt)}`;
-    case 'deferred':
-      return `deferred until ${iso(outcome.until)}: ${outcome.reason}`;
-    case 'skipped':
-    case 'refused':
-      return `${outcome.result}: ${outcome.reason}`;
   }
 }
 

@@ -1,10 +1,10 @@
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { sendRequest } from '../monitor/control-socket.js';
-import { describeOutcome } from '../daemon.js';
-import type { SwitchOutcome } from '../switcher/types.js';
+import { describeOutcome } from '../switcher/describe-outcome.js';
 import { describeError, FailoverError } from '../errors.js';
 import { daemonSocketPath } from './self-command.js';
 import { configFor } from './shared.js';
+import { readSwitchOutcome } from './switch-outcome.js';
 
 export function switchCommand(): CommandUnknownOpts {
   return new Command('switch')
@@ -13,7 +13,7 @@ export function switchCommand(): CommandUnknownOpts {
     .action(async (account, _opts, command) => {
       const config = configFor(command);
       try {
-        const outcome = (await sendRequest(daemonSocketPath(config), 'switch', { account: account ?? null }, { timeoutMs: 10 * 60_000 })) as SwitchOutcome;
+        const outcome = readSwitchOutcome(await sendRequest(daemonSocketPath(config), 'switch', { account: account ?? null }, { timeoutMs: 10 * 60_000 }));
         process.stdout.write(describeOutcome(outcome) + '\n');
         process.exitCode = outcome.result === 'done' || outcome.result === 'skipped' ? 0 : 1;
       } catch (err) {
