@@ -800,7 +800,7 @@ describe('fake claude is as strict as the real one (start-up, stopping, hooks, s
     expect(runs()).toEqual(['0', '0', '4']);
   });
 
-  it('POSTs the hook JSON to "type": "http" hooks with headers, interpolating only allowed variables', async () => {
+  it('POSTs the hook JSON to "type": "http" hooks (never for SessionStart) with headers, interpolating only allowed variables', async () => {
     seed(acctA);
     const listener = await hookListener();
     const dead = await closedPort();
@@ -820,14 +820,15 @@ describe('fake claude is as strict as the real one (start-up, stopping, hooks, s
       start('hh', acctA, [], { FAKE_HOOK_TOKEN: 'tok-123', FAKE_OTHER: 'other', FAKE_SECRET: 'secret' });
       const sf = await sessionOf(acctA, 'hh');
       const posted = (path: string) => waitFor(() => listener.posts.find((p) => p.path === path), { what: `POST ${path}` });
-      const ss = await posted('/ss');
       const common = { session_id: sf.sessionId, transcript_path: transcriptFile(acctA, sf.sessionId), cwd: proj };
-      expect(ss.body).toMatchObject({ ...common, hook_event_name: 'SessionStart', source: 'startup' });
-      expect(ss.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer tok-123', 'x-braced': 'v=tok-123', 'x-other': '[]', 'x-secret': '[]' });
       await waitScreen('hh', '❯\u00a0');
       sendLine('hh', 'over http');
-      expect((await posted('/ups')).body).toMatchObject({ ...common, hook_event_name: 'UserPromptSubmit', prompt: 'over http' });
+      const ups = await posted('/ups');
+      expect(ups.body).toMatchObject({ ...common, hook_event_name: 'UserPromptSubmit', prompt: 'over http' });
+      expect(ups.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer tok-123', 'x-braced': 'v=tok-123', 'x-other': '[]', 'x-secret': '[]' });
       expect((await posted('/stop')).body).toMatchObject({ ...common, hook_event_name: 'Stop', stop_hook_active: false });
+      // Like the real CLI: "HTTP hooks are not supported for SessionStart".
+      expect(listener.posts.map((p) => p.path)).toEqual(['/ups', '/stop']);
     } finally {
       await listener.close();
     }
