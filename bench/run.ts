@@ -1,7 +1,9 @@
 /**
  * npm run bench: detection latency per signal, and the daemon's cost with 10, 50 and 100
- * idle sessions against the usual per-session capture-pane polling. Real tmux, the fake
- * Claude Code, the built CLI. Results: bench/results/latest.json and latest.md.
+ * idle sessions against the usual per-session capture-pane polling (real tmux, the fake
+ * Claude Code, the built CLI); then the real Claude Code figures (bench/real-claude.ts).
+ * BENCH_ONLY=fake|real-claude runs one part and keeps the other's last figures.
+ * Results: bench/results/latest.json and latest.md.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,9 @@ import { daemonSocketPath } from '../src/cli/self-command.js';
 import { silentLogger } from '../src/log.js';
 import { endPrivateServer } from '../src/tmux/end-server.js';
 import { childrenCpuSeconds, cpuSeconds, percentile, rssMb } from './proc-usage.js';
+import { realClaudeBench, type RealClaudeSection } from './real-claude.js';
+import { renderRealClaude } from './real-claude/report.js';
+import { MAIN_VERSION as REAL_VERSION } from '../test/real-claude/install-claude.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 30);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -94,8 +99,7 @@ async function latency(source: LimitSource): Promise<number[]> {
     const sessionId = crypto.randomUUID();
     const command = launchCommandLine({ accountHome: account.home, command: config.claude.command, args: config.claude.args, env: config.claude.env, newSessionId: sessionId });
     const { paneId } = await tmux.newSession({ name, cwd: project, command });
-    store.upsertSession({ name, paneId, account: 'A', state: 'starting' });
-    monitor.sessionLaunched(name);
+    monitor.sessions.launched(name, { paneId, account: 'A', cwd: project, sessionId, keepLastError: false });
     await waitForPrompt(tmux, paneId);
     store.clearExhausted('A');
     const detected = new Promise<number>((resolve) => (resolveLimit = resolve));
@@ -219,8 +223,10 @@ async function hookRelay(daemonUp: boolean): Promise<number[]> {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-async function main(): Promise<void> {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+type FakeResults = Record<string, unknown>;
+
+/** The fake Claude Code figures: detection latency per signal, the hook relay, the idle cost. */
+async function fakeFigures(): Promise<FakeResults> {
   const latencyResults: Record<string, { trials: number; p50Ms: number; p95Ms: number }> = {};
   for (const source of ['hook', 'transcript', 'screen'] as const) {
     say(`latency: ${source} (${TRIALS} trials)…`);
@@ -239,36 +245,71 @@ async function main(): Promise<void> {
   const costs: CostFigure[] = [];
   for (const n of SIZES) {
     say(`cost: ${n} idle sessions, ${SECONDS} s each for the daemon and the baseline…`);
-    const c = cost(n);
-    const figure = await c;
+    const figure = await cost(n);
     costs.push(figure);
     say(`  daemon ${round(figure.daemonCpuPercent)}% CPU, ${round(figure.daemonRssMb)} MB; baseline ${round(figure.baselineCpuPercent)}% CPU`);
   }
-  const result = { date: new Date().toISOString(), node: process.version, trials: TRIALS, seconds: SECONDS, pollIntervalMs: POLL_MS, latency: latencyResults, hookRelay: relayResults, cost: costs.map((c) => ({ ...c, ratio: round((c.baselineCpuPercent + c.baselineTmuxCpuPercent) / Math.max(0.01, c.daemonCpuPercent + c.tmuxCpuPercent)) })) };
-  mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
-  const md = [
-    `# Benchmark results (${result.date}, Node ${result.node})`,
+  return { date: new Date().toISOString(), node: process.version, trials: TRIALS, seconds: SECONDS, pollIntervalMs: POLL_MS, latency: latencyResults, hookRelay: relayResults, cost: costs.map((c) => ({ ...c, ratio: round((c.baselineCpuPercent + c.baselineTmuxCpuPercent) / Math.max(0.01, c.daemonCpuPercent + c.tmuxCpuPercent)) })) };
+}
+
+interface FakeShape {
+  date?: string;
+  node?: string;
+  seconds?: number;
+  latency?: Record<string, { trials: number; p50Ms: number; p95Ms: number }>;
+  hookRelay?: Record<string, { trials: number; p50Ms: number; p95Ms: number; maxMs: number }>;
+  cost?: (CostFigure & { ratio: number })[];
+}
+
+function renderFake(result: FakeShape): string[] {
+  if (!result.latency || !result.hookRelay || !result.cost) return ['_No fake Claude Code figures yet: run `npm run bench` (or `BENCH_ONLY=fake`)._', ''];
+  return [
+    `Fake Claude Code figures: ${result.date ?? '?'}, Node ${result.node ?? '?'}.`,
     '',
     '## Detection latency (limit record written → LimitEvent)',
     '',
     '| signal | trials | p50 ms | p95 ms |',
     '| --- | --- | --- | --- |',
-    ...Object.entries(latencyResults).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} |`),
+    ...Object.entries(result.latency).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} |`),
     '',
     '## Hook relay (process spawned → exited; Claude Code waits for it)',
     '',
     '| | runs | p50 ms | p95 ms | max ms |',
     '| --- | --- | --- | --- | --- |',
-    ...Object.entries(relayResults).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} | ${r.maxMs} |`),
+    ...Object.entries(result.hookRelay).map(([s, r]) => `| ${s} | ${r.trials} | ${r.p50Ms} | ${r.p95Ms} | ${r.maxMs} |`),
     '',
-    `## Cost with idle sessions (${SECONDS} s each, % of one core)`,
+    `## Cost with idle sessions (${String(result.seconds ?? '?')} s each, % of one core)`,
     '',
     '| sessions | daemon CPU | daemon RSS MB | tmux server CPU (daemon) | per-session polling CPU | tmux server CPU (polling) | polling ÷ daemon |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...result.cost.map((c) => `| ${c.sessions} | ${round(c.daemonCpuPercent)} | ${round(c.daemonRssMb)} | ${round(c.tmuxCpuPercent)} | ${round(c.baselineCpuPercent)} | ${round(c.baselineTmuxCpuPercent)} | ${c.ratio}× |`),
     '',
-  ].join('\n');
+  ];
+}
+
+/** The results so far: a partial run (BENCH_ONLY) keeps the other part's figures. */
+function previousResults(): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync('bench/results/latest.json', 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY ?? 'all';
+  if (!['all', 'fake', 'real-claude'].includes(only)) throw new Error(`BENCH_ONLY is all, fake or real-claude, not ${JSON.stringify(only)}`);
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const previous = previousResults();
+  const { realClaude: previousReal, ...previousFake } = previous;
+  const fake = only === 'real-claude' ? previousFake : await fakeFigures();
+  if (only !== 'fake') say(`real Claude Code ${REAL_VERSION}: limit → continuation, hook delivery, hook CPU…`);
+  const real = only === 'fake' ? (previousReal as RealClaudeSection | undefined) : realClaudeBench(say);
+  const result = { ...fake, ...(real ? { realClaude: real } : {}) };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
+  const fakeShape: FakeShape = fake;
+  const md = ['# Benchmark results', '', ...renderFake(fakeShape), ...(real ? renderRealClaude(real) : [])].join('\n');
   writeFileSync('bench/results/latest.md', md);
   say(md);
 }
