@@ -1,5 +1,6 @@
+import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { createHttpApp, MAX_HOOK_BODY, startHttpServer, type HookDelivery, type HttpDeps, type StatuslineDelivery } from './app.js';
+import { createHttpApp, MAX_API_BODY, MAX_HOOK_BODY, startHttpServer, type HookDelivery, type HttpDeps, type StatuslineDelivery } from './app.js';
 import { createMetrics } from './metrics.js';
 
 function deps(overrides: Partial<HttpDeps> = {}): HttpDeps & { switches: (string | null)[] } {
@@ -16,6 +17,28 @@ function deps(overrides: Partial<HttpDeps> = {}): HttpDeps & { switches: (string
     token: 'a-token-of-sixteen-chars',
     ...overrides,
   };
+}
+
+/**
+ * One request over a real socket with the headers exactly as given (Host included), its
+ * body written as `chunks` and then left open unless `end`: the answer must come without
+ * the rest of the body. Gives up after 20 s (a server waiting for the whole body).
+ */
+function rawRequest(url: string, options: { method?: string; path: string; headers?: Record<string, string>; chunks?: readonly string[]; end?: boolean }): Promise<{ status: number; body: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: Number(port), method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, timeout: 20_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => { req.destroy(new Error('no answer within 20 s: the server waits for the whole body')); });
+    req.on('error', reject);
+    for (const chunk of options.chunks ?? []) req.write(chunk);
+    if (options.end !== false) req.end();
+  });
 }
 
 describe('HTTP app', () => {
@@ -51,6 +74,106 @@ describe('HTTP app', () => {
     } finally {
       await server.close();
     }
+  });
+
+  describe('POST /api/switch bodies', () => {
+    const token = 'a-token-of-sixteen-chars';
+    const post = (app: ReturnType<typeof createHttpApp>, body: string | undefined) =>
+      app.request('/api/switch', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body }) });
+
+    it('refuses malformed JSON and bodies of the wrong shape with a 400 that says why, and swaps nothing', async () => {
+      const d = deps();
+      const app = createHttpApp(d);
+      for (const [body, says] of [
+        ['{"account": "spare"', 'not JSON'],
+        ['not json', 'not JSON'],
+        ['[1, 2]', 'a JSON object'],
+        ['"spare"', 'a JSON object'],
+        ['null', 'a JSON object'],
+        ['{"account": 5}', 'account'],
+        ['{"account": ""}', 'account'],
+        ['{"acount": "spare"}', 'acount'],
+      ] as const) {
+        const res = await post(app, body);
+        expect(res.status, body).toBe(400);
+        expect(((await res.json()) as { error: string }).error, body).toContain(says);
+      }
+      expect(d.switches).toEqual([]);
+    });
+
+    it('takes an account, null, an empty object or no body at all (the best available account)', async () => {
+      const d = deps();
+      const app = createHttpApp(d);
+      for (const body of ['{"account": "spare"}', '{"account": null}', '{}', '', undefined]) expect((await post(app, body)).status, String(body)).toBe(200);
+      expect(d.switches).toEqual(['spare', null, null, null, null]);
+    });
+
+    it('refuses a body over the cap with a 413 and swaps nothing', async () => {
+      const d = deps();
+      const res = await post(createHttpApp(d), JSON.stringify({ account: 'spare', pad: 'x'.repeat(MAX_API_BODY) }));
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: string }).error).toContain(`${MAX_API_BODY} bytes`);
+      expect(d.switches).toEqual([]);
+    });
+
+    it('answers 413 over a real socket without waiting for the rest of a huge body', async () => {
+      const d = deps();
+      const server = await startHttpServer(createHttpApp(d), { host: '127.0.0.1', port: 0 });
+      try {
+        const headers = { host: new URL(server.url).host, 'content-type': 'application/json', authorization: `Bearer ${token}` };
+        // 50 MB announced, a little sent, the rest never comes.
+        const announced = await rawRequest(server.url, { method: 'POST', path: '/api/switch', headers: { ...headers, 'content-length': String(50 * 1024 * 1024) }, chunks: ['{"account":"spare","pad":"'], end: false });
+        expect(announced.status).toBe(413);
+        // Chunked, no length: just over the cap is read, then the answer, the stream still open.
+        const chunked = await rawRequest(server.url, { method: 'POST', path: '/api/switch', headers: { ...headers, 'transfer-encoding': 'chunked' }, chunks: ['{"account":"spare","pad":"', 'x'.repeat(MAX_API_BODY)], end: false });
+        expect(chunked.status).toBe(413);
+        expect(d.switches).toEqual([]);
+      } finally {
+        await server.close();
+      }
+    });
+  });
+
+  describe('Host header (DNS rebinding)', () => {
+    it('answers only Host names of this listener on every route: 421 otherwise, with nothing done', async () => {
+      const hookToken = 'hook-token-0123456789abcdefghijklmnopqrstuvwxyz';
+      const delivered: unknown[] = [];
+      const d = deps({ token: null, hooks: { token: hookToken, deliver: (e) => delivered.push(e) } });
+      const server = await startHttpServer(createHttpApp(d), { host: '127.0.0.1', port: 0 });
+      try {
+        const port = new URL(server.url).port;
+        const routes = [
+          { path: '/healthz' },
+          { path: '/api/status' },
+          { path: '/metrics' },
+          { path: '/nope' },
+          { path: '/api/switch', method: 'POST', chunks: ['{}'] },
+          { path: '/hooks', method: 'POST', chunks: ['{"hook_event_name":"Stop"}'], headers: { authorization: `Bearer ${hookToken}` } },
+          { path: '/statusline', method: 'POST', chunks: ['{}'], headers: { authorization: `Bearer ${hookToken}` } },
+        ];
+        for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost:${Number(port) + 1}`, '127.0.0.1']) {
+          for (const route of routes) {
+            const res = await rawRequest(server.url, { ...route, headers: { ...route.headers, host, 'content-type': 'application/json' } });
+            expect(res.status, `${host} ${route.path}`).toBe(421);
+            expect(res.body, `${host} ${route.path}`).toContain('Host');
+          }
+        }
+        expect(delivered).toEqual([]);
+        expect(d.switches).toEqual([]);
+        for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+          const res = await rawRequest(server.url, { path: '/api/status', headers: { host } });
+          expect(res.status, host).toBe(200);
+        }
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('refuses a foreign Host in app.request too (no socket to read the port from)', async () => {
+      const app = createHttpApp(deps());
+      expect((await app.request('/api/status', { headers: { host: 'evil.example' } })).status).toBe(421);
+      expect((await app.request('/api/status')).status).toBe(200);
+    });
   });
 
   describe('POST /hooks (Claude Code\'s HTTP hooks)', () => {

@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Hono, type Context, type Next } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { cappedBody, readJsonObject } from './body.js';
+import { hostGuard } from './host-guard.js';
 
 export interface HealthReport {
   readonly healthy: boolean;
@@ -19,6 +21,8 @@ export interface HttpDeps {
   readonly token: string | null;
   /** Claude Code's HTTP hooks (`POST /hooks`); absent, the route answers 404. */
   readonly hooks?: HookIntake;
+  /** `server.host`: a Host header naming it is answered, besides localhost, 127.0.0.1 and [::1]. */
+  readonly listenHost?: string;
 }
 
 /** A hook event as the control socket carries it (`Monitor.handleControlEvent` takes it). */
@@ -46,6 +50,8 @@ export interface HookIntake {
 
 /** Longest hook body accepted (Claude Code's hook JSON is a few KB; a prompt can be long). */
 export const MAX_HOOK_BODY = 1024 * 1024;
+/** Longest `POST /api/switch` body accepted: `{"account": "..."}` needs a few bytes. */
+export const MAX_API_BODY = 64 * 1024;
 /** The header our HTTP hooks put `$TMUX_PANE` in (settings-file.ts writes it). */
 const PANE_HEADER = 'x-claude-failover-pane';
 
@@ -56,13 +62,13 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return timingSafeEqual(given, wanted);
 }
 
-function asObject(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
+/** `POST /api/switch`: no body, `{}` or `{"account": null}` ask for the best available account. */
+const switchBody = z.strictObject({ account: z.string().min(1).nullable().optional() });
 
 /** /healthz, /api/status, POST /api/switch (token required), POST /hooks and /statusline (hook token required), /metrics. */
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
+  app.use('*', hostGuard(deps.listenHost));
   app.get('/healthz', async (c) => {
     const health = await deps.health();
     return health.healthy
@@ -70,14 +76,27 @@ export function createHttpApp(deps: HttpDeps): Hono {
       : c.json({ status: 'unhealthy', activeAccount: health.activeAccount, reasons: health.reasons }, 503);
   });
   app.get('/api/status', async (c) => c.json(await deps.status()));
-  app.post('/api/switch', async (c) => {
-    if (deps.token === null) return c.json({ error: 'state-changing requests are refused: set server.token in the config' }, 403);
-    if (!tokenMatches(c.req.header('authorization'), deps.token)) return c.json({ error: 'missing or wrong bearer token' }, 401);
-    const body = (await c.req.json().catch(() => ({}))) as { account?: unknown };
-    const account = typeof body.account === 'string' && body.account !== '' ? body.account : null;
-    const result = await deps.requestSwitch(account);
-    return c.json(result, result.ok ? 200 : 409);
-  });
+  app.post(
+    '/api/switch',
+    async (c, next) => {
+      if (deps.token === null) return c.json({ error: 'state-changing requests are refused: set server.token in the config' }, 403);
+      if (!tokenMatches(c.req.header('authorization'), deps.token)) return c.json({ error: 'missing or wrong bearer token' }, 401);
+      await next();
+      return undefined;
+    },
+    cappedBody(MAX_API_BODY),
+    async (c) => {
+      const body = await readJsonObject(c, {});
+      if (!body.ok) return c.json({ error: `${body.error}; expected {"account": "<name>"} or {}` }, 400);
+      const parsed = switchBody.safeParse(body.value);
+      if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.length > 0 ? `${i.path.join('.')}: ` : ''}${i.message}`).join('; ');
+        return c.json({ error: `the body must be {"account": "<name>"} or {}: ${why}` }, 400);
+      }
+      const result = await deps.requestSwitch(parsed.data.account ?? null);
+      return c.json(result, result.ok ? 200 : 409);
+    },
+  );
   // Claude Code waits for these answers: each is given as soon as the event is handed over.
   const intake = (kind: 'hook' | 'statusline') => [
     async (c: Context, next: Next) => {
@@ -86,17 +105,13 @@ export function createHttpApp(deps: HttpDeps): Hono {
       await next();
       return undefined;
     },
-    bodyLimit({ maxSize: MAX_HOOK_BODY, onError: (c) => c.json({ error: `body over ${MAX_HOOK_BODY} bytes` }, 413) }),
+    cappedBody(MAX_HOOK_BODY),
     async (c: Context) => {
       const hooks = deps.hooks;
       if (!hooks) return c.json({ error: 'not found' }, 404);
-      let payload: Record<string, unknown> | null;
-      try {
-        payload = asObject(JSON.parse(await c.req.text()));
-      } catch {
-        payload = null;
-      }
-      if (!payload) return c.json({ error: 'the body must be a JSON object' }, 400);
+      const body = await readJsonObject(c);
+      if (!body.ok) return c.json({ error: body.error }, 400);
+      const payload = body.value;
       const paneHeader = c.req.header(PANE_HEADER) ?? '';
       const pane = /^%\d{1,9}$/.test(paneHeader) ? paneHeader : null;
       if (kind === 'statusline') {
