@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
-import { includesPrompt, mainClaude, nowSeconds, olderClaude, repeatCount, tokenOf, waitForIdle, waitForTurn, type RealClaude, type RealSandbox } from './helpers.js';
+import { includesPrompt, mainClaude, timesInPrompt, nowSeconds, olderClaude, repeatCount, tokenOf, waitForIdle, waitForTurn, type RealClaude, type RealSandbox } from './helpers.js';
 import { scenario } from './scenario.js';
 
 /**
@@ -41,6 +41,7 @@ async function fiveHourLimitAndReturn(sandbox: RealSandbox): Promise<void> {
     (r) => r.token === beta && r.sessionId === id && includesPrompt(r, config.claude.resumePrompt),
     60_000,
   );
+  expect.soft(timesInPrompt(continued, config.claude.resumePrompt), 'the continuation prompt typed once, not twice into one input').toBe(1);
   expect(continued.userTexts.some((t) => t.includes('Say hello to the parser'))).toBe(true);
   expect(continued.userTexts.some((t) => t.includes('TASK-A'))).toBe(true);
   expect(sandbox.sessionIdOf('web')).toBe(id);

@@ -63,6 +63,8 @@ export interface RealSandbox {
   screen(name: string): string;
   /** Requests that are turns of a conversation (they carry tools), for one account and/or session. */
   turns(filter?: { account?: string; sessionId?: string }): RecordedRequest[];
+  /** The daemon's JSON log lines so far (debug and up). */
+  daemonLogRecords(): Record<string, unknown>[];
   /** What a failing test prints: the stand-in's log, every pane, the daemon's log tail. */
   diagnostics(): string;
   close(): Promise<void>;
@@ -187,6 +189,17 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
           ...(filter.sessionId ? { sessionId: filter.sessionId } : {}),
         })
         .filter((r) => r.hasTools),
+    daemonLogRecords: () =>
+      readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
     diagnostics: () => {
       const accountOf = new Map(options.accounts.map((a) => [tokenOf(a), a]));
       const requests = standIn.requests.map(
@@ -269,6 +282,9 @@ export async function waitForTurn(sandbox: RealSandbox, what: string, probe: (r:
 }
 
 export const includesPrompt = (r: RecordedRequest, text: string): boolean => r.lastUserText.includes(text);
+
+/** How many times `text` is in the last user message: a prompt typed twice into one input shows as 2. */
+export const timesInPrompt = (r: RecordedRequest, text: string): number => r.lastUserText.split(text).length - 1;
 
 /** The real CLI's own continue once a limit has reset (REAL-CLAUDE.md, "Auto-continue"). */
 export const CLI_AUTO_CONTINUE = 'usage limit has reset';
