@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
@@ -114,5 +114,23 @@ describe('claude-failover config check', () => {
       const output = result.stdout + result.stderr;
       expect(output).not.toContain('SECRET');
     }
+  });
+
+  it('refuses a config that is not a regular file (a FIFO would block the read forever), naming the path', async () => {
+    const fifo = join(dir, 'config.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const viaLink = join(dir, 'link.yaml');
+    symlinkSync(fifo, viaLink);
+    const directory = join(dir, 'config.d');
+    mkdirSync(directory);
+    for (const [file, kind] of [[fifo, 'a FIFO'], [viaLink, 'a FIFO'], [directory, 'a directory']] as const) {
+      const result = await run(['--config', file, 'config', 'check']);
+      expect(result, file).toMatchObject({ code: 1, stdout: '' });
+      expect(result.stderr, file).toBe(`${file}: 1 problem\n  ${file}  (top level): not a regular file (${kind}): give the path of a YAML file\n`);
+    }
+    // A link to a regular file is a regular file.
+    const real = write(join(dir, 'real.yaml'), valid);
+    symlinkSync(real, join(dir, 'to-real.yaml'));
+    expect((await run(['--config', join(dir, 'to-real.yaml'), 'config', 'check'])).code).toBe(0);
   });
 });

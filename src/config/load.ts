@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -125,17 +125,44 @@ function validate(raw: unknown, file: string | null, ctx: PathContext, lineOf: (
   return { ok: true, config: resolvePaths(parsed.data, file, ctx) };
 }
 
+function fileKind(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'not a file';
+}
+
+/**
+ * The config's text, read only from a regular file (a link to one is one). Opened without
+ * blocking and checked on the open descriptor: a FIFO would hold the read forever.
+ */
+function readConfigText(file: string): { ok: true; text: string } | { ok: false; message: string } {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = errnoCode(err);
+    return { ok: false, message: code === 'ENOENT' ? 'no such file (write one: see the README, or pass --config FILE)' : `cannot be read (${code ?? String(err)})` };
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return { ok: false, message: `not a regular file (${fileKind(stats)}): give the path of a YAML file` };
+    return { ok: true, text: readFileSync(fd, 'utf8') };
+  } catch (err) {
+    return { ok: false, message: `cannot be read (${errnoCode(err) ?? String(err)})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Finds, reads and validates the config file, reporting every problem at once. */
 export function loadConfig(options: { flag?: string | undefined; env?: NodeJS.ProcessEnv } = {}): ConfigResult {
   const env = options.env ?? process.env;
   const file = options.flag ? resolve(options.flag) : defaultConfigFile(env);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const why = errnoCode(err) === 'ENOENT' ? 'no such file (write one: see the README, or pass --config FILE)' : `cannot be read (${errnoCode(err) ?? String(err)})`;
-    return failure(file, [{ path: [], message: why, line: null }]);
-  }
+  const read = readConfigText(file);
+  if (!read.ok) return failure(file, [{ path: [], message: read.message, line: null }]);
+  const text = read.text;
   const lineCounter = new LineCounter();
   // prettyErrors would put the surrounding source text (a token, perhaps) into each message:
   // keep the plain message and take the line from the error's offset instead.
