@@ -77,7 +77,9 @@ export async function limitTrial(claude: RealClaude, options: { continuationTime
     daemon: { onStep: (step) => { steps[step] ??= Date.now(); } },
   });
   try {
-    return await measure(sandbox, steps, options.continuationTimeoutMs);
+    const trial = await measure(sandbox, steps, options.continuationTimeoutMs);
+    if (trial.firstBetaRequestAt === null) options.onFailure(sandbox.diagnostics());
+    return trial;
   } catch (err) {
     options.onFailure(sandbox.diagnostics());
     throw err;
