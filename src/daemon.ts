@@ -14,6 +14,7 @@ import { parseTranscriptLine } from './claude/transcript-record.js';
 import { Monitor } from './monitor/monitor.js';
 import type { LimitSource } from './monitor/limit-event.js';
 import { Pool } from './pool/pool.js';
+import { SessionStates } from './sessions/session-states.js';
 import { allPoolSpecs } from './pool/pool-spec.js';
 import { Switcher, type AccountLayout } from './switcher/switcher.js';
 import { isAvailable } from './switcher/choose-target.js';
@@ -106,16 +107,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const layout = options.layout ?? createAccountLayout(config, logger);
     const activeAccount = (): Account | null => config.accounts.find((a) => a.name === store.getActiveAccount()) ?? null;
 
-    let monitor: Monitor | null = null;
+    const sessions = new SessionStates(store, now);
     const pool = new Pool({
       config,
       tmux,
       store,
+      sessions,
       logger: logger.child({ part: 'pool' }),
       now,
       sleep,
       activeAccount,
-      onLaunched: (name) => monitor?.sessionLaunched(name),
       onSessionFailing: (name, reason) => {
         notifier.notify({ kind: 'session-failing', key: `failing:${name}:${reason}`, text: `Session ${name} dies right after its launch; retrying with backoff. Its last words:\n${reason}` });
       },
@@ -153,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       proactivePending = true;
       try {
         const moment = await waitForQuietMoment({
-          busy: () => store.listSessions().some((s) => s.state === 'working'),
+          busy: () => sessions.anyWorking(),
           graceMs: config.monitor.proactiveGraceMs,
           checkEveryMs: 250,
           now,
@@ -166,9 +167,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         proactivePending = false;
       }
     };
-    monitor = new Monitor({
+    const monitor = new Monitor({
       config,
       store,
+      sessions,
       tmux,
       logger: logger.child({ part: 'monitor' }),
       now,

@@ -49,17 +49,45 @@ afterEach(async () => {
 });
 
 describe('Monitor', () => {
-  it('turns ten sessions reporting one limit into one event, and records the most precise reset', () => {
+  it('turns ten sessions reporting one limit into one event, and records the most precise reset', async () => {
     const m = monitor();
-    for (let i = 1; i <= 10; i++) m.handleHook({ event: 'StopFailure', pane: `%${i}`, payload: { session_id: `id-${i}`, error: 'rate_limit' } });
+    // Every hook is handled to the end (its transcript read) before anything is asserted.
+    await Promise.all(Array.from({ length: 10 }, (_, i) => m.handleHook({ event: 'StopFailure', pane: `%${i + 1}`, payload: { session_id: `id-${i + 1}`, error: 'rate_limit' } })));
+    expect(limits).toHaveLength(1);
+    expect(limits[0]).toMatchObject({ account: 'work', source: 'hook', precision: 'guess' });
+    expect(m.counts).toEqual({ events: 1, duplicates: 9 });
     // The hook carries no reset: the transcript's epoch arrives after and refines the ledger.
     for (let i = 1; i <= 10; i++) {
       m.handleTranscript({ type: 'limit', sessionId: `id-${i}`, cwd: null, timestamp: now, kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z'), text: 'banner', file: `/x/id-${i}.jsonl` });
     }
     expect(limits).toHaveLength(1);
-    expect(limits[0]).toMatchObject({ account: 'work', source: 'transcript', precision: 'epoch' });
     expect(store.getLedgerEntry('work')).toMatchObject({ exhausted: true, kind: 'five_hour', resetsAt: new Date('2026-11-24T21:51:00Z'), resetGuessed: false, source: 'transcript:epoch' });
     expect(store.getSession('s3')?.state).toBe('limited');
+  });
+
+  it('blames a limit record read late, after the relaunch, on the account it was written under', () => {
+    const m = monitor();
+    const sessions = m.sessions;
+    // s1 ran on work, hit the limit (record written), then was relaunched on spare before the record was read.
+    sessions.launched('s1', { paneId: '%1', account: 'work', cwd: dir, sessionId: 'id-1', keepLastError: false });
+    now = new Date(now.getTime() + 1000);
+    sessions.launched('s1', { paneId: '%1', account: 'spare', cwd: dir, sessionId: 'id-1', keepLastError: false });
+    m.handleTranscript({ type: 'limit', sessionId: 'id-1', cwd: null, timestamp: new Date(now.getTime() - 500), kind: 'five_hour', resetsAt: new Date(now.getTime() + 3600_000), text: 'banner', file: '/shared/projects/x/id-1.jsonl' });
+    expect(limits).toHaveLength(1);
+    expect(limits[0]?.account).toBe('work');
+    expect(store.getLedgerEntry('spare')?.exhausted ?? false).toBe(false);
+    // The old record does not make the new launch limited either.
+    expect(store.getSession('s1')?.state).toBe('starting');
+  });
+
+  it('falls back to a guessed reset when a limit record carries an impossible one (1e20)', () => {
+    const m = monitor();
+    m.handleTranscript({ type: 'limit', sessionId: 'id-2', cwd: null, timestamp: now, kind: 'five_hour', resetsAt: new Date(1e20 * 1000), text: 'banner', file: '/x/id-2.jsonl' });
+    expect(limits).toHaveLength(1);
+    const entry = store.getLedgerEntry('work');
+    expect(entry).toMatchObject({ exhausted: true, resetGuessed: true });
+    expect(entry?.resetsAt?.getTime()).toBe(now.getTime() + config.monitor.fallbackResetMs);
+    expect(() => entry?.resetsAt?.toISOString()).not.toThrow();
   });
 
   it('keeps an epoch reset when a vaguer signal for the same limit comes later', () => {
@@ -81,8 +109,8 @@ describe('Monitor', () => {
 
   it('attributes a limit in a session outside the pool to the account whose home holds its transcript', async () => {
     const m = monitor();
-    m.handleHook({ event: 'StopFailure', pane: '%99', payload: { session_id: 'x', error: 'rate_limit', transcript_path: `${dir}/.claude-spare/projects/-p/x.jsonl` } });
-    await waitFor(() => limits.length === 1, { what: 'the limit event' });
+    await m.handleHook({ event: 'StopFailure', pane: '%99', payload: { session_id: 'x', error: 'rate_limit', transcript_path: `${dir}/.claude-spare/projects/-p/x.jsonl` } });
+    expect(limits).toHaveLength(1);
     expect(limits.map((l) => l.account)).toEqual(['spare']);
     expect(store.getSession('s1')?.state).toBe('working');
   });
@@ -99,10 +127,9 @@ describe('Monitor', () => {
     expect(limits).toEqual([]);
   });
 
-  it('never switches on a StopFailure that is not a usage limit', () => {
+  it('never switches on a StopFailure that is not a usage limit', async () => {
     const m = monitor();
-    m.handleHook({ event: 'StopFailure', pane: '%1', payload: { session_id: 'id-1', error: 'authentication_failed' } });
-    // Only a rate_limit StopFailure reads the transcript; this one is decided synchronously.
+    await m.handleHook({ event: 'StopFailure', pane: '%1', payload: { session_id: 'id-1', error: 'authentication_failed' } });
     expect(limits).toEqual([]);
     expect(store.getSession('s1')?.lastError).toBe('StopFailure: authentication_failed');
   });
@@ -144,7 +171,7 @@ describe('Monitor', () => {
       await m.pollScreens(panes);
       // A banner on a screen that did no work since its launch is history, not news.
       expect(limits).toEqual([]);
-      m.handleHook({ event: 'UserPromptSubmit', pane: panes.get('s7')?.paneId ?? null, payload: { session_id: 'id-7', prompt: 'go' } });
+      await m.handleHook({ event: 'UserPromptSubmit', pane: panes.get('s7')?.paneId ?? null, payload: { session_id: 'id-7', prompt: 'go' } });
       await m.pollScreens(panes);
       expect(calls).toEqual(['captureMany', 'captureMany']);
       expect(limits).toHaveLength(1);

@@ -25,9 +25,9 @@ const TRANSCRIPT_EVERY = 5;
 
 /**
  * Types `prompt` into a session's pane and waits for Claude Code to confirm it: its
- * `UserPromptSubmit` hook, or the prompt written into its transcript. Keys typed before
- * Claude Code reads its input are lost without a trace, so an unconfirmed prompt is typed
- * again, a bounded number of times. Times are wall-clock (they are compared with the
+ * `UserPromptSubmit` hook, or the prompt written into its transcript. An Enter typed before
+ * Claude Code reads its input is lost, so an unconfirmed prompt is typed again (its input
+ * line cleared first), a bounded number of times. Times are wall-clock (they are compared with the
  * transcript's own timestamps).
  */
 export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name: string; readonly target: string; readonly transcript: () => Promise<string | null> }, prompt: string): Promise<Delivery> {
@@ -43,6 +43,9 @@ export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name
     return transcript !== null && promptInTranscript(transcript, prompt, new Date(firstTypedAt - 1000));
   };
   for (let attempt = 1; attempt <= attempts; attempt++) {
+    // Text typed too early stays in Claude Code's input line (only its Enter is lost): a retry
+    // clears the line first, or the prompt would be submitted twice over.
+    if (attempt > 1) await deps.tmux.sendKeys(session.target, ['C-u']);
     await deps.tmux.sendText(session.target, prompt);
     const deadline = Date.now() + confirmMs;
     for (let check = 1; Date.now() < deadline; check++) {

@@ -19,7 +19,7 @@ export async function waitForScreen(
   giveUpOn: readonly ScreenState[],
   options: ScreenWaitOptions,
 ): Promise<{ reached: boolean; state: ScreenState | 'gone'; capture: string }> {
-  const deadline = Date.now() + options.timeoutMs;
+  const deadline = options.now().getTime() + options.timeoutMs;
   let state: ScreenState | 'gone' = 'unknown';
   let capture = '';
   for (;;) {
@@ -35,7 +35,7 @@ export async function waitForScreen(
     }
     if (wanted.includes(state as ScreenState)) return { reached: true, state, capture };
     if (state === 'gone' || giveUpOn.includes(state)) return { reached: false, state, capture };
-    if (Date.now() > deadline) return { reached: false, state, capture };
+    if (options.now().getTime() > deadline) return { reached: false, state, capture };
     await options.sleep(options.intervalMs ?? 150);
   }
 }

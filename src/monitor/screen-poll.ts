@@ -1,0 +1,91 @@
+import type { TmuxClient } from '../tmux/client.js';
+import { classifyScreen, type ScreenClassification } from '../claude/screen-state.js';
+import type { SessionStates } from '../sessions/session-states.js';
+
+export interface PolledPane {
+  readonly paneId: string;
+  readonly dead: boolean;
+  /** When its window last had output (epoch seconds), if tmux said. */
+  readonly activity?: number | null;
+}
+
+/** A blocking limit a screen shows for a session that has worked since its launch. */
+export interface ScreenLimit {
+  readonly session: string;
+  readonly limit: NonNullable<ScreenClassification['limit']>;
+}
+
+interface SeenScreen {
+  readonly capture: string;
+  readonly screen: ScreenClassification;
+  readonly activity: number | null;
+  readonly readAtSecond: number;
+  /** The launch it was read in: a relaunch makes it history. */
+  readonly launch: number;
+}
+
+/**
+ * The fallback signal: the bottom of every live pool pane, read in one tmux call, and only
+ * the screens that had output since they were last read. Reports what each screen shows as
+ * session transitions and returns the blocking limits it saw.
+ */
+export class ScreenPoll {
+  private readonly lastScreens = new Map<string, SeenScreen>();
+  /** The registry's version when a poll last went through every pane; null before the first. */
+  private registryVersionPolled: number | null = null;
+  private readonly tmux: TmuxClient;
+  private readonly sessions: SessionStates;
+
+  constructor(tmux: TmuxClient, sessions: SessionStates) {
+    this.tmux = tmux;
+    this.sessions = sessions;
+  }
+
+  async poll(panes: ReadonlyMap<string, PolledPane>, now: Date): Promise<ScreenLimit[]> {
+    const live = [...panes.entries()].filter(([, p]) => !p.dead);
+    if (live.length === 0) return [];
+    const current = (name: string) => {
+      const seen = this.lastScreens.get(name);
+      return seen?.launch === this.sessions.launchNumber(name) ? seen : undefined;
+    };
+    // A screen whose window has had no output since it was read is as it was: not read again.
+    // tmux counts activity in whole seconds (its own clock, this host's): a screen read in the
+    // second of its last output is read once more.
+    const unchanged = (name: string, activity: number | null | undefined): boolean => {
+      const seen = current(name);
+      return seen !== undefined && activity != null && seen.activity === activity && seen.readAtSecond > activity;
+    };
+    const skipped = new Set(live.filter(([name, p]) => unchanged(name, p.activity)).map(([name]) => name));
+    const toRead = live.filter(([name]) => !skipped.has(name));
+    // No screen to read and no registry write since the last full pass: that pass's
+    // conclusions stand for every pane, so the registry is not even read (an idle pool).
+    if (toRead.length === 0 && this.sessions.version() === this.registryVersionPolled) return [];
+    const readAtSecond = Math.floor(Date.now() / 1000);
+    const captures = toRead.length > 0 ? await this.tmux.captureMany(toRead.map(([, p]) => p.paneId), 15) : new Map<string, string>();
+    // One registry read per poll, not one per pane.
+    const registry = new Map(this.sessions.list().map((s) => [s.name, s]));
+    const limits: ScreenLimit[] = [];
+    for (const [name, pane] of live) {
+      const cached = current(name);
+      const skip = skipped.has(name);
+      const capture = skip ? cached?.capture : captures.get(pane.paneId);
+      if (capture === undefined) continue;
+      // Most ticks, most screens are as they were (an idle prompt): the last reading stands.
+      // A limit screen is read again each time: its reset is resolved against the clock.
+      const screen = cached?.capture === capture ? cached.screen : classifyScreen(capture, { now });
+      if (screen.state === 'limited') this.lastScreens.delete(name);
+      else this.lastScreens.set(name, { capture, screen, activity: pane.activity ?? null, readAtSecond: skip && cached ? cached.readAtSecond : readAtSecond, launch: this.sessions.launchNumber(name) });
+      const stored = registry.get(name) ?? null;
+      if (screen.state === 'working') {
+        this.sessions.seenWorking(name);
+      } else if (screen.state === 'idle') {
+        this.sessions.seenIdle(name, stored);
+      } else if (screen.state === 'limited' && screen.limit?.blocked && this.sessions.hasWorkedSinceLaunch(name)) {
+        // A resumed conversation shows its old banners: only a session seen working since its launch is news.
+        limits.push({ session: name, limit: screen.limit });
+      }
+    }
+    this.registryVersionPolled = this.sessions.version();
+    return limits;
+  }
+}

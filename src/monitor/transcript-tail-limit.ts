@@ -1,0 +1,18 @@
+import { readTailRecords } from '../claude/conversation-tail.js';
+import { parseTranscriptLine, type TranscriptSignal } from '../claude/transcript-record.js';
+
+/** How much of a transcript's end is searched for the limit record a StopFailure hook follows. */
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * The newest limit record near the end of a transcript: the reset time a `StopFailure` hook
+ * does not carry (Claude Code writes the record just before it runs the hook).
+ */
+export async function limitFromTranscriptTail(path: string | null): Promise<Extract<TranscriptSignal, { type: 'limit' }> | null> {
+  if (!path) return null;
+  for (const record of await readTailRecords(path, TAIL_BYTES)) {
+    const signal = parseTranscriptLine(JSON.stringify(record));
+    if (signal?.type === 'limit') return signal;
+  }
+  return null;
+}

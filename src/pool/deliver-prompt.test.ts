@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { realpathSync } from 'node:fs';
+import { createSandbox, type Sandbox } from '../demo/sandbox.js';
+import { createTmuxClient, type TmuxClient } from '../tmux/client.js';
+import { launchCommandLine } from '../claude/launch-command.js';
+import { transcriptPath } from '../claude/transcript-record.js';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { killPrivateServer, privateSocketName } from '../../test/helpers/private-tmux.js';
+import { transcripts, userPrompts } from '../../test/helpers/e2e.js';
+import { deliverPrompt } from './deliver-prompt.js';
+import { PromptReceipts } from './prompt-receipts.js';
+
+const sessionId = '0b5e3c1a-1f2e-4d5c-9a8b-7c6d5e4f3a2b';
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Typing into the fake Claude Code (as strict as the real one) before it reads its input. */
+describe('deliverPrompt (real tmux, fake Claude Code)', () => {
+  let root: string;
+  let socket: string;
+  let tmux: TmuxClient;
+  let sandbox: Sandbox;
+
+  beforeEach(async () => {
+    root = await makeTempDir('cf-deliver');
+    socket = privateSocketName('cf-deliver');
+    tmux = createTmuxClient({ socket });
+    sandbox = await createSandbox({ root, socket, accounts: [{ name: 'A', quota: { limit: 100, turnMs: 50 } }], dedicated: ['web'] });
+  });
+
+  afterEach(async () => {
+    tmux.close();
+    await killPrivateServer(socket);
+    await removeTempDir(root);
+  });
+
+  /** Launches the fake with a long start-up: keys typed at once lose their Enter, their text stays. */
+  async function launchSlowStarter(startupMs: number): Promise<{ paneId: string; transcript: string }> {
+    const account = sandbox.config.accounts[0];
+    if (!account) throw new Error('no account');
+    const cwd = realpathSync(sandbox.config.pool.dedicated[0]?.project ?? '');
+    const { command, args, env } = sandbox.config.claude;
+    const line = launchCommandLine({ accountHome: account.home, command, args, env: { ...env, FAKE_CLAUDE_STARTUP_MS: String(startupMs) }, newSessionId: sessionId });
+    const { paneId } = await tmux.newSession({ name: 'slow', cwd, command: line, keepPaneOnExit: true });
+    return { paneId, transcript: transcriptPath(account.home, cwd, sessionId) };
+  }
+
+  it('types again, with the input line cleared, until the transcript shows the prompt: submitted once, not twice over', async () => {
+    const { paneId, transcript } = await launchSlowStarter(1500);
+    const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 2500 }, { name: 'slow', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
+    expect(delivery).toEqual({ delivered: true, attempts: 2 });
+    expect(userPrompts(transcripts(sandbox).get(sessionId) ?? [])).toEqual(['Continue the task']);
+  });
+
+  it('is confirmed at once by a UserPromptSubmit receipt, and reports a prompt that never lands', async () => {
+    const receipts = new PromptReceipts();
+    const { paneId } = await launchSlowStarter(0);
+    // The monitor notes the hook; here the receipt stands in for it, for a session that never writes a transcript.
+    const typed = deliverPrompt({ tmux, receipts, sleep, confirmMs: 400, attempts: 2 }, { name: 'fast', target: paneId, transcript: () => Promise.resolve(null) }, 'Hello');
+    await sleep(100);
+    receipts.note('fast', 'Hello');
+    expect(await typed).toEqual({ delivered: true, attempts: 1 });
+    const lost = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 300, attempts: 2 }, { name: 'fast', target: paneId, transcript: () => Promise.resolve(null) }, 'Nobody confirms this');
+    expect(lost).toEqual({ delivered: false, attempts: 2 });
+  });
+});
