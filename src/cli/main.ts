@@ -6,6 +6,6 @@ if ((first === 'hook' || first === 'statusline') && !process.argv.includes('--he
   const relay = await import('../relay/relay.js');
   await (first === 'hook' ? relay.runHookRelay(process.argv.slice(3)) : relay.runStatuslineRelay(process.argv.slice(3)));
 } else {
-  const { buildProgram } = await import('./program.js');
-  await buildProgram().parseAsync(process.argv);
+  const { runProgram } = await import('./program.js');
+  await runProgram(process.argv);
 }

@@ -9,6 +9,7 @@ import { doctorCommand } from './doctor.js';
 import { detectCommand } from './detect.js';
 import { hookCommand, statuslineCommand } from './hook.js';
 import { demoCommand } from './demo.js';
+import { describeError } from '../errors.js';
 
 export function buildProgram(): Command<[], { config?: string }> {
   const program = new Command()
@@ -37,3 +38,24 @@ export function buildProgram(): Command<[], { config?: string }> {
   return program;
 }
 
+
+/**
+ * Runs the CLI. A fault no command handled (a state dir inside a symlink loop, a disk that
+ * refuses a write) is one line naming the command and what went wrong, and exit 1: never a
+ * stack trace.
+ */
+export async function runProgram(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  let running = 'claude-failover';
+  program.hook('preAction', (_program, action) => {
+    const names: string[] = [];
+    for (let node: typeof action | null = action; node; node = node.parent) names.unshift(node.name());
+    running = names.join(' ');
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.stderr.write(`${running}: ${describeError(err)}\n`);
+    process.exitCode = 1;
+  }
+}

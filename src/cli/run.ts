@@ -42,7 +42,7 @@ export function runCommand(): Command {
       try {
         daemon = await startDaemon({ config, logger });
       } catch (err) {
-        logger.fatal({ err: describeError(err) }, 'the daemon could not start');
+        // One plain line on stderr (where the log goes too), not a log record and the line again.
         process.stderr.write(`claude-failover run: ${describeError(err)}\n`);
         process.exit(1);
       }

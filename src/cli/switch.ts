@@ -3,6 +3,7 @@ import { sendRequest } from '../monitor/control-socket.js';
 import { describeOutcome } from '../switcher/describe-outcome.js';
 import { describeError, FailoverError } from '../errors.js';
 import { daemonSocketPath } from './self-command.js';
+import { stateDirProblem } from '../store/state-dir.js';
 import { configFor } from './shared.js';
 import { readSwitchOutcome } from './switch-outcome.js';
 
@@ -18,7 +19,8 @@ export function switchCommand(): CommandUnknownOpts {
         process.exitCode = outcome.result === 'done' || outcome.result === 'skipped' ? 0 : 1;
       } catch (err) {
         const notRunning = err instanceof FailoverError && err.code === 'DAEMON_NOT_RUNNING';
-        process.stderr.write(notRunning ? 'claude-failover switch: the daemon is not running (start it with: claude-failover run)\n' : `claude-failover switch: ${describeError(err)}\n`);
+        const why = notRunning ? (stateDirProblem(config.stateDir) ?? 'the daemon is not running (start it with: claude-failover run)') : describeError(err);
+        process.stderr.write(`claude-failover switch: ${why}\n`);
         process.exitCode = 1;
       }
     });
