@@ -29,7 +29,7 @@ describe('a fault in any command', () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^claude-failover ${args[0] ?? ''}: `));
+    expect(lines[0]).toMatch(new RegExp(`^claude-failover ${args[0]}: `));
     expect(lines[0]).toContain(stateDir);
     expect(lines[0]).toContain('loop of symbolic links (ELOOP)');
   });
