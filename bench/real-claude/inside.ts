@@ -28,6 +28,8 @@ async function main(): Promise<void> {
   const claude = { path, version };
   const parts = new Set((process.env.BENCH_REAL_PARTS ?? 'limit,cpu').split(','));
   const trials = envNumber('BENCH_REAL_TRIALS', 10);
+  const limitDelayMs = Number(process.env.BENCH_REAL_LIMIT_DELAY_MS ?? 0);
+  if (!Number.isInteger(limitDelayMs) || limitDelayMs < 0) throw new Error('BENCH_REAL_LIMIT_DELAY_MS must be a whole number of ms ≥ 0');
 
   let limit: LimitSummary | null = null;
   if (parts.has('limit')) {
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
       try {
         const run = await limitTrial(claude, {
           continuationTimeoutMs: 30_000,
+          limitDelayMs,
           onFailure: (diagnostics) => process.stderr.write(`\n${diagnostics}\n`),
         });
         runs.push(run);
@@ -48,7 +51,7 @@ async function main(): Promise<void> {
         say(`  run ${String(i)}/${String(trials)} FAILED before a figure: ${message}`);
       }
     }
-    limit = summarizeLimit(trials, runs, errors);
+    limit = summarizeLimit(trials, limitDelayMs, runs, errors);
   }
 
   let cpu: HookCpuResult | null = null;

@@ -14,7 +14,7 @@ const run = promisify(execFile);
  * request log, the daemon's own log lines and its swap steps; `null` when it never happened.
  */
 export interface LimitTrial {
-  /** The stand-in received alpha's request and answered it at once with the 5-hour 429. */
+  /** The stand-in sent alpha's 5-hour 429 (its request's arrival plus the configured delay). */
   readonly limitSentAt: number;
   /** The first request with beta's token for the same conversation (any path). */
   readonly firstBetaRequestAt: number | null;
@@ -68,7 +68,14 @@ function watchTyping(tmux: TmuxClient, prompt: string): number[] {
   return typed;
 }
 
-export async function limitTrial(claude: RealClaude, options: { continuationTimeoutMs: number; onFailure: (diagnostics: string) => void }): Promise<LimitTrial> {
+export interface LimitTrialOptions {
+  readonly continuationTimeoutMs: number;
+  /** How long the stand-in holds alpha's request before its 429 (0: at once, as a quota 429 comes). */
+  readonly limitDelayMs: number;
+  readonly onFailure: (diagnostics: string) => void;
+}
+
+export async function limitTrial(claude: RealClaude, options: LimitTrialOptions): Promise<LimitTrial> {
   const steps: Partial<Record<SwapStep, number>> = {};
   const sandbox: RealSandbox = await startRealSandbox({
     claude,
@@ -77,7 +84,7 @@ export async function limitTrial(claude: RealClaude, options: { continuationTime
     daemon: { onStep: (step) => { steps[step] ??= Date.now(); } },
   });
   try {
-    const trial = await measure(sandbox, steps, options.continuationTimeoutMs);
+    const trial = await measure(sandbox, steps, options);
     if (trial.firstBetaRequestAt === null) options.onFailure(sandbox.diagnostics());
     return trial;
   } catch (err) {
@@ -88,7 +95,7 @@ export async function limitTrial(claude: RealClaude, options: { continuationTime
   }
 }
 
-async function measure(sandbox: RealSandbox, steps: Partial<Record<SwapStep, number>>, continuationTimeoutMs: number): Promise<LimitTrial> {
+async function measure(sandbox: RealSandbox, steps: Partial<Record<SwapStep, number>>, { continuationTimeoutMs, limitDelayMs }: LimitTrialOptions): Promise<LimitTrial> {
   const { standIn, config, socket, daemon } = sandbox;
   const alpha = tokenOf('alpha');
   const beta = tokenOf('beta');
@@ -103,8 +110,8 @@ async function measure(sandbox: RealSandbox, steps: Partial<Record<SwapStep, num
   await waitForIdle(sandbox, ['web']);
   await waitFor(() => hookReceivedAt(readDaemonLog(sandbox.daemonLog), 'Stop', id, hello.at), { timeoutMs: 10_000, what: 'the Stop hook of the first answer' });
 
-  // The task: alpha answers at once with its 5-hour limit.
-  standIn.addRule(alpha, { match: (r) => r.hasTools && includesPrompt(r, 'TASK-BENCH'), reply: { kind: 'limit', claim: 'five_hour', resetsAt: nowSeconds() + 3600 } });
+  // The task: alpha answers with its 5-hour limit (at once, or after limitDelayMs of "working").
+  standIn.addRule(alpha, { match: (r) => r.hasTools && includesPrompt(r, 'TASK-BENCH'), reply: { kind: 'limit', claim: 'five_hour', resetsAt: nowSeconds() + 3600, delayMs: limitDelayMs } });
   const taskTypedAt = await typePrompt(socket, 'web', 'TASK-BENCH: refactor the parser');
   const limited = await waitForTurn(sandbox, "alpha's 429", (r) => r.token === alpha && includesPrompt(r, 'TASK-BENCH'), 30_000);
   if (limited.status !== 429 || limited.sessionId !== id) throw new Error(`alpha's task request was answered ${String(limited.status)} for session ${String(limited.sessionId)}`);
@@ -117,7 +124,8 @@ async function measure(sandbox: RealSandbox, steps: Partial<Record<SwapStep, num
   // The swap's last lines (the delivery, the commit) land after the continuation's request.
   await waitFor(() => sandbox.outcomes.length > 0, { timeoutMs: continuationTimeoutMs, what: 'the swap outcome' }).catch(() => undefined);
   const log = readDaemonLog(sandbox.daemonLog);
-  const t0 = limited.at;
+  // The stand-in records a request when it arrives and sends the 429 after the delay.
+  const t0 = limited.at + limitDelayMs;
   const firstBeta = standIn.requests.find((r) => r.token === beta && r.sessionId === id && r.at >= t0) ?? null;
   const detected = log.find((r) => r.msg.startsWith('usage limit detected') && r.time >= t0) ?? null;
   const typings = typed.filter((t) => t >= t0);

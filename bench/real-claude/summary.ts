@@ -29,6 +29,8 @@ export const LIMIT_PARTS = [
 
 export interface LimitSummary {
   readonly trials: number;
+  /** How long the stand-in held alpha's request before the 429 (BENCH_REAL_LIMIT_DELAY_MS). */
+  readonly limitDelayMs: number;
   /** Runs that got as far as alpha's 429 (a run that failed before it is in `errors`). */
   readonly limited: number;
   /** Of those, runs where no request with beta's token for the conversation ever arrived. */
@@ -57,7 +59,7 @@ const CAUSES: Record<string, string> = {
   StopFailure: 'the stand-in sent the 429 (the CLI renders the banner, writes the transcript, then fires)',
 };
 
-export function summarizeLimit(trials: number, runs: readonly LimitTrial[], errors: readonly string[]): LimitSummary {
+export function summarizeLimit(trials: number, limitDelayMs: number, runs: readonly LimitTrial[], errors: readonly string[]): LimitSummary {
   const detectedBy: Record<string, number> = {};
   for (const r of runs) detectedBy[r.detectedBy ?? 'never'] = (detectedBy[r.detectedBy ?? 'never'] ?? 0) + 1;
   const hookDelivery: Record<string, Spread & { cause: string }> = {};
@@ -67,6 +69,7 @@ export function summarizeLimit(trials: number, runs: readonly LimitTrial[], erro
   }
   return {
     trials,
+    limitDelayMs,
     limited: runs.length,
     notContinued: runs.filter((r) => r.firstBetaRequestAt === null).length,
     errors,
