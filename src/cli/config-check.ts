@@ -23,10 +23,11 @@ function summary(config: Config): string {
 }
 
 export function configCommand(): Command {
-  const config = new Command('config').description('inspect the configuration');
+  const config = new Command('config').summary('inspect the configuration').description('Inspects the configuration: `config check` validates it.');
   config
     .command('check')
-    .description('validate the config file and print a summary; every problem is listed with its field and line (exit 1)')
+    .summary('validate the config file and print a summary')
+    .description('Validates the config file and prints a summary of what it resolves to: the link, the shared and state dirs, the accounts, the pool, the monitor, notifications and the listener. Every problem is listed at once with its field and line, and the exit code is 1.')
     .action((_opts, command) => {
       const result = loadConfig({ flag: configOption(command) });
       if (!result.ok) {

@@ -9,12 +9,10 @@ function resetSeconds(value: string): number {
 
 export function demoCommand(): Command {
   return new Command('demo')
+    .summary('a sandboxed demo of a limit, a swap and a return')
     .description(
-      'the sandboxed demo: three simulated accounts (a fake Claude Code with small quotas), three sessions\n' +
-        'in a private tmux server, and the real daemon. Watch the limit, the swap, the resumed conversations\n' +
-        'and the return to the preferred account after its reset (about a minute and a half). Everything\n' +
-        'lives in a temp dir and is removed at the end, or when it is stopped with Ctrl-C (it then exits\n' +
-        'non-zero); nothing of yours is touched.',
+      'The sandboxed demo: three simulated accounts (a fake Claude Code with small quotas), three sessions in a private tmux server, and the real daemon. Watch the limit, the swap, the resumed conversations and the return to the preferred account after its reset (about a minute and a half).\n\n' +
+        'Everything lives in a temp dir and is removed at the end, or when it is stopped with Ctrl-C (it then exits non-zero); nothing of yours is touched.',
     )
     .option('--keep', 'leave the sessions running at the end (Ctrl-C stops only the daemon), and print how to attach')
     .option('--reset-seconds <seconds>', 'seconds until the preferred account\'s quota resets (default 45)', resetSeconds)

@@ -48,10 +48,10 @@ function human(v: Verdict, timeZone: string): string {
 
 export function detectCommand(): CommandUnknownOpts {
   return new Command('detect')
+    .summary('show what the limit detector reads in a file')
     .description(
-      'show what the limit detector concludes from pane captures, banner lines or transcript .jsonl files\n' +
-        '(stdin when none, or "-"), and why: the rule that matched and the parsed reset time.\n' +
-        'Run it when a switch did not happen: save the pane with `tmux capture-pane -p -t <pane> > pane.txt`.',
+      'Shows what the limit detector concludes from pane captures, banner lines or transcript .jsonl files (stdin when none is given, or "-"), and why: the rule that matched and the parsed reset time.\n\n' +
+        'Run it when a switch did not happen; save the pane first with `tmux capture-pane -p -t <pane> > pane.txt`.',
     )
     .argument('[files...]', 'pane captures, banner lines or transcripts')
     .option('--now <iso>', 'the moment to resolve reset times against (default: now)')

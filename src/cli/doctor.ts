@@ -8,7 +8,11 @@ import { configFor } from './shared.js';
 
 export function doctorCommand(): Command {
   return new Command('doctor')
-    .description('check the layout (link, shared links, shared dir), each account\'s own login, tmux, the claude command,\neach account\'s settings against what the installed Claude Code accepts (hook events, hook type, the\nbypass-dialog key), the state dir and the partial-swap flag; one line per check with its fix. Exit 1 when a check fails.')
+    .summary('check the layout, logins, tmux and settings')
+    .description(
+      'Checks the layout (the link, the shared links, the shared dir), each account\'s own login, tmux, the claude command, each account\'s settings against what the installed Claude Code accepts (hook events, hook type, the bypass-dialog key), the state dir and the partial-swap flag.\n\n' +
+        'One line per check with its fix; exit 1 when a check fails.',
+    )
     .option('--json', 'print the checks as JSON')
     .action(async (opts, command) => {
       const config = configFor(command);

@@ -3,17 +3,16 @@ import { runInit } from '../accounts/init.js';
 import { installedClaude } from '../accounts/prepare.js';
 import { loginCommand } from '../accounts/login-command.js';
 import { describeError } from '../errors.js';
-import { installedCommands } from './self-command.js';
+import { installedCommands } from '../claude/self-command.js';
 import { configFor } from './shared.js';
 
 export function initCommand(): Command {
   return new Command('init')
+    .summary('set up the account homes, shared dir and link')
     .description(
-      'set up the layout: the shared dir, every account home (its links into the shared dir, a pre-seeded\n' +
-        '.claude.json, settings.json with the daemon\'s hooks and statusline) and the ~/.claude link.\n' +
-        'Writes only what the installed Claude Code accepts (claude.command --version): hooks over HTTP to\n' +
-        'the daemon\'s loopback listener where it can (server.listen with a fixed port), hook commands otherwise.\n' +
-        'A real ~/.claude is migrated into the first account without losing a file. Safe to run again.',
+      'Sets up the layout: the shared dir; every account home with its links into the shared dir, a pre-seeded .claude.json and a settings.json carrying the daemon\'s hooks and statusline; and the ~/.claude link.\n\n' +
+        'Writes only what the installed Claude Code accepts (it asks `claude.command --version`): hooks over HTTP to the daemon\'s loopback listener where it can (server.listen with a fixed port), hook commands otherwise.\n\n' +
+        'A real ~/.claude is migrated into the first account without losing a file. Safe to run again; --dry-run changes nothing.',
     )
     .option('--dry-run', 'print every step and change nothing')
     .action(async (opts, command) => {

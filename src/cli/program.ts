@@ -1,4 +1,4 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { configCommand } from './config-check.js';
 import { initCommand } from './init.js';
 import { runCommand } from './run.js';
@@ -11,18 +11,32 @@ import { hookCommand, statuslineCommand } from './hook.js';
 import { demoCommand } from './demo.js';
 import { describeError } from '../errors.js';
 
+/** A paragraph's line breaks become spaces (a blank line still ends it): commander wraps to the terminal. */
+function reflow(text: string): string {
+  return text.replace(/([^\n])\n(?=[^\n])/g, '$1 ');
+}
+
+/**
+ * Help that reads well at any width: the command list shows each command's one-line summary,
+ * `help <command>` its description as paragraphs wrapped to the terminal, never at a line
+ * break written into the text.
+ */
+function flowingHelp(command: CommandUnknownOpts): void {
+  command.configureHelp({
+    commandDescription: (cmd) => reflow(cmd.description()),
+    subcommandDescription: (cmd) => reflow(cmd.summary() || cmd.description()),
+  });
+  for (const sub of command.commands) flowingHelp(sub);
+}
+
 export function buildProgram(): Command<[], { config?: string }> {
   const program = new Command()
     .name('claude-failover')
     .description(
-      'Keeps Claude Code sessions in tmux working across several subscription accounts:\n' +
-        'detects usage limits, moves every managed session to an account with quota left,\n' +
-        'resumes each conversation, and returns to the preferred account after its reset.',
+      'Keeps Claude Code sessions in tmux working across several subscription accounts: detects usage limits, moves every managed session to an account with quota left, resumes each conversation, and returns to the preferred account after its reset.\n\n' +
+        'The config file is --config FILE, else $CLAUDE_FAILOVER_CONFIG, else $XDG_CONFIG_HOME/claude-failover/config.yaml (~/.config when XDG_CONFIG_HOME is not set). Run `claude-failover help <command>` for what a command does in full.',
     )
-    .option(
-      '-c, --config <file>',
-      'config file (default: $CLAUDE_FAILOVER_CONFIG, else $XDG_CONFIG_HOME/claude-failover/config.yaml)',
-    )
+    .option('-c, --config <file>', 'the config file (default: see above)')
     .showHelpAfterError();
   program.addCommand(configCommand());
   program.addCommand(initCommand());
@@ -32,9 +46,10 @@ export function buildProgram(): Command<[], { config?: string }> {
   program.addCommand(resolveCommand());
   program.addCommand(doctorCommand());
   program.addCommand(detectCommand());
-  program.addCommand(hookCommand());
-  program.addCommand(statuslineCommand());
+  program.addCommand(hookCommand().summary('forward a Claude Code hook to the daemon'));
+  program.addCommand(statuslineCommand().summary('Claude Code\'s statusline: usage to the daemon'));
   program.addCommand(demoCommand());
+  flowingHelp(program);
   return program;
 }
 

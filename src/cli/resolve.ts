@@ -39,12 +39,9 @@ function closeOpenJournal(store: Store, partialSwap: boolean, daemonRunning: boo
 
 export function resolveCommand(): Command {
   return new Command('resolve')
-    .summary('after a partial swap is repaired: re-check the layout and clear the partial-swap flag')
+    .summary('clear a partial swap once the layout is repaired')
     .description(
-      'After a partial swap (the link flipped, the shared links could not be made right, and flipping back\n' +
-        'failed): re-run the layout checks of `doctor` and, only if they all pass, clear the partial-swap flag\n' +
-        'and close the swap left open in the journal as resolved by the operator, so the next start does not\n' +
-        'redo it. The active account becomes the one the link points to.\n' +
+      'After a partial swap (the link flipped, the shared links could not be made right, and flipping back failed): re-runs the layout checks of `doctor` and, only when they all pass, clears the partial-swap flag and closes the swap left open in the journal as resolved by the operator, so the next start does not redo it. The active account becomes the one the link points to.\n\n' +
         'Repair first (often `claude-failover init` does it), then resolve. Exit 1 while a check fails.',
     )
     .action(async (_opts, command) => {

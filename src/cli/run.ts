@@ -6,10 +6,10 @@ import { configFor } from './shared.js';
 
 export function runCommand(): Command {
   return new Command('run')
+    .summary('run the daemon in the foreground')
     .description(
-      'run the daemon in the foreground: keep the pool alive, watch for usage limits, swap accounts,\n' +
-        'resume every conversation, notify, return to the preferred account after its reset, serve /healthz.\n' +
-        'SIGTERM or Ctrl-C stops it cleanly and leaves the sessions running.',
+      'Runs the daemon in the foreground: keeps the pool alive, watches for usage limits, swaps accounts, resumes every conversation, notifies, returns to the preferred account after its reset, and serves /healthz, /api/status, /api/switch and /metrics on server.listen.\n\n' +
+        'SIGTERM, SIGINT (Ctrl-C) or SIGHUP stops it cleanly and leaves the sessions running. One daemon per state dir.',
     )
     .action(async (_opts, command) => {
       const config = configFor(command);

@@ -9,7 +9,11 @@ import { configFor } from './shared.js';
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description('show the active account, the link, each account\'s limits, the managed sessions and recent swaps.\nReads the state store, so it works whether or not the daemon runs.')
+    .summary('show accounts, limits, sessions and swaps')
+    .description(
+      'Shows the active account and where the link points, each account\'s limit and usage, the managed sessions (state, account, conversation id, last error), the recent swaps and what is scheduled, with a partial swap first when there is one.\n\n' +
+        'Reads the state store, so it works whether or not the daemon runs.',
+    )
     .option('--json', 'print one JSON object (activeAccount, link, partialSwap, accounts, sessions, swaps, scheduled)')
     .action(async (opts, command) => {
       const config = configFor(command);

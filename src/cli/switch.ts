@@ -2,14 +2,18 @@ import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { sendRequest } from '../monitor/control-socket.js';
 import { describeOutcome } from '../switcher/describe-outcome.js';
 import { describeError, FailoverError } from '../errors.js';
-import { daemonSocketPath } from './self-command.js';
+import { daemonSocketPath } from '../claude/self-command.js';
 import { stateDirProblem } from '../store/state-dir.js';
 import { configFor } from './shared.js';
 import { readSwitchOutcome } from './switch-outcome.js';
 
 export function switchCommand(): CommandUnknownOpts {
   return new Command('switch')
-    .description('ask the running daemon to move the whole pool to ACCOUNT now (default: the best available account).\nGoes through the same queue as limit swaps; refused while a partial swap is unresolved.')
+    .summary('move the pool to another account now')
+    .description(
+      'Asks the running daemon to move the whole pool to ACCOUNT now, or to the best available account when none is named. The request goes through the same queue as the swaps made at a limit, and is refused while a partial swap is unresolved.\n\n' +
+        'Prints the outcome; exit 0 when the pool moved (or was already there), 1 otherwise or when the daemon is not running.',
+    )
     .argument('[account]', 'account name from the config')
     .action(async (account, _opts, command) => {
       const config = configFor(command);
