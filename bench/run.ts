@@ -18,7 +18,7 @@ import { startControlSocket } from '../src/monitor/control-socket.js';
 import { watchTranscripts } from '../src/monitor/transcript-watcher.js';
 import { parseTranscriptLine } from '../src/claude/transcript-record.js';
 import { launchCommandLine } from '../src/claude/launch-command.js';
-import { daemonSocketPath } from '../src/cli/self-command.js';
+import { daemonSocketPath } from '../src/claude/self-command.js';
 import { silentLogger } from '../src/log.js';
 import { endPrivateServer } from '../src/tmux/end-server.js';
 import { childrenCpuSeconds, cpuSeconds, percentile, rssMb } from './proc-usage.js';

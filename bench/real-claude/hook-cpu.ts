@@ -3,14 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { resolveHookEndpoint } from '../../src/accounts/hook-endpoint.js';
+import { HOOK_PATH, resolveHookEndpoint } from '../../src/accounts/hook-endpoint.js';
 import { capabilitiesOf, parseClaudeVersion } from '../../src/claude/claude-version.js';
 import { launchCommandLine } from '../../src/claude/launch-command.js';
 import { mergeSettings, seedClaudeJson } from '../../src/claude/settings-file.js';
-import { installedCommands } from '../../src/cli/self-command.js';
+import { installedCommands } from '../../src/claude/self-command.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { startRealSandbox, type RealClaude, type RealSandbox } from '../../test/real-claude/helpers.js';
 import { childrenCpuSeconds, cpuSeconds } from '../proc-usage.js';
+import { readDaemonLog } from './daemon-log.js';
+import { spread, type Spread } from './summary.js';
+import { startTapProxy, transits } from './tap-proxy.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,12 +45,18 @@ export interface HookCpuResult {
   readonly cli: Record<HookStyle, CliCpuFigure>;
   /** (style − none) ÷ hook events per prompt: what one hook event costs Claude Code. */
   readonly perEventMs: { readonly http: number; readonly command: number };
+  /**
+   * The HTTP probe's hooks went through a pass-through in front of the daemon: from a hook
+   * request's first bytes leaving Claude Code to the daemon's `hook` log line for it.
+   */
+  readonly httpTransit: Spread;
   /** Each command Claude Code would run, alone, through `sh -c` as Claude Code runs it. */
   readonly processes: Record<'shell only' | 'hook relay (Node)' | 'statusline script (bash)' | 'statusline relay (Node)', ProcessCpuFigure>;
 }
 
 interface Probe {
   readonly style: HookStyle;
+  readonly sessionId: string;
   readonly name: string;
   readonly pid: number;
   cpuMs: number;
@@ -61,7 +70,7 @@ interface Probe {
 const totalCpuMs = (pid: number) => 1000 * (cpuSeconds(pid) + childrenCpuSeconds(pid));
 
 /** A Claude Code home of our own for one style: the alpha login, trust for `cwd`, hooks as `style` says, no statusline. */
-function probeHome(sandbox: RealSandbox, claude: RealClaude, style: HookStyle, cwd: string): string {
+function probeHome(sandbox: RealSandbox, claude: RealClaude, style: HookStyle, cwd: string, hookBase: string): string {
   const { config } = sandbox;
   const home = join(sandbox.root, `probe-${style}`);
   mkdirSync(home, { recursive: true, mode: 0o700 });
@@ -69,8 +78,9 @@ function probeHome(sandbox: RealSandbox, claude: RealClaude, style: HookStyle, c
   if (!alpha) throw new Error('no account');
   copyFileSync(join(alpha.home, '.credentials.json'), join(home, '.credentials.json'));
   writeFileSync(join(home, '.claude.json'), JSON.stringify(seedClaudeJson({}, [cwd])), { mode: 0o600 });
-  const endpoint = style === 'http' ? resolveHookEndpoint(config, { create: false }) : null;
-  if (style === 'http' && !endpoint) throw new Error('the daemon published no hook listener');
+  const published = style === 'http' ? resolveHookEndpoint(config, { create: false }) : null;
+  if (style === 'http' && !published) throw new Error('the daemon published no hook listener');
+  const endpoint = published ? { url: `${hookBase}${HOOK_PATH}`, token: published.token } : null;
   const settings = mergeSettings({}, installedCommands(config), {
     skipBypassPrompt: true,
     claude: capabilitiesOf(parseClaudeVersion(claude.version)),
@@ -89,15 +99,16 @@ async function capture(socket: string, name: string): Promise<string> {
   return (await run('tmux', ['-L', socket, 'capture-pane', '-p', '-t', `=${name}:`])).stdout;
 }
 
-async function startProbe(sandbox: RealSandbox, claude: RealClaude, style: HookStyle, cwd: string): Promise<Probe> {
+async function startProbe(sandbox: RealSandbox, claude: RealClaude, style: HookStyle, cwd: string, hookBase: string): Promise<Probe> {
   const { config, socket } = sandbox;
-  const home = probeHome(sandbox, claude, style, cwd);
+  const home = probeHome(sandbox, claude, style, cwd, hookBase);
   const name = `probe-${style}`;
-  const command = launchCommandLine({ accountHome: home, command: claude.path, args: config.claude.args, env: config.claude.env, newSessionId: randomUUID() });
+  const sessionId = randomUUID();
+  const command = launchCommandLine({ accountHome: home, command: claude.path, args: config.claude.args, env: config.claude.env, newSessionId: sessionId });
   const { paneId } = await sandbox.daemon.tmux.newSession({ name, cwd, command });
   await waitFor(async () => idleScreen(await capture(socket, name)), { timeoutMs: 30_000, intervalMs: 100, what: `${name} at its prompt` });
   const pid = Number((await run('tmux', ['-L', socket, 'display-message', '-p', '-t', paneId, '#{pane_pid}'])).stdout.trim());
-  return { style, name, pid, cpuMs: 0, wallMs: 0, prompts: 0, rounds: [], idleCpuPercent: NaN };
+  return { style, sessionId, name, pid, cpuMs: 0, wallMs: 0, prompts: 0, rounds: [], idleCpuPercent: NaN };
 }
 
 /** One prompt, answered: typed, its request at the stand-in, the idle prompt back, the Stop hook's process reaped. */
@@ -120,11 +131,13 @@ async function onePrompt(sandbox: RealSandbox, probe: Probe, label: string): Pro
  */
 export async function hookCpu(claude: RealClaude, options: { rounds: number; promptsPerRound: number; processRuns: number }): Promise<HookCpuResult> {
   const sandbox = await startRealSandbox({ claude, accounts: ['alpha', 'beta'] });
+  const daemonUrl = new URL(sandbox.daemon.httpUrl ?? 'http://127.0.0.1:0');
+  const tap = await startTapProxy({ host: daemonUrl.hostname, port: Number(daemonUrl.port) });
   try {
     const cwd = join(sandbox.root, 'probe-project');
     mkdirSync(cwd, { recursive: true });
     const probes: Probe[] = [];
-    for (const style of STYLES) probes.push(await startProbe(sandbox, claude, style, cwd));
+    for (const style of STYLES) probes.push(await startProbe(sandbox, claude, style, cwd, tap.url));
     for (const probe of probes) for (let i = 0; i < 2; i++) await onePrompt(sandbox, probe, `warm-up ${String(i)}`);
     for (const probe of probes) {
       const before = totalCpuMs(probe.pid);
@@ -151,8 +164,14 @@ export async function hookCpu(claude: RealClaude, options: { rounds: number; pro
     const cli: Record<HookStyle, CliCpuFigure> = { none: figure('none'), http: figure('http'), command: figure('command') };
     const eventsPerPrompt = 2;
     const perEvent = (style: HookStyle) => (cli[style].cpuMsPerPrompt - cli.none.cpuMsPerPrompt) / eventsPerPrompt;
-    return { hookEventsPerPrompt: eventsPerPrompt, cli, perEventMs: { http: perEvent('http'), command: perEvent('command') }, processes: await processCosts(sandbox, options.processRuns) };
+    const httpProbe = probes.find((p) => p.style === 'http');
+    const receipts = readDaemonLog(sandbox.daemonLog)
+      .filter((r) => r.msg === 'hook' && r.sessionId === httpProbe?.sessionId && r.event !== 'SessionStart')
+      .map((r) => r.time);
+    const httpTransit = spread(transits(tap.requestStarts, receipts));
+    return { hookEventsPerPrompt: eventsPerPrompt, cli, perEventMs: { http: perEvent('http'), command: perEvent('command') }, httpTransit, processes: await processCosts(sandbox, options.processRuns) };
   } finally {
+    await tap.close();
     await sandbox.close();
   }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { makeLayout, runBuiltCli, writeLogin, type TestLayout } from '../../test/helpers/account-layout.js';
-import { installedCommands } from '../cli/self-command.js';
+import { installedCommands } from '../claude/self-command.js';
 import { type Check, runDoctorChecks } from './doctor-checks.js';
 import { runInit } from './init.js';
 import { capabilitiesOf, parseClaudeVersion } from '../claude/claude-version.js';

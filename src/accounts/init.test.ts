@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { fileChecksums, makeLayout, runBuiltCli, snapshotTree, type TestLayout } from '../../test/helpers/account-layout.js';
 import { shellQuote } from '../claude/shell-quote.js';
-import { installedCommands } from '../cli/self-command.js';
+import { installedCommands } from '../claude/self-command.js';
 import { runInit } from './init.js';
 import { SHARED_NAMES } from './shared-links.js';
 

@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
-import type { InstalledCommands } from '../cli/self-command.js';
+import type { InstalledCommands } from '../claude/self-command.js';
 import type { ClaudeCapabilities } from '../claude/claude-version.js';
 import { FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';

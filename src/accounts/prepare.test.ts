@@ -7,7 +7,7 @@ import { CLEANUP_PERIOD_DAYS, HOOK_EVENTS, PANE_HEADER, userStatusLine } from '.
 import { capabilitiesOf, parseClaudeVersion } from '../claude/claude-version.js';
 import { shellJoin, shellQuote } from '../claude/shell-quote.js';
 import { findBash } from '../relay/statusline-script.js';
-import { INSTALLED_MARK, installedCommands } from '../cli/self-command.js';
+import { INSTALLED_MARK, installedCommands } from '../claude/self-command.js';
 import type { Account } from '../config/types.js';
 import { prepareAccount, type PrepareOptions } from './prepare.js';
 import { hookTokenPath, publishListening, readHookToken } from './hook-endpoint.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
-import type { InstalledCommands } from '../cli/self-command.js';
+import type { InstalledCommands } from '../claude/self-command.js';
 import { mergeSettings, seedClaudeJson } from '../claude/settings-file.js';
 import { claudeCapabilities, type ClaudeCapabilities } from '../claude/claude-version.js';
 import { readJsonObject, writeJsonAtomic } from './json-file.js';

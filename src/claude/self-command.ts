@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.js';
-import { shellJoin, shellQuote } from '../claude/shell-quote.js';
+import { shellJoin, shellQuote } from './shell-quote.js';
 
 /** Marks the hook and statusline entries we install, so re-running `init` replaces only ours. */
 export const INSTALLED_MARK = '# claude-failover';
@@ -14,11 +14,12 @@ const here = dirname(fileURLToPath(import.meta.url));
  * which the 100 ms hook budget needs), else the TypeScript source through tsx.
  */
 export function selfArgv(): string[] {
-  const builtHere = join(here, 'main.js');
-  if (existsSync(builtHere)) return [process.execPath, builtHere];
+  // Built, this file is dist/claude/self-command.js and the entry dist/cli/main.js.
+  const builtBeside = resolve(here, '../cli/main.js');
+  if (existsSync(builtBeside)) return [process.execPath, builtBeside];
   const built = resolve(here, '../../dist/cli/main.js');
   if (existsSync(built)) return [process.execPath, built];
-  return [process.execPath, '--import', 'tsx', join(here, 'main.ts')];
+  return [process.execPath, '--import', 'tsx', resolve(here, '../cli/main.ts')];
 }
 
 export function daemonSocketPath(config: Config): string {

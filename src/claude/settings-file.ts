@@ -1,4 +1,4 @@
-import { INSTALLED_MARK, type InstalledCommands } from '../cli/self-command.js';
+import { INSTALLED_MARK, type InstalledCommands } from './self-command.js';
 import { HOOK_EVENTS, type ClaudeCapabilities, type HookEvent } from './claude-version.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
 

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { runDoctorChecks, type PartialSwapState } from '../accounts/doctor-checks.js';
-import { openStore } from '../store/sqlite-store.js';
+import { openStore, storeFile } from '../store/sqlite-store.js';
 import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { configFor } from './shared.js';
 
@@ -18,7 +17,7 @@ export function doctorCommand(): Command {
       const config = configFor(command);
       // Always reported: null (no state database yet) reads as "no partial swap".
       let partialSwap: PartialSwapState = null;
-      if (existsSync(join(config.stateDir, 'state.db'))) {
+      if (existsSync(storeFile(config.stateDir))) {
         const store = openStore(config.stateDir);
         const flag = store.getFlag(PARTIAL_SWAP_FLAG);
         partialSwap = { set: flag.set, reason: flag.reason };

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { openStore } from '../store/sqlite-store.js';
+import { openStore, storeFile } from '../store/sqlite-store.js';
 import { buildStatus, formatStatus } from '../status/status-report.js';
 import { createAccountLayout } from '../accounts/layout.js';
 import { silentLogger } from '../log.js';
@@ -17,7 +16,7 @@ export function statusCommand(): Command {
     .option('--json', 'print one JSON object (activeAccount, link, partialSwap, accounts, sessions, swaps, scheduled)')
     .action(async (opts, command) => {
       const config = configFor(command);
-      if (!existsSync(join(config.stateDir, 'state.db')) && !opts.json) {
+      if (!existsSync(storeFile(config.stateDir)) && !opts.json) {
         process.stdout.write(`no state yet in ${config.stateDir}: the daemon has not run (start it with claude-failover run)\n`);
       }
       const store = openStore(config.stateDir);

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { configFromObject } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { runInit } from '../accounts/init.js';
-import { installedCommands } from '../cli/self-command.js';
+import { installedCommands } from '../claude/self-command.js';
 
 /** The fake Claude Code's quota control file (see test/fixtures/fake-claude/README.md). */
 export interface FakeQuota {

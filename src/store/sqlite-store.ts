@@ -76,10 +76,15 @@ function touchPrivate(path: string): void {
   chmodSync(path, 0o600);
 }
 
+/** The database file in a state dir: whether one exists tells whether a daemon ever ran there. */
+export function storeFile(stateDir: string): string {
+  return join(stateDir, 'state.db');
+}
+
 export function openStore(stateDir: string, options: { now?: () => Date } = {}): Store {
   const now = options.now ?? (() => new Date());
   ensureStateDir(stateDir);
-  const file = join(stateDir, 'state.db');
+  const file = storeFile(stateDir);
   touchPrivate(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');

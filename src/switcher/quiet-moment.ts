@@ -11,6 +11,8 @@ export interface QuietMomentOptions {
   readonly checkEveryMs: number;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;
+  /** Stop waiting (the daemon is stopping): answered as not quiet. */
+  readonly cancelled?: () => boolean;
 }
 
 export interface QuietMoment {
@@ -23,6 +25,7 @@ export async function waitForQuietMoment(options: QuietMomentOptions): Promise<Q
   const start = options.now().getTime();
   for (;;) {
     const waitedMs = options.now().getTime() - start;
+    if (options.cancelled?.()) return { quiet: false, waitedMs };
     if (!options.busy()) return { quiet: true, waitedMs };
     if (waitedMs >= options.graceMs) return { quiet: false, waitedMs };
     await options.sleep(Math.min(options.checkEveryMs, options.graceMs - waitedMs));

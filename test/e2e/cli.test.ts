@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
 import { sendRequest } from '../../src/monitor/control-socket.js';
-import { daemonSocketPath } from '../../src/cli/self-command.js';
+import { daemonSocketPath } from '../../src/claude/self-command.js';
 import { testLogger } from '../helpers/test-logger.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';

@@ -6,7 +6,7 @@ import { createSandbox, type Sandbox } from '../../src/demo/sandbox.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 import { verifySharedLinks } from '../../src/accounts/shared-links.js';
 import { sendRequest } from '../../src/monitor/control-socket.js';
-import { daemonSocketPath } from '../../src/cli/self-command.js';
+import { daemonSocketPath } from '../../src/claude/self-command.js';
 import type { SwapStep } from '../../src/switcher/types.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';

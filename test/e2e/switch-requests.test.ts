@@ -7,7 +7,7 @@ import { RETRY_JOB, RETURN_JOB, type SwitchOutcome } from '../../src/switcher/ty
 import { testLogger } from '../helpers/test-logger.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
-import { waitForIdlePool } from '../helpers/e2e.js';
+import { setImmutable, waitForIdlePool } from '../helpers/e2e.js';
 
 /** How the switcher answers each kind of request, on a real pool (one session, three accounts). */
 describe('switch requests end to end: cooldown, limits elsewhere, best target, faults mid-swap, lost returns', () => {
@@ -81,6 +81,34 @@ describe('switch requests end to end: cooldown, limits elsewhere, best target, f
     expect(await d.requestSwitch({ trigger: 'manual', target: 'nosuch', reason: 'test' })).toMatchObject({ result: 'refused', reason: expect.stringContaining('no account named "nosuch"') as unknown });
   });
 
+  it('answers a manual switch with every other account exhausted by staying put, with no "every account is exhausted" record or alert', async () => {
+    const d = await start();
+    limitOn(d, 'B', 3600_000);
+    limitOn(d, 'C', 3600_000);
+    const outcome = await d.requestSwitch({ trigger: 'manual', target: null, reason: 'test' });
+    expect(outcome).toMatchObject({ result: 'skipped', reason: expect.stringContaining('staying on A') as unknown });
+    expect(d.store.listSwaps(5)).toEqual([]);
+    expect(d.store.listJobs().some((j) => j.key === RETRY_JOB)).toBe(false);
+    expect(d.store.getActiveAccount()).toBe('A');
+  });
+
+  it('cancels a swap to a home that cannot be written (immutable, its shared links already right) before anything moves', async () => {
+    const d = await start();
+    const home = join(sandbox.config.home, '.claude-B');
+    const sessionId = d.store.getSession('auto-1')?.sessionId;
+    setImmutable(home, true);
+    try {
+      const outcome = await d.requestSwitch({ trigger: 'manual', target: 'B', reason: 'test' });
+      expect(outcome).toMatchObject({ result: 'cancelled', to: 'B', reason: expect.stringContaining('not writable') as unknown });
+    } finally {
+      setImmutable(home, false);
+    }
+    expect(d.store.getActiveAccount()).toBe('A');
+    expect(readlinkSync(sandbox.config.link)).toBe(join(sandbox.config.home, '.claude-A'));
+    expect(d.store.getSession('auto-1')).toMatchObject({ account: 'A', sessionId });
+    expect(d.store.listSwaps(5).map((s) => s.result)).toEqual(['cancelled']);
+  });
+
   it('repairs a swap that faults part-way from its journal, at once, without a restart', async () => {
     let faults = 0;
     const d = await start({}, {
@@ -90,7 +118,8 @@ describe('switch requests end to end: cooldown, limits elsewhere, best target, f
     });
     const sessionId = d.store.getSession('auto-1')?.sessionId;
     const outcome: SwitchOutcome = await d.requestSwitch({ trigger: 'manual', target: 'B', reason: 'test' });
-    expect(outcome).toMatchObject({ result: 'refused', reason: expect.stringContaining('repaired from the journal') as unknown });
+    // The repair finished the swap: it is reported done (switch exits 0, HTTP 200, counted in metrics), not refused.
+    expect(outcome).toMatchObject({ result: 'done', from: 'A', to: 'B' });
     expect(d.store.unfinishedJournal()).toBeNull();
     expect(d.store.getActiveAccount()).toBe('B');
     expect(readlinkSync(sandbox.config.link)).toBe(join(sandbox.config.home, '.claude-B'));

@@ -3,7 +3,7 @@ import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { runInit } from '../../src/accounts/init.js';
-import { installedCommands } from '../../src/cli/self-command.js';
+import { installedCommands } from '../../src/claude/self-command.js';
 import { configFromObject } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';

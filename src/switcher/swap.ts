@@ -1,0 +1,171 @@
+import type { Account, Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import type { Pool, SessionSnapshot, RelaunchOutcome } from '../pool/pool.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { AccountLayout } from '../accounts/account-layout.js';
+import { describeError } from '../errors.js';
+import { isAvailable, usableAgainAt } from './choose-target.js';
+import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome } from './types.js';
+
+/** The least wait before a cancelled swap away from an exhausted account is tried again. */
+const CANCELLED_RETRY_MS = 60_000;
+
+export interface SwapDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly pool: Pool;
+  readonly layout: AccountLayout;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** Called after each journal step is written and before it is taken (tests, failpoints). */
+  readonly onStep?: (step: SwapStep, journalId: number) => void | Promise<void>;
+}
+
+/** What a swap saved in its journal entry before it touched anything. */
+export interface JournalSnapshot {
+  readonly sessions: readonly SessionSnapshot[];
+  readonly trigger: string;
+}
+
+/**
+ * A swap's steps, each written to the journal before it is taken, so a crash between any two
+ * is repaired at the next start: flip the link, prepare the target, stop the pool, relaunch
+ * it there, commit; or, when the target cannot be prepared, flip back.
+ */
+export class SwapSteps {
+  private readonly deps: SwapDeps;
+
+  constructor(deps: SwapDeps) {
+    this.deps = deps;
+  }
+
+  private account(name: string | null | undefined): Account | undefined {
+    return this.deps.config.accounts.find((a) => a.name === name);
+  }
+
+  private get preferred(): Account {
+    const first = this.deps.config.accounts[0];
+    if (!first) throw new Error('no accounts configured');
+    return first;
+  }
+
+  async step(journalId: number, step: SwapStep, data?: unknown): Promise<void> {
+    this.deps.store.journalStep(journalId, step, data);
+    await this.deps.onStep?.(step, journalId);
+  }
+
+  /** From the flip onwards; also how recovery finishes an interrupted swap. */
+  async carryOut(journalId: number, fromName: string | null, to: Account, sessions: readonly SessionSnapshot[], trigger: string): Promise<SwitchOutcome> {
+    const { layout, pool, config } = this.deps;
+    try {
+      await this.step(journalId, 'flipping');
+      await layout.flipLink(to);
+      await this.step(journalId, 'ensuring');
+      await layout.prepareTarget(to);
+    } catch (err) {
+      return this.rollBack(journalId, this.account(fromName), to, describeError(err), trigger);
+    }
+    await this.step(journalId, 'stopping');
+    const interrupted = await pool.stopAll(sessions);
+    await this.step(journalId, 'relaunching');
+    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt, interrupted);
+    await this.step(journalId, 'committing');
+    return this.commit(journalId, fromName, to, trigger, outcomes);
+  }
+
+  /** The active account, the swap record and the closed journal land together, then the news. */
+  commit(journalId: number, fromName: string | null, to: Account, trigger: string, outcomes: readonly RelaunchOutcome[] | null): SwitchOutcome {
+    const { store, notifier, logger } = this.deps;
+    const at = this.deps.now();
+    store.atomically(() => {
+      store.setActiveAccount(to.name);
+      if (isAvailable(store.getLedgerEntry(to.name) ?? undefined, at)) store.clearExhausted(to.name);
+      store.addSwap({ from: fromName, to: to.name, at, result: 'done', reason: null, trigger });
+      store.closeJournal(journalId, 'done');
+      store.deleteJob(RETRY_JOB);
+    });
+    const moved = outcomes ?? [];
+    const failed = moved.filter((o) => !o.ok);
+    const lost = moved.filter((o) => o.continuation === 'not-delivered');
+    const returned = to.name === this.preferred.name && fromName !== null && fromName !== to.name;
+    const summary =
+      outcomes === null
+        ? 'the sessions were relaunched before an interruption'
+        : `${moved.length - failed.length}/${moved.length} session(s) moved${lost.length > 0 ? `; NOT CONTINUED: ${lost.map((o) => o.name).join(', ')} (the continuation prompt never landed)` : ''}`;
+    if (lost.length > 0) {
+      notifier.notify({
+        kind: 'continuation-lost',
+        key: `continuation-lost:${journalId}`,
+        text: `After the swap ${fromName ?? '(none)'} → ${to.name}, the continuation prompt never reached ${lost.map((o) => o.name).join(', ')}: ${lost.length === 1 ? 'it sits' : 'they sit'} idle on ${to.name}. Attach and continue by hand.`,
+        details: { sessions: lost.map((o) => ({ name: o.name, sessionId: o.sessionId, error: o.error })) },
+      });
+    }
+    const lines = moved.map((o) => `  ${o.name}: ${describeRelaunch(o)}`);
+    notifier.notify({
+      kind: returned ? 'returned' : 'swap-done',
+      key: `swap:${journalId}`,
+      text: `${returned ? 'Returned to the preferred account' : 'Swapped accounts'}: ${fromName ?? '(none)'} → ${to.name} (${trigger}); ${summary}.${lines.length > 0 ? '\n' + lines.join('\n') : ''}`,
+      details: { from: fromName, to: to.name, trigger, sessions: moved },
+    });
+    if (failed.length > 0) logger.warn({ failed }, 'some sessions did not come back after the swap');
+    this.scheduleReturn(to);
+    return { result: 'done', from: fromName, to: to.name, sessions: [...moved] };
+  }
+
+  async rollBack(journalId: number, from: Account | undefined, to: Account, reason: string, trigger: string): Promise<SwitchOutcome> {
+    const { store, layout, notifier, logger } = this.deps;
+    logger.error({ to: to.name, reason }, 'the target account could not be prepared: flipping back');
+    await this.step(journalId, 'rolling-back', { reason });
+    try {
+      if (from) await layout.flipLink(from);
+      store.addSwap({ from: from?.name ?? null, to: to.name, at: this.deps.now(), result: 'cancelled', reason, trigger });
+      store.closeJournal(journalId, 'cancelled');
+      const retryAt = this.retryAfterCancel(from);
+      notifier.notify({
+        kind: 'swap-cancelled',
+        key: `swap-cancelled:${to.name}:${reason}`,
+        text: `Swap ${from?.name ?? '(none)'} → ${to.name} cancelled: ${reason}. Still on ${from?.name ?? '(none)'}.${retryAt ? ` It is exhausted: trying again at ${retryAt.toISOString()}.` : ''}`,
+      });
+      return { result: 'cancelled', from: from?.name ?? null, to: to.name, reason };
+    } catch (err) {
+      const why = `flip to ${to.name} failed to prepare (${reason}) and flipping back to ${from?.name ?? '(none)'} failed too (${describeError(err)})`;
+      store.setFlag(PARTIAL_SWAP_FLAG, why);
+      store.addSwap({ from: from?.name ?? null, to: to.name, at: this.deps.now(), result: 'partial', reason: why, trigger });
+      store.closeJournal(journalId, 'partial');
+      logger.fatal({ reason: why }, 'PARTIAL SWAP: the link is in an unknown state; every swap is refused until `claude-failover resolve`');
+      notifier.notify({ kind: 'swap-partial', key: `partial:${journalId}`, text: `PARTIAL SWAP — needs you: ${why}. Every swap is refused until the layout is repaired and \`claude-failover resolve\` passes.` });
+      return { result: 'partial', from: from?.name ?? null, to: to.name, reason: why };
+    }
+  }
+
+  /** Still on an exhausted account after a cancelled swap: try again later, not never, not at once. */
+  private retryAfterCancel(from: Account | undefined): Date | null {
+    const { store, config } = this.deps;
+    const now = this.deps.now();
+    if (!from || isAvailable(store.getLedgerEntry(from.name) ?? undefined, now)) return null;
+    const at = new Date(now.getTime() + Math.max(config.monitor.cooldownMs, CANCELLED_RETRY_MS));
+    store.scheduleJob({ key: RETRY_JOB, kind: 'retry', runAt: at });
+    return at;
+  }
+
+  scheduleReturn(active: Account): void {
+    const { store, config } = this.deps;
+    if (active.name === this.preferred.name) {
+      store.deleteJob(RETURN_JOB);
+      return;
+    }
+    const entry = store.getLedgerEntry(this.preferred.name) ?? undefined;
+    const now = this.deps.now();
+    const reset = usableAgainAt(entry, now, config.monitor.proactivePercent) ?? entry?.resetsAt ?? new Date(now.getTime() + config.monitor.fallbackResetMs);
+    store.scheduleJob({ key: RETURN_JOB, kind: 'return', runAt: new Date(reset.getTime() + config.monitor.returnMarginMs) });
+  }
+}
+
+function describeRelaunch(o: RelaunchOutcome): string {
+  const how = o.resumed ? `resumed ${o.sessionId ?? ''}` : 'started fresh';
+  if (o.continuation === 'not-delivered') return `${how}, CONTINUATION NOT DELIVERED (${o.error ?? ''})`;
+  if (!o.ok) return `FAILED ${o.error ?? ''}`;
+  return o.prompted ? `${how} (continued)` : how;
+}
