@@ -8,7 +8,8 @@ import { summarizeLimit, type LimitSummary } from './summary.js';
 
 export interface InsideResult {
   readonly version: string;
-  readonly limit: LimitSummary | null;
+  /** One summary per BENCH_REAL_LIMIT_DELAY_MS value, in its order. */
+  readonly limits: readonly LimitSummary[];
   readonly hookCpu: HookCpuResult | null;
   readonly hookCpuError: string | null;
 }
@@ -28,11 +29,12 @@ async function main(): Promise<void> {
   const claude = { path, version };
   const parts = new Set((process.env.BENCH_REAL_PARTS ?? 'limit,cpu').split(','));
   const trials = envNumber('BENCH_REAL_TRIALS', 10);
-  const limitDelayMs = Number(process.env.BENCH_REAL_LIMIT_DELAY_MS ?? 0);
-  if (!Number.isInteger(limitDelayMs) || limitDelayMs < 0) throw new Error('BENCH_REAL_LIMIT_DELAY_MS must be a whole number of ms ≥ 0');
+  const delays = (process.env.BENCH_REAL_LIMIT_DELAY_MS ?? '0').split(',').map(Number);
+  if (delays.some((d) => !Number.isInteger(d) || d < 0)) throw new Error('BENCH_REAL_LIMIT_DELAY_MS is a list of whole numbers of ms ≥ 0');
 
-  let limit: LimitSummary | null = null;
-  if (parts.has('limit')) {
+  const limits: LimitSummary[] = [];
+  for (const limitDelayMs of parts.has('limit') ? delays : []) {
+    say(`  limit → continuation, the 429 ${limitDelayMs > 0 ? `after ${String(limitDelayMs)} ms` : 'at once'}:`);
     const runs: LimitTrial[] = [];
     const errors: string[] = [];
     for (let i = 1; i <= trials; i++) {
@@ -51,7 +53,7 @@ async function main(): Promise<void> {
         say(`  run ${String(i)}/${String(trials)} FAILED before a figure: ${message}`);
       }
     }
-    limit = summarizeLimit(trials, limitDelayMs, runs, errors);
+    limits.push(summarizeLimit(trials, limitDelayMs, runs, errors));
   }
 
   let cpu: HookCpuResult | null = null;
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
       say(`  hook CPU FAILED: ${cpuError}`);
     }
   }
-  writeFileSync(out, JSON.stringify({ version, limit, hookCpu: cpu, hookCpuError: cpuError } satisfies InsideResult));
+  writeFileSync(out, JSON.stringify({ version, limits, hookCpu: cpu, hookCpuError: cpuError } satisfies InsideResult));
 }
 
 await main();

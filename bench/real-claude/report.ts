@@ -17,10 +17,9 @@ export function renderRealClaude(section: RealClaudeSection): string[] {
     `Offline, in a loopback-only network namespace, against the stand-in Messages API; ${String(section.cores)} cores, load average ${section.loadAverage.before.map(r2).join(' / ')} before and ${section.loadAverage.after.map(r2).join(' / ')} after (1 / 5 / 15 min), ${String(section.wallSeconds)} s in all.`,
     '',
   ];
-  const limit = section.limit;
-  if (limit) {
+  for (const limit of section.limits) {
     out.push(
-      '## Limit → first request on the new account',
+      `## Limit → first request on the new account (429 ${limit.limitDelayMs > 0 ? `after ${String(limit.limitDelayMs)} ms` : 'at once'})`,
       '',
       `One dedicated session, accounts alpha and beta; the stand-in answers alpha's task with the 5-hour 429 ${limit.limitDelayMs > 0 ? `after holding it ${String(limit.limitDelayMs)} ms (the session is working meanwhile)` : 'at once'}. From that 429 to the first request with beta's token for the same conversation. ${String(limit.trials)} runs: ${String(limit.limited)} reached the limit, **${String(limit.notContinued)} never continued**${limit.errors.length > 0 ? `, ${String(limit.errors.length)} failed before a figure` : ''}; continuation typed more than once in ${String(limit.retypedContinuations)}. Detected by: ${Object.entries(limit.detectedBy).map(([k, v]) => `${k} ${String(v)}`).join(', ')}. Target p95 ≤ ${String(LIMIT_TARGET_P95_MS)} ms: **${verdict(limit.limitToFirstRequest.p95Ms, LIMIT_TARGET_P95_MS)}**.`,
       '',
@@ -51,7 +50,7 @@ export function renderRealClaude(section: RealClaudeSection): string[] {
     );
     if (limit.errors.length > 0) out.push('Runs that failed before a figure:', '', ...limit.errors.map((e) => `- ${e.split('\n')[0] ?? ''}`), '');
     out.push(
-      '## Hook delivery to the daemon (HTTP hooks)',
+      `## Hook delivery to the daemon (HTTP hooks; the runs above)`,
       '',
       `From what makes Claude Code fire the hook to the daemon logging its receipt (\`POST /hooks\`); each figure is an upper bound on the delivery itself, since it includes the CLI's own work before it fires. Target p95 ≤ ${String(HOOK_TARGET_P95_MS)} ms.`,
       '',
@@ -81,6 +80,8 @@ export function renderRealClaude(section: RealClaudeSection): string[] {
       }),
       '',
       `Per hook event, against no hooks: **HTTP ${r1(cpu.perEventMs.http)} ms**, **command relay ${r1(cpu.perEventMs.command)} ms** of CPU (the spread between rounds shows the noise).`,
+      '',
+      `The HTTP session's hooks went through a pass-through in front of the daemon: from a hook request's first bytes leaving Claude Code to the daemon's \`hook\` line, ${String(cpu.httpTransit.n)} hooks: p50 ${r1(cpu.httpTransit.p50Ms)} ms, p95 **${r1(cpu.httpTransit.p95Ms)} ms**, max ${r1(cpu.httpTransit.maxMs)} ms (target p95 ≤ ${String(HOOK_TARGET_P95_MS)} ms: ${verdict(cpu.httpTransit.p95Ms, HOOK_TARGET_P95_MS)}).`,
       '',
       'Each command Claude Code could run for an event, alone (`sh -c`, as the CLI runs it; bash `times` over all runs, the daemon listening):',
       '',
