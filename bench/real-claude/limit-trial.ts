@@ -113,7 +113,8 @@ async function measure(sandbox: RealSandbox, steps: Partial<Record<SwapStep, num
   // The task: alpha answers with its 5-hour limit (at once, or after limitDelayMs of "working").
   standIn.addRule(alpha, { match: (r) => r.hasTools && includesPrompt(r, 'TASK-BENCH'), reply: { kind: 'limit', claim: 'five_hour', resetsAt: nowSeconds() + 3600, delayMs: limitDelayMs } });
   const taskTypedAt = await typePrompt(socket, 'web', 'TASK-BENCH: refactor the parser');
-  const limited = await waitForTurn(sandbox, "alpha's 429", (r) => r.token === alpha && includesPrompt(r, 'TASK-BENCH'), 30_000);
+  // Recorded on arrival; its status is set once the stand-in has answered.
+  const limited = await waitForTurn(sandbox, "alpha's 429", (r) => r.token === alpha && includesPrompt(r, 'TASK-BENCH') && r.status !== 0, 30_000 + limitDelayMs);
   if (limited.status !== 429 || limited.sessionId !== id) throw new Error(`alpha's task request was answered ${String(limited.status)} for session ${String(limited.sessionId)}`);
 
   const continuation = await waitFor(() => standIn.messageRequests({ token: beta, sessionId: id }).find((r) => r.hasTools && includesPrompt(r, resumePrompt)), {
