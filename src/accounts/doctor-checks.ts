@@ -12,14 +12,9 @@ import { readJsonObject } from './json-file.js';
 import { installedClaude } from './prepare.js';
 import { checkSettings, type SettingsFinding } from '../claude/settings-file.js';
 
-export interface Check {
-  readonly name: string;
-  readonly status: 'ok' | 'warn' | 'fail';
-  readonly message: string;
-  readonly fix: string | null;
-}
+import type { AddCheck, Check } from './check.js';
 
-export type AddCheck = (name: string, status: Check['status'], message: string, fix?: string | null) => void;
+export type { AddCheck, Check } from './check.js';
 
 /** The partial-swap flag as the store holds it; null when there is no state database yet. */
 export type PartialSwapState = { readonly set: boolean; readonly reason: string | null } | null;

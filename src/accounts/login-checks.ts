@@ -4,7 +4,7 @@ import type { Account, Config } from '../config/types.js';
 import { shellQuote } from '../claude/shell-quote.js';
 import { readJsonObject } from './json-file.js';
 import { loginCommand } from './login-command.js';
-import type { AddCheck } from './doctor-checks.js';
+import type { AddCheck } from './check.js';
 
 interface OauthLogin {
   refreshToken?: unknown;

@@ -1,4 +1,6 @@
 import { open } from 'node:fs/promises';
+import { messageText, parsePayload, transcriptRecord, type TranscriptRecord } from './payloads.js';
+import { transcriptSignal } from './transcript-record.js';
 
 /**
  * How a conversation's transcript ends, read once its process has stopped:
@@ -17,47 +19,33 @@ const INTERRUPTED = /^\[Request interrupted by user/;
 /** Local slash commands and their output are written as user records but ask for no answer. */
 const LOCAL_COMMAND = /^\s*<(command-name|command-message|command-args|local-command-stdout|local-command-stderr)>/;
 
-interface Json {
-  readonly [key: string]: unknown;
-}
+type Json = Record<string, unknown>;
 
 function isJson(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function contentOf(record: Json): unknown {
-  return isJson(record.message) ? record.message.content : undefined;
-}
-
-function blocks(content: unknown): Json[] {
-  return Array.isArray(content) ? content.filter(isJson) : [];
-}
-
-/** The text a user or assistant record carries (string content or its text blocks). */
-export function recordText(record: Json): string {
-  const content = contentOf(record);
-  if (typeof content === 'string') return content;
-  return blocks(content)
-    .map((b) => (typeof b.text === 'string' ? b.text : ''))
-    .join('\n');
-}
-
-function isLimitRecord(record: Json): boolean {
+function isLimitRecord(record: TranscriptRecord): boolean {
   return record.isApiErrorMessage === true && (record.error === 'rate_limit' || record.apiError === 'usage_limit_reached');
 }
 
+function blocks(record: TranscriptRecord): readonly { readonly type?: string | undefined }[] {
+  const content = record.message?.content;
+  return Array.isArray(content) ? content : [];
+}
+
 /** What one record says about the end of the conversation; null: it says nothing (skip it). */
-function endOf(record: Json): ConversationEnd | null {
-  if (record.isMeta === true || record.isSidechain === true) return null;
+function endOf(value: Json): ConversationEnd | null {
+  const record = parsePayload(transcriptRecord, value);
+  if (!record || record.isMeta === true || record.isSidechain === true) return null;
   if (record.type === 'assistant') {
-    if (isLimitRecord(record)) return 'limited';
+    if (isLimitRecord(record) || transcriptSignal(value)?.type === 'limit') return 'limited';
     if (record.isApiErrorMessage === true) return 'answered';
-    return blocks(contentOf(record)).some((b) => b.type === 'tool_use') ? 'awaiting-answer' : 'answered';
+    return blocks(record).some((b) => b.type === 'tool_use') ? 'awaiting-answer' : 'answered';
   }
   if (record.type === 'user') {
-    const content = contentOf(record);
-    if (blocks(content).some((b) => b.type === 'tool_result')) return 'awaiting-answer';
-    const text = recordText(record).trim();
+    if (blocks(record).some((b) => b.type === 'tool_result')) return 'awaiting-answer';
+    const text = messageText(record).trim();
     if (text === '' || LOCAL_COMMAND.test(text)) return null;
     return INTERRUPTED.test(text) ? 'interrupted' : 'awaiting-answer';
   }
@@ -118,7 +106,8 @@ export async function promptInTranscript(path: string, prompt: string, since: Da
   for (const record of await readTailRecords(path)) {
     const at = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
     if (Number.isFinite(at) && at < since.getTime()) return false;
-    if (record.type === 'user' && recordText(record).includes(wanted)) return true;
+    const parsed = parsePayload(transcriptRecord, record);
+    if (parsed?.type === 'user' && messageText(parsed).includes(wanted)) return true;
   }
   return false;
 }

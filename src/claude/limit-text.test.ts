@@ -21,7 +21,8 @@ describe('parseLimitText: every banner Claude Code has printed', () => {
     ['5-hour limit reached ∙ resets 5AM', 'five_hour', '2026-11-25T05:00:00.000Z', 'banner:limit-reached'],
     ['Opus weekly limit reached ∙ resets Oct 31, 9am', 'opus', '2027-10-31T09:00:00.000Z', 'banner:limit-reached'],
     ['Sonnet weekly limit reached · resets Nov 30, 9am', 'sonnet', '2026-11-30T09:00:00.000Z', 'banner:limit-reached'],
-    ['Claude usage limit reached. Your limit will reset at 3pm (America/Bogota).', 'unknown', '2026-11-25T20:00:00.000Z', 'legacy:will-reset-at'],
+    // Shown at 3pm sharp: the reset is this very minute (the display drops the seconds), not tomorrow's.
+    ['Claude usage limit reached. Your limit will reset at 3pm (America/Bogota).', 'unknown', '2026-11-24T20:00:00.000Z', 'legacy:will-reset-at'],
     ['Claude usage limit reached. Your limit will reset at 4pm (America/Bogota).', 'unknown', '2026-11-24T21:00:00.000Z', 'legacy:will-reset-at'],
     ['Claude AI usage limit reached|1760004000', 'unknown', '2025-10-09T10:00:00.000Z', 'machine:epoch'],
     ["You've hit your limit · resets in 2 hours", 'unknown', '2026-11-24T22:00:00.000Z', 'banner:hit-your-limit+relative'],
@@ -86,5 +87,13 @@ describe('parseLimitText: every banner Claude Code has printed', () => {
 
   it('maps the API rate limit types', () => {
     expect(['five_hour', 'seven_day', 'seven_day_opus', 'seven_day_sonnet', 'other'].map(rateLimitTypeToKind)).toEqual(['five_hour', 'seven_day', 'opus', 'sonnet', 'unknown']);
+  });
+
+  it('reads a reset shown for the current minute as seconds away, not as tomorrow (2.0.77 showed "resets 3:12pm" at 3:12:04)', () => {
+    const now = new Date('2026-12-01T15:12:04Z');
+    const parsed = parseLimitText("You've hit your limit · resets 3:12pm (UTC)", { now });
+    expect(parsed).toMatchObject({ blocked: true, resetsAt: new Date('2026-12-01T15:12:00Z') });
+    // Well past (an hour): that time comes round again tomorrow.
+    expect(parseLimitText("You've hit your limit · resets 2:12pm (UTC)", { now })).toMatchObject({ blocked: true, resetsAt: new Date('2026-12-02T14:12:00Z') });
   });
 });

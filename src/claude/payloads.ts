@@ -59,3 +59,36 @@ export function parsePayload<T>(schema: z.ZodType<T>, value: unknown): T | null 
   const result = schema.safeParse(value);
   return result.success ? result.data : null;
 }
+
+const contentBlock = z.looseObject({ type: z.string().optional().catch(undefined), text: z.string().optional().catch(undefined) });
+
+/** One line of a transcript (`<home>/projects/<dir>/<session>.jsonl`), the fields the daemon reads. */
+export const transcriptRecord = z.object({
+  sessionId: text,
+  type: z.string().optional().catch(undefined),
+  cwd: optionalText,
+  timestamp: optionalText,
+  isMeta: z.boolean().optional().catch(undefined),
+  isSidechain: z.boolean().optional().catch(undefined),
+  isApiErrorMessage: z.boolean().optional().catch(undefined),
+  /** `rate_limit`, `authentication_failed`, … (2.1.x; older versions wrote none). */
+  error: z.string().optional().catch(undefined),
+  apiError: z.string().optional().catch(undefined),
+  /** The quota the API reported with a limit (newer versions). */
+  quotaLimits: z
+    .object({ status: z.string().optional().catch(undefined), resetsAt: z.number().optional().catch(undefined), rateLimitType: z.string().optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
+  message: z
+    .object({ content: z.union([z.string(), z.array(contentBlock)]).optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
+});
+export type TranscriptRecord = z.infer<typeof transcriptRecord>;
+
+/** The text a transcript record's message carries (string content, or its text blocks joined). */
+export function messageText(record: Pick<TranscriptRecord, 'message'>): string {
+  const content = record.message?.content;
+  if (typeof content === 'string') return content;
+  return (content ?? []).map((block) => block.text ?? '').join('\n');
+}

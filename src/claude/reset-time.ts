@@ -73,9 +73,12 @@ export function addDays(wall: WallClock, days: number): WallClock {
 
 export const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
+/** A shown reset time this recent is the reset happening now (the display drops the seconds), not the next day's. */
+const JUST_PAST_MS = 5 * 60_000;
+
 /**
  * Resolves `hour:minute` (and an optional date) as the next such moment after `now` in
- * `zone`: a bare time already past today means tomorrow; a date without a year is its
+ * `zone`: a bare time already past today (by more than a few minutes) means tomorrow; a date without a year is its
  * next occurrence.
  */
 export function nextOccurrence(spec: { month?: number; day?: number; year?: number; hour: number; minute: number }, zone: string, now: Date): Date {
@@ -87,6 +90,8 @@ export function nextOccurrence(spec: { month?: number; day?: number; year?: numb
     return instantOf({ year: year + 1, month: spec.month, day: spec.day, hour: spec.hour, minute: spec.minute }, zone);
   }
   const candidate = instantOf({ ...today, hour: spec.hour, minute: spec.minute }, zone);
-  if (candidate > now) return candidate;
+  // The banner shows the reset to the minute, cut: "resets 3:12pm" read at 3:12:04 is a
+  // reset seconds away, not tomorrow's.
+  if (candidate.getTime() > now.getTime() - JUST_PAST_MS) return candidate;
   return instantOf({ ...addDays(today, 1), hour: spec.hour, minute: spec.minute }, zone);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { parseLimitText, rateLimitTypeToKind, type LimitKind } from './limit-text.js';
+import { messageText, parsePayload, transcriptRecord, type TranscriptRecord } from './payloads.js';
 
 export type TranscriptSignal =
   | { readonly type: 'limit'; readonly sessionId: string; readonly cwd: string | null; readonly timestamp: Date; readonly kind: LimitKind; readonly resetsAt: Date | null; readonly text: string }
@@ -23,18 +24,6 @@ export function transcriptPath(configHome: string, realCwd: string, sessionId: s
   return join(configHome, 'projects', encodeProjectDir(realCwd), `${sessionId}.jsonl`);
 }
 
-function textOf(message: unknown): string {
-  if (typeof message !== 'object' || message === null) return '';
-  const content = (message as { content?: unknown }).content;
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((c: unknown) => (typeof c === 'object' && c !== null && typeof (c as { text?: unknown }).text === 'string' ? (c as { text: string }).text : ''))
-      .join('\n');
-  }
-  return '';
-}
-
 // A 429 without the subscription's quota headers: a transient rate limit, retried, not a quota.
 const TRANSIENT_429 = /^API Error:?\s*(?:Rate limit reached|Request rejected \(429\))/i;
 
@@ -43,11 +32,11 @@ const TRANSIENT_429 = /^API Error:?\s*(?:Rate limit reached|Request rejected \(4
  * record is known by its text alone ("Claude AI usage limit reached|<epoch s>", "Session limit
  * reached ∙ resets 3pm"). Newer ones add `error: "rate_limit"` and, later, `quotaLimits`.
  */
-function limitOf(record: Record<string, unknown>, sessionId: string, cwd: string | null, timestamp: Date): TranscriptSignal | null {
-  const text = textOf(record.message);
-  const quota = typeof record.quotaLimits === 'object' && record.quotaLimits !== null ? (record.quotaLimits as Record<string, unknown>) : null;
-  if (quota && typeof quota.resetsAt === 'number' && quota.status !== 'allowed' && quota.status !== 'allowed_warning') {
-    const kind = typeof quota.rateLimitType === 'string' ? rateLimitTypeToKind(quota.rateLimitType) : 'unknown';
+function limitOf(record: TranscriptRecord, sessionId: string, cwd: string | null, timestamp: Date): TranscriptSignal | null {
+  const text = messageText(record);
+  const quota = record.quotaLimits;
+  if (quota?.resetsAt !== undefined && quota.status !== 'allowed' && quota.status !== 'allowed_warning') {
+    const kind = quota.rateLimitType !== undefined ? rateLimitTypeToKind(quota.rateLimitType) : 'unknown';
     return { type: 'limit', sessionId, cwd, timestamp, kind, resetsAt: new Date(quota.resetsAt * 1000), text };
   }
   const parsed = parseLimitText(text, { now: timestamp });
@@ -59,19 +48,23 @@ function limitOf(record: Record<string, unknown>, sessionId: string, cwd: string
 
 /** One transcript line → what it tells the monitor, or null. Junk never throws. */
 export function parseTranscriptLine(line: string): TranscriptSignal | null {
-  if (line.trim() === '' || line.trimStart()[0] !== '{') return null;
-  let record: Record<string, unknown>;
+  if (line.trimStart()[0] !== '{') return null;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(line);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-    record = parsed as Record<string, unknown>;
+    parsed = JSON.parse(line);
   } catch {
     return null;
   }
-  const sessionId = typeof record.sessionId === 'string' ? record.sessionId : null;
-  if (!sessionId) return null;
-  const cwd = typeof record.cwd === 'string' ? record.cwd : null;
-  const stamp = typeof record.timestamp === 'string' ? new Date(record.timestamp) : new Date(NaN);
+  return transcriptSignal(parsed);
+}
+
+/** A parsed transcript record → what it tells the monitor, or null (not a record we read). */
+export function transcriptSignal(value: unknown): TranscriptSignal | null {
+  const record = parsePayload(transcriptRecord, value);
+  if (!record) return null;
+  const { sessionId } = record;
+  const cwd = record.cwd ?? null;
+  const stamp = record.timestamp !== undefined ? new Date(record.timestamp) : new Date(NaN);
   const timestamp = Number.isNaN(stamp.getTime()) ? new Date() : stamp;
   if (record.isApiErrorMessage === true) {
     const limit = limitOf(record, sessionId, cwd, timestamp);

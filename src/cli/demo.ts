@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from '@commander-js/extra-typings';
-import { runDemo } from '../demo/demo.js';
+import { runDemo } from './demo-run.js';
 
 function resetSeconds(value: string): number {
   const n = Number(value);

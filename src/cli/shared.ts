@@ -1,12 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 
-/** A command a later issue builds: say so plainly and exit 2, never pretend. */
-export function notYet(name: string): never {
-  process.stderr.write(`claude-failover ${name}: not built yet in this version.\n`);
-  process.exit(2);
-}
-
 /** The part of a commander Command these helpers read: options up the command tree. */
 export interface CommandLike {
   opts(): object;

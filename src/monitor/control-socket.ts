@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { z } from 'zod';
 import type { Logger } from '../log.js';
+import { parsePayload } from '../claude/payloads.js';
 import { errnoCode, FailoverError } from '../errors.js';
 
 /** What hooks and the statusline send: one line each, no reply. */
@@ -30,24 +32,34 @@ export interface ControlHandlers {
 export const MAX_CONTROL_LINE = 1024 * 1024;
 const PROBE_TIMEOUT_MS = 1000;
 
-function record(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
+const pane = z.string().nullable().optional().catch(null);
+const at = z.number().refine(Number.isFinite).optional().catch(undefined);
+const controlMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hook'), event: z.string(), pane, payload: z.unknown().optional(), at }),
+  z.object({ type: z.literal('statusline'), pane, payload: z.unknown().optional(), at }),
+  z.object({ type: z.literal('request'), id: z.string(), command: z.string(), args: z.unknown().optional() }),
+]);
 
+const controlReply = z.object({ id: z.string(), ok: z.boolean(), result: z.unknown().optional(), error: z.string().optional().catch(undefined) });
+
+/** One line from the socket → an event or a request; anything else (junk, a foreign shape) is null. */
 export function parseControlMessage(line: string): ControlEvent | ControlRequest | null {
-  let value: Record<string, unknown> | null;
+  let value: unknown;
   try {
-    value = record(JSON.parse(line));
+    value = JSON.parse(line);
   } catch {
     return null;
   }
-  if (!value) return null;
-  const pane = typeof value.pane === 'string' ? value.pane : null;
-  const at = typeof value.at === 'number' && Number.isFinite(value.at) ? value.at : Date.now();
-  if (value.type === 'hook' && typeof value.event === 'string') return { type: 'hook', event: value.event, pane, payload: value.payload ?? null, at };
-  if (value.type === 'statusline') return { type: 'statusline', pane, payload: value.payload ?? null, at };
-  if (value.type === 'request' && typeof value.id === 'string' && typeof value.command === 'string') return { type: 'request', id: value.id, command: value.command, args: value.args };
-  return null;
+  const message = parsePayload(controlMessage, value);
+  if (!message) return null;
+  switch (message.type) {
+    case 'hook':
+      return { type: 'hook', event: message.event, pane: message.pane ?? null, payload: message.payload ?? null, at: message.at ?? Date.now() };
+    case 'statusline':
+      return { type: 'statusline', pane: message.pane ?? null, payload: message.payload ?? null, at: message.at ?? Date.now() };
+    case 'request':
+      return { type: 'request', id: message.id, command: message.command, args: message.args };
+  }
 }
 
 /**
@@ -226,17 +238,17 @@ export function sendRequest(path: string, command: string, args: unknown, option
       reject(new FailoverError('DAEMON_TIMEOUT', `the daemon did not answer "${command}" within ${options.timeoutMs} ms`));
     }, options.timeoutMs);
     const feed = lineSplitter(MAX_CONTROL_LINE, (line) => {
-      let reply: Record<string, unknown> | null = null;
+      let reply: z.infer<typeof controlReply> | null = null;
       try {
-        reply = record(JSON.parse(line));
+        reply = parsePayload(controlReply, JSON.parse(line));
       } catch {
         // not a reply: keep waiting
       }
       if (reply?.id !== id) return;
       clearTimeout(timer);
       socket.end();
-      if (reply.ok === true) resolve(reply.result);
-      else reject(new FailoverError('DAEMON_REFUSED', typeof reply.error === 'string' ? reply.error : 'the daemon refused the request'));
+      if (reply.ok) resolve(reply.result);
+      else reject(new FailoverError('DAEMON_REFUSED', reply.error ?? 'the daemon refused the request'));
     });
     socket.once('connect', () => {
       connected = true;

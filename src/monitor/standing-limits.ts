@@ -1,7 +1,7 @@
 import type { Account, Config } from '../config/types.js';
 import type { SessionRecord } from '../store/store.js';
 import { lastConversationRecord } from '../claude/conversation-tail.js';
-import { parseTranscriptLine } from '../claude/transcript-record.js';
+import { transcriptSignal } from '../claude/transcript-record.js';
 import { transcriptFor } from '../pool/transcript-exists.js';
 import type { LimitEvent } from './limit-event.js';
 
@@ -20,7 +20,7 @@ export async function standingLimits(config: Config, sessions: readonly SessionR
     if (!path) continue;
     const { end, record } = await lastConversationRecord(path);
     if (end !== 'limited' || !record) continue;
-    const signal = parseTranscriptLine(JSON.stringify(record));
+    const signal = transcriptSignal(record);
     if (signal?.type !== 'limit') continue;
     // Without a reset time, a limit record is trusted for as long as the fallback guess lasts.
     const resetsAt = signal.resetsAt ?? new Date(signal.timestamp.getTime() + config.monitor.fallbackResetMs);

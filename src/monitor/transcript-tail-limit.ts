@@ -1,5 +1,5 @@
 import { readTailRecords } from '../claude/conversation-tail.js';
-import { parseTranscriptLine, type TranscriptSignal } from '../claude/transcript-record.js';
+import { transcriptSignal, type TranscriptSignal } from '../claude/transcript-record.js';
 
 /** How much of a transcript's end is searched for the limit record a StopFailure hook follows. */
 const TAIL_BYTES = 64 * 1024;
@@ -11,7 +11,7 @@ const TAIL_BYTES = 64 * 1024;
 export async function limitFromTranscriptTail(path: string | null): Promise<Extract<TranscriptSignal, { type: 'limit' }> | null> {
   if (!path) return null;
   for (const record of await readTailRecords(path, TAIL_BYTES)) {
-    const signal = parseTranscriptLine(JSON.stringify(record));
+    const signal = transcriptSignal(record);
     if (signal?.type === 'limit') return signal;
   }
   return null;

@@ -44,10 +44,19 @@ describe('deliverPrompt (real tmux, fake Claude Code)', () => {
     return { paneId, transcript: transcriptPath(account.home, cwd, sessionId) };
   }
 
-  it('types again, with the input line cleared, until the transcript shows the prompt: submitted once, not twice over', async () => {
+  it('sends Enter only once the typed text shows: a prompt typed while Claude Code starts is submitted once, on the first try', async () => {
     const { paneId, transcript } = await launchSlowStarter(1500);
     const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 2500 }, { name: 'slow', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
-    expect(delivery).toEqual({ delivered: true, attempts: 2 });
+    expect(delivery).toEqual({ delivered: true, attempts: 1 });
+    expect(userPrompts(transcripts(sandbox).get(sessionId) ?? [])).toEqual(['Continue the task']);
+  });
+
+  it('presses Enter again, without typing the text twice, when an Enter was lost and the text sits in the input line', async () => {
+    // Slower to start than the wait for the text to show: the first Enter is sent too early and lost.
+    const { paneId, transcript } = await launchSlowStarter(4000);
+    const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 1500 }, { name: 'slow', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
+    expect(delivery.delivered).toBe(true);
+    expect(delivery.attempts).toBeGreaterThan(1);
     expect(userPrompts(transcripts(sandbox).get(sessionId) ?? [])).toEqual(['Continue the task']);
   });
 

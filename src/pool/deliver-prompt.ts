@@ -6,7 +6,7 @@ export interface DeliveryDeps {
   readonly tmux: TmuxClient;
   readonly receipts: PromptReceipts;
   readonly sleep: (ms: number) => Promise<void>;
-  /** How many times the prompt is typed before it is given up on. */
+  /** How many times Enter (or the whole prompt) is tried before it is given up on. */
   readonly attempts?: number;
   /** How long each attempt waits for Claude Code to confirm the prompt. */
   readonly confirmMs?: number;
@@ -19,21 +19,45 @@ export interface Delivery {
 
 const DEFAULT_ATTEMPTS = 3;
 const DEFAULT_CONFIRM_MS = 4000;
+/** How long typed text may take to show in the input line before Enter is sent anyway. */
+const ECHO_MS = 3000;
 const CHECK_EVERY_MS = 50;
+/** What precedes the input line: `❯` (2.1.x), `>` inside a box (older versions). */
+const INPUT_MARKERS = ['❯', '>'];
 /** The transcript is read less often than the in-memory receipts are checked. */
 const TRANSCRIPT_EVERY = 5;
 
+/** The screen without any whitespace: a prompt wrapped over lines is found all the same. */
+function squeeze(text: string): string {
+  return text.replace(/\s+/g, '');
+}
+
+function occurrences(haystack: string, needle: string): number {
+  return needle === '' ? 0 : haystack.split(needle).length - 1;
+}
+
 /**
  * Types `prompt` into a session's pane and waits for Claude Code to confirm it: its
- * `UserPromptSubmit` hook, or the prompt written into its transcript. An Enter typed before
- * Claude Code reads its input is lost, so an unconfirmed prompt is typed again (its input
- * line cleared first), a bounded number of times. Times are wall-clock (they are compared with the
- * transcript's own timestamps).
+ * `UserPromptSubmit` hook, or the prompt written into its transcript.
+ *
+ * Enter goes in a write of its own, only once the text shows in the input line: keys that
+ * reach Claude Code in one read (text and Enter typed while it was still busy starting) are
+ * taken as a paste, and the Enter becomes a newline in the input instead of submitting it.
+ * An unconfirmed prompt whose text still sits in the input line gets Enter again; one that
+ * never showed is typed again. Nothing is cleared (older versions take Ctrl-U as a character).
+ * Times are wall-clock (they are compared with the transcript's own timestamps).
  */
 export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name: string; readonly target: string; readonly transcript: () => Promise<string | null> }, prompt: string): Promise<Delivery> {
   const attempts = deps.attempts ?? DEFAULT_ATTEMPTS;
   const confirmMs = deps.confirmMs ?? DEFAULT_CONFIRM_MS;
   const firstTypedAt = Date.now();
+  // In Claude Code's own input line (after its marker), not where the terminal echoed keys
+  // typed before Claude Code took the keyboard.
+  const head = squeeze(prompt).slice(0, 30);
+  const shown = async (): Promise<number> => {
+    const screen = squeeze(await deps.tmux.capturePane(session.target, 60).catch(() => ''));
+    return INPUT_MARKERS.reduce((n, marker) => n + occurrences(screen, marker + head), 0);
+  };
   const confirmed = async (check: number): Promise<boolean> => {
     if (deps.receipts.received(session.name, prompt, firstTypedAt)) return true;
     if (check % TRANSCRIPT_EVERY !== 0) return false;
@@ -42,18 +66,24 @@ export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name
     // A second of slack: the transcript's clock and ours are the same host's, but rounded.
     return transcript !== null && promptInTranscript(transcript, prompt, new Date(firstTypedAt - 1000));
   };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    // Text typed too early stays in Claude Code's input line (only its Enter is lost): a retry
-    // clears the line first, or the prompt would be submitted twice over.
-    if (attempt > 1) await deps.tmux.sendKeys(session.target, ['C-u']);
-    await deps.tmux.sendText(session.target, prompt);
-    const deadline = Date.now() + confirmMs;
+  const waitUntil = async (ms: number, done: (check: number) => Promise<boolean>): Promise<boolean> => {
+    const deadline = Date.now() + ms;
     for (let check = 1; Date.now() < deadline; check++) {
+      if (await done(check)) return true;
       await deps.sleep(CHECK_EVERY_MS);
-      if (await confirmed(check)) return { delivered: true, attempts: attempt };
     }
-    // One last look at the transcript before typing again: a slow write is not a lost prompt.
-    if (await confirmed(0)) return { delivered: true, attempts: attempt };
+    return done(0);
+  };
+  // The prompt may already be on screen (an earlier turn in the history): count the copies.
+  const before = await shown();
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const waiting = (await shown()) > before;
+    if (!waiting) {
+      await deps.tmux.sendKeys(session.target, ['-l', '--', prompt]);
+      await waitUntil(ECHO_MS, async () => (await shown()) > before);
+    }
+    await deps.tmux.sendKeys(session.target, ['Enter']);
+    if (await waitUntil(confirmMs, confirmed)) return { delivered: true, attempts: attempt };
   }
   return { delivered: false, attempts };
 }

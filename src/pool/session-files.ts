@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parsePayload, sessionFile } from '../claude/payloads.js';
 
 /** What `<home>/sessions/<pid>.json` says about a running Claude Code session. */
 export interface RunningSessionFile {
@@ -141,15 +142,9 @@ function parseSessionFile(text: string, name: string): RunningSessionFile | null
   } catch {
     return null;
   }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const raw = parsed as Record<string, unknown>;
-  if (typeof raw.sessionId !== 'string') return null;
-  const tmux = typeof raw.tmux === 'string' ? raw.tmux : '';
-  return {
-    pid: typeof raw.pid === 'number' ? raw.pid : Number(name.replace(/\.json$/, '')),
-    sessionId: raw.sessionId,
-    cwd: typeof raw.cwd === 'string' ? raw.cwd : null,
-    status: raw.status === 'busy' || raw.status === 'idle' ? raw.status : null,
-    paneId: /%\d+$/.exec(tmux)?.[0] ?? null,
-  };
+  // The pid is the file's own name when the content lacks it.
+  const withPid = typeof parsed === 'object' && parsed !== null && !('pid' in parsed) ? { ...parsed, pid: Number(name.replace(/\.json$/, '')) } : parsed;
+  const file = parsePayload(sessionFile, withPid);
+  if (!file) return null;
+  return { pid: file.pid, sessionId: file.sessionId, cwd: file.cwd ?? null, status: file.status ?? null, paneId: /%\d+$/.exec(file.tmux ?? '')?.[0] ?? null };
 }

@@ -9,7 +9,7 @@ import type { Launcher } from './launcher.js';
 import { lastWords, waitForScreen } from './session-waits.js';
 import { transcriptFor } from './transcript-exists.js';
 import { deliverPrompt, type DeliveryDeps } from './deliver-prompt.js';
-import type { RelaunchOutcome, SessionSnapshot } from './pool.js';
+import type { RelaunchOutcome, SessionSnapshot } from './swap-types.js';
 
 /** Two Ctrl-C back to back are taken by Claude Code as one: the second must come apart. */
 const CTRL_C_GAP_MS = 300;

@@ -37,4 +37,12 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL, claimed_at INTEGER, done_at INTEGER
   );
   `,
+  // Columns written and never read: the daemon keeps a session's pid, transcript path and a
+  // limit's detection time nowhere it could use them (its log has the detection).
+  `
+  ALTER TABLE sessions DROP COLUMN pid;
+  ALTER TABLE sessions DROP COLUMN transcript_path;
+  ALTER TABLE ledger DROP COLUMN detected_at;
+  ALTER TABLE jobs DROP COLUMN payload;
+  `,
 ];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { openStore } from './sqlite-store.js';
+import { openStore, storeFile } from './sqlite-store.js';
 import { acquireInstanceLock } from './instance-lock.js';
 import { MIGRATIONS } from './migrations.js';
 import { STATE_DIR_MARKER } from './state-dir.js';
@@ -119,9 +119,29 @@ describe('SQLite store', () => {
     expect(store.findSessionByPane('%3')?.name).toBe('auto-1');
     expect(store.findSessionBySessionId('abc')?.name).toBe('auto-1');
     store.upsertSession({ name: 'auto-1', lastError: null });
-    store.deleteSession('auto-1');
-    expect(store.listSessions()).toEqual([]);
+    expect(store.listSessions().map((x) => [x.name, x.lastError])).toEqual([['auto-1', null]]);
     store.close();
+  });
+
+  it('migrates a database of the first schema, keeping its rows and dropping the columns nothing read', () => {
+    const file = storeFile(dir);
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0] ?? '');
+    old.pragma('user_version = 1');
+    old.prepare('INSERT INTO sessions (name, session_id, pid, transcript_path, updated_at) VALUES (?, ?, ?, ?, ?)').run('web', 'abc', 42, '/t.jsonl', 1);
+    old.prepare('INSERT INTO jobs (key, kind, run_at, payload) VALUES (?, ?, ?, ?)').run('return', 'return', 5000, '{}');
+    old.close();
+    const store = openStore(dir);
+    expect(store.getSession('web')).toMatchObject({ name: 'web', sessionId: 'abc' });
+    expect(store.listJobs()).toEqual([{ key: 'return', kind: 'return', runAt: new Date(5000) }]);
+    store.close();
+    const after = new Database(file, { readonly: true });
+    const columns = (table: string) => (after.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    expect(columns('sessions')).not.toContain('pid');
+    expect(columns('sessions')).not.toContain('transcript_path');
+    expect(columns('jobs')).not.toContain('payload');
+    expect(after.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    after.close();
   });
 
   it('gives each queued task to one session only', () => {

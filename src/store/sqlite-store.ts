@@ -36,8 +36,6 @@ function sessionRecord(r: Row): SessionRecord {
     cwd: text(r.cwd),
     account: text(r.account),
     state: text(r.state) as SessionRecord['state'],
-    pid: num(r.pid),
-    transcriptPath: text(r.transcript_path),
     lastError: text(r.last_error),
     launchedAt: date(r.launched_at),
     restarts: Number(r.restarts ?? 0),
@@ -63,8 +61,6 @@ const SESSION_COLUMNS: Record<keyof Omit<SessionUpdate, 'name'>, string> = {
   cwd: 'cwd',
   account: 'account',
   state: 'state',
-  pid: 'pid',
-  transcriptPath: 'transcript_path',
   lastError: 'last_error',
   launchedAt: 'launched_at',
   restarts: 'restarts',
@@ -128,7 +124,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
     },
     markExhausted: (account, l) => {
       ensureLedger(account);
-      exec('UPDATE ledger SET exhausted = 1, kind = ?, resets_at = ?, reset_guessed = ?, source = ?, detected_at = ?, updated_at = ? WHERE account = ?', l.kind, ms(l.resetsAt), l.resetGuessed ? 1 : 0, l.source, ms(l.detectedAt), t(), account);
+      exec('UPDATE ledger SET exhausted = 1, kind = ?, resets_at = ?, reset_guessed = ?, source = ?, updated_at = ? WHERE account = ?', l.kind, ms(l.resetsAt), l.resetGuessed ? 1 : 0, l.source, t(), account);
     },
     clearExhausted: (account) => {
       ensureLedger(account);
@@ -156,7 +152,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
       const r = one('SELECT * FROM journal WHERE closed_at IS NULL ORDER BY id DESC LIMIT 1');
       if (!r) return null;
       const steps = all('SELECT * FROM journal_steps WHERE journal_id = ? ORDER BY rowid', r.id).map((s) => ({ step: String(s.step), at: new Date(Number(s.at)), data: json(s.data) }));
-      return { id: Number(r.id), from: text(r.from_account), to: String(r.to_account), trigger: String(r.trigger), snapshot: json(r.snapshot), openedAt: new Date(Number(r.opened_at)), steps } satisfies JournalEntry;
+      return { id: Number(r.id), from: text(r.from_account), to: String(r.to_account), trigger: String(r.trigger), snapshot: json(r.snapshot), steps } satisfies JournalEntry;
     },
 
     getFlag: (name): Flag => {
@@ -171,10 +167,10 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
     },
 
     scheduleJob: (j) => {
-      exec('INSERT INTO jobs (key, kind, run_at, payload) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at, payload = excluded.payload', j.key, j.kind, j.runAt.getTime(), JSON.stringify(j.payload ?? null));
+      exec('INSERT INTO jobs (key, kind, run_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at', j.key, j.kind, j.runAt.getTime());
     },
-    listJobs: () => all('SELECT * FROM jobs ORDER BY run_at').map((r): Job => ({ key: String(r.key), kind: String(r.kind), runAt: new Date(Number(r.run_at)), payload: json(r.payload) })),
-    dueJobs: (at) => all('SELECT * FROM jobs WHERE run_at <= ? ORDER BY run_at', at.getTime()).map((r): Job => ({ key: String(r.key), kind: String(r.kind), runAt: new Date(Number(r.run_at)), payload: json(r.payload) })),
+    listJobs: () => all('SELECT * FROM jobs ORDER BY run_at').map((r): Job => ({ key: String(r.key), kind: String(r.kind), runAt: new Date(Number(r.run_at)) })),
+    dueJobs: (at) => all('SELECT * FROM jobs WHERE run_at <= ? ORDER BY run_at', at.getTime()).map((r): Job => ({ key: String(r.key), kind: String(r.kind), runAt: new Date(Number(r.run_at)) })),
     deleteJob: (key) => {
       exec('DELETE FROM jobs WHERE key = ?', key);
     },
@@ -205,10 +201,6 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
     findSessionBySessionId: (sessionId) => {
       const r = one('SELECT * FROM sessions WHERE session_id = ? ORDER BY updated_at DESC LIMIT 1', sessionId);
       return r ? sessionRecord(r) : null;
-    },
-    deleteSession: (name) => {
-      exec('DELETE FROM sessions WHERE name = ?', name);
-      sessionsVersion++;
     },
 
     addTask: (x) => Number(exec('INSERT INTO tasks (prompt, target, created_at) VALUES (?, ?, ?)', x.prompt, x.target ?? null, t()).lastInsertRowid),

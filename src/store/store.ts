@@ -34,7 +34,6 @@ export interface JournalEntry {
   readonly to: string;
   readonly trigger: string;
   readonly snapshot: unknown;
-  readonly openedAt: Date;
   readonly steps: readonly { readonly step: string; readonly at: Date; readonly data: unknown }[];
 }
 
@@ -48,7 +47,6 @@ export interface Job {
   readonly key: string;
   readonly kind: string;
   readonly runAt: Date;
-  readonly payload: unknown;
 }
 
 export interface SessionRecord {
@@ -58,8 +56,6 @@ export interface SessionRecord {
   readonly cwd: string | null;
   readonly account: string | null;
   readonly state: SessionState | null;
-  readonly pid: number | null;
-  readonly transcriptPath: string | null;
   readonly lastError: string | null;
   readonly launchedAt: Date | null;
   readonly restarts: number;
@@ -100,7 +96,7 @@ export interface Store {
   setFlag(name: string, reason: string): void;
   clearFlag(name: string): void;
 
-  scheduleJob(job: { key: string; kind: string; runAt: Date; payload?: unknown }): void;
+  scheduleJob(job: { key: string; kind: string; runAt: Date }): void;
   listJobs(): Job[];
   dueJobs(now: Date): Job[];
   deleteJob(key: string): void;
@@ -115,7 +111,6 @@ export interface Store {
   sessionsVersion(): number;
   findSessionByPane(paneId: string): SessionRecord | null;
   findSessionBySessionId(sessionId: string): SessionRecord | null;
-  deleteSession(name: string): void;
 
   addTask(task: { prompt: string; target?: string | null }): number;
   claimNextTask(sessionName: string): Task | null;

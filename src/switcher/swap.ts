@@ -1,7 +1,8 @@
 import type { Account, Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import type { Pool, SessionSnapshot, RelaunchOutcome } from '../pool/pool.js';
+import type { Pool } from '../pool/pool.js';
+import type { SessionSnapshot, RelaunchOutcome } from '../pool/swap-types.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { AccountLayout } from '../accounts/account-layout.js';
 import { describeError } from '../errors.js';

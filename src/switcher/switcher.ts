@@ -42,7 +42,8 @@ export class Switcher {
   request(req: SwitchRequest): Promise<SwitchOutcome> {
     return this.queue.run(async () => {
       const outcome = await this.handle(req);
-      this.deps.logger.info({ trigger: req.trigger, account: req.account ?? req.target ?? null, ...summarize(outcome) }, `switch request: ${outcome.result}`);
+      // The request's own reason (the limit banner, "manual switch (HTTP)", …) is what an operator reads the log for.
+      this.deps.logger.info({ trigger: req.trigger, account: req.account ?? req.target ?? null, why: req.reason ?? null, ...summarize(outcome) }, `switch request: ${outcome.result}`);
       this.deps.onSwap?.(outcome);
       return outcome;
     });

@@ -1,4 +1,4 @@
-import type { RelaunchOutcome } from '../pool/pool.js';
+import type { RelaunchOutcome } from '../pool/swap-types.js';
 
 export type SwitchTrigger = 'limit' | 'proactive' | 'manual' | 'return' | 'retry';
 

@@ -8,7 +8,7 @@ import { createLogger } from '../log.js';
 import { startDaemon, type Daemon } from '../daemon.js';
 import { describeOutcome } from '../switcher/describe-outcome.js';
 import type { SwitchOutcome } from '../switcher/types.js';
-import { createSandbox, removeSandbox } from './sandbox.js';
+import { createSandbox, removeSandbox } from '../demo/sandbox.js';
 import { endPrivateServer } from '../tmux/end-server.js';
 
 export interface DemoOptions {
