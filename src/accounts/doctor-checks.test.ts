@@ -3,7 +3,8 @@ import { chmod, mkdir, readFile, rename, rm, symlink, unlink, writeFile } from '
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { makeLayout, runBuiltCli, writeLogin, type TestLayout } from '../../test/helpers/account-layout.js';
+import { makeLayout, writeLogin, type TestLayout } from '../../test/helpers/account-layout.js';
+import { runCli } from '../../test/helpers/cli.js';
 import { installedCommands } from '../claude/self-command.js';
 import { type Check, runDoctorChecks } from './doctor-checks.js';
 import { runInit } from './init.js';
@@ -120,7 +121,7 @@ describe('doctor', () => {
   });
 
   describe('the built CLI', () => {
-    const cli = () => runBuiltCli(['--config', layout.configFile, 'doctor', '--json'], { HOME: layout.home });
+    const cli = () => runCli(['--config', layout.configFile, 'doctor', '--json'], { env: { HOME: layout.home } });
 
     it('exits 0 on a healthy layout, every line ok, the partial-swap line included', async () => {
       await healthy();
@@ -144,7 +145,7 @@ describe('doctor', () => {
     it('exits 1 on a dangling link, in plain text with the fix', async () => {
       await healthy();
       await rename(homeA, join(dir, 'moved-away'));
-      const run = await runBuiltCli(['--config', layout.configFile, 'doctor'], { HOME: layout.home });
+      const run = await runCli(['--config', layout.configFile, 'doctor'], { env: { HOME: layout.home } });
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/^fail {2}.*dangling link\)\n {6}fix: run `claude-failover init`/m);
     });

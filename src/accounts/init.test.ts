@@ -2,7 +2,8 @@ import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node
 import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { fileChecksums, makeLayout, runBuiltCli, snapshotTree, type TestLayout } from '../../test/helpers/account-layout.js';
+import { fileChecksums, makeLayout, snapshotTree, type TestLayout } from '../../test/helpers/account-layout.js';
+import { runCli } from '../../test/helpers/cli.js';
 import { shellQuote } from '../claude/shell-quote.js';
 import { installedCommands } from '../claude/self-command.js';
 import { runInit } from './init.js';
@@ -126,13 +127,13 @@ describe('init', () => {
 
   it('the built CLI: --dry-run changes nothing, then init sets up and ends with the quoted login command', async () => {
     const tree = await snapshotTree(dir);
-    const dry = await runBuiltCli(['--config', layout.configFile, 'init', '--dry-run']);
+    const dry = await runCli(['--config', layout.configFile, 'init', '--dry-run']);
     expect(dry.code).toBe(0);
     expect(await snapshotTree(dir)).toEqual(tree);
     expect(dry.stdout).toContain('would: create the shared dir');
     expect(dry.stdout).toContain('(dry run: nothing was changed)');
 
-    const real = await runBuiltCli(['--config', layout.configFile, 'init']);
+    const real = await runCli(['--config', layout.configFile, 'init']);
     expect(real.code).toBe(0);
     const [homeA, homeB] = layout.config.accounts.map((a) => a.home) as [string, string];
     const logins = real.stdout.slice(real.stdout.indexOf('left for you'));
@@ -141,7 +142,7 @@ describe('init', () => {
     expect(shellQuote(homeB)).toBe(`'${homeB}'`);
     expect((await lstat(layout.config.link)).isSymbolicLink()).toBe(true);
 
-    const again = await runBuiltCli(['--config', layout.configFile, 'init']);
+    const again = await runCli(['--config', layout.configFile, 'init']);
     expect(again.stdout).toContain('nothing to do');
   });
 });

@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { runCli, type CliRun } from '../../test/helpers/cli.js';
 
-// `config check` as a user runs it: the built CLI (test/global-setup.ts builds dist/), a temp HOME.
-const cli = join(import.meta.dirname, '../../dist/cli/main.js');
+// `config check` as a user runs it: the built CLI, a temp HOME.
 
 let dir: string;
 let home: string;
@@ -18,23 +18,9 @@ afterEach(async () => {
   await removeTempDir(dir);
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with an environment of our own: nothing of the real home or config leaks in. */
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-  delete base.CLAUDE_FAILOVER_CONFIG;
-  delete base.XDG_CONFIG_HOME;
-  delete base.XDG_STATE_HOME;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { env: { ...base, ...env }, timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
+function run(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { env: { HOME: home, CLAUDE_FAILOVER_CONFIG: undefined, XDG_CONFIG_HOME: undefined, XDG_STATE_HOME: undefined, ...env }, timeoutMs: 20_000 });
 }
 
 function write(path: string, text: string): string {

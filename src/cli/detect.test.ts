@@ -1,19 +1,18 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../../test/helpers/cli.js';
 
-const cli = join(process.cwd(), 'dist/cli/main.js');
 const screens = join(process.cwd(), 'test/fixtures/screens');
 const NOW = '2026-11-24T20:00:00Z';
 
 function run(args: string[], input?: string) {
-  return spawnSync(process.execPath, [cli, 'detect', '--now', NOW, '--tz', 'UTC', ...args], { input, encoding: 'utf8' });
+  return runCli(['detect', '--now', NOW, '--tz', 'UTC', ...args], { input });
 }
 
 describe('claude-failover detect', () => {
-  it('reports the verdict and the rule for captures, banners and transcripts (--json)', () => {
+  it('reports the verdict and the rule for captures, banners and transcripts (--json)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-detect-'));
     const transcript = join(dir, 'abc.jsonl');
     writeFileSync(
@@ -26,8 +25,8 @@ describe('claude-failover detect', () => {
     );
     const banner = join(dir, 'banner.txt');
     writeFileSync(banner, "You've used 95% of your 5-hour limit · resets 9:55pm (UTC)\n");
-    const out = run(['--json', join(screens, 'limited-5h.txt'), join(screens, 'old-banner-scrollback.txt'), transcript, banner]);
-    expect(out.status).toBe(0);
+    const out = await run(['--json', join(screens, 'limited-5h.txt'), join(screens, 'old-banner-scrollback.txt'), transcript, banner]);
+    expect(out.code).toBe(0);
     const verdicts = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(verdicts).toEqual([
       { input: join(screens, 'limited-5h.txt'), blocked: true, kind: 'five_hour', resetsAt: '2026-11-24T21:51:00.000Z', state: 'limited', rule: 'screen:limited:banner:hit-your-limit' },
@@ -37,16 +36,16 @@ describe('claude-failover detect', () => {
     ]);
   });
 
-  it('reads stdin, explains in plain words, and names an unreadable file while still reporting the rest', () => {
-    const plain = run([], 'Weekly limit reached · resets Dec 2, 7pm (Europe/Moscow)\n');
-    expect(plain.status).toBe(0);
+  it('reads stdin, explains in plain words, and names an unreadable file while still reporting the rest', async () => {
+    const plain = await run([], 'Weekly limit reached · resets Dec 2, 7pm (Europe/Moscow)\n');
+    expect(plain.code).toBe(0);
     expect(plain.stdout).toContain('stdin: LIMITED (seven_day)');
     expect(plain.stdout).toContain('rule:   banner:limit-reached');
     expect(plain.stdout).toContain('resets: 2026-12-02T16:00:00.000Z');
-    const mixed = run(['/nonexistent/pane.txt', join(screens, 'idle.txt')]);
-    expect(mixed.status).toBe(1);
+    const mixed = await run(['/nonexistent/pane.txt', join(screens, 'idle.txt')]);
+    expect(mixed.code).toBe(1);
     expect(mixed.stderr).toContain('cannot read /nonexistent/pane.txt');
     expect(mixed.stdout).toContain('not limited');
-    expect(execFileSync(process.execPath, [cli, 'detect', '--help'], { encoding: 'utf8' })).toContain('Run it when a switch did not happen');
+    expect((await runCli(['detect', '--help'])).stdout).toContain('Run it when a switch did not happen');
   });
 });

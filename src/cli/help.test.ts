@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBuiltCli } from '../../test/helpers/account-layout.js';
+import { runCli } from '../../test/helpers/cli.js';
 import { buildProgram } from './program.js';
 
 // The help a user reads: the built CLI, not a TTY, so commander wraps at 80 columns.
@@ -15,7 +15,7 @@ function paragraphs(help: string): string[][] {
 
 describe('--help', () => {
   it('lists every command on one line with its summary', async () => {
-    const result = await runBuiltCli(['--help']);
+    const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     const list = result.stdout.slice(result.stdout.indexOf('Commands:\n') + 'Commands:\n'.length).trimEnd().split('\n');
     expect(list.map((l) => /^ {2}(\S+)/.exec(l)?.[1])).toEqual([...commands, 'help']);
@@ -23,7 +23,7 @@ describe('--help', () => {
   });
 
   it.each([[''], ...commands.map((c) => [c]), ['config check']])('help %s wraps only at the terminal width, never mid-sentence', async (command) => {
-    const result = await runBuiltCli(command === '' ? ['--help'] : ['help', ...command.split(' ')]);
+    const result = await runCli(command === '' ? ['--help'] : ['help', ...command.split(' ')]);
     expect(result.code).toBe(0);
     const found = paragraphs(result.stdout);
     expect(found.length).toBeGreaterThan(0);

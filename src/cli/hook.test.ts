@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
+import { runCli } from '../../test/helpers/cli.js';
 import { startControlSocket, type ControlEvent } from '../monitor/control-socket.js';
 
-// The hook and statusline relays as Claude Code runs them: our CLI, a real process, a real socket.
-const cli = join(process.cwd(), 'src/cli/main.ts');
+// The hook and statusline relays as Claude Code runs them: the built CLI, a real process, a real socket.
 
 let dir: string;
 let socketPath: string;
@@ -37,25 +36,8 @@ interface Run {
 
 /** Runs the CLI; `input` null leaves stdin open (never written, never closed). */
 async function run(args: string[], input: string | null, env: Record<string, string> = {}): Promise<Run> {
-  const { code, stdout } = await runWithStderr([], args, input, env);
+  const { code, stdout } = await runCli(args, { input, env });
   return { code, stdout };
-}
-
-function runWithStderr(nodeArgs: string[], args: string[], input: string | null, env: Record<string, string> = {}): Promise<Run & { stderr: string }> {
-  const { TMUX_PANE: _outer, ...outside } = process.env; // the test runner may itself run in tmux
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, cli, ...args], { env: { ...outside, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdin.on('error', () => undefined);
-  if (input !== null) child.stdin.end(input);
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 const hookPayload = { session_id: 'abc', transcript_path: '/t/abc.jsonl', cwd: '/p', hook_event_name: 'StopFailure', error: 'rate_limit' };
@@ -129,12 +111,12 @@ describe('fast path', () => {
     writeFileSync(tracer, `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));\n`);
     const missing = join(dir, 'missing.sock');
     for (const args of [['hook', '--socket', missing, 'Stop'], ['statusline', '--socket', missing]]) {
-      const result = await runWithStderr(['--import', tracer], args, '{}');
+      const result = await runCli(args, { nodeArgs: ['--import', tracer], input: '{}' });
       expect(result.code).toBe(0);
       expect(result.stderr).not.toContain('LOADED');
     }
     // The tracer does see them on the ordinary path.
-    expect((await runWithStderr(['--import', tracer], ['--help'], '')).stderr).toContain('LOADED');
+    expect((await runCli(['--help'], { nodeArgs: ['--import', tracer], input: '' })).stderr).toContain('LOADED');
   });
 });
 

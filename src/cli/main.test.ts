@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { runBuiltCli } from '../../test/helpers/account-layout.js';
+import { runCli } from '../../test/helpers/cli.js';
 
 // Faults of the machine (here a state dir inside a symlink loop) as the built CLI reports them.
 let dir: string;
@@ -24,7 +24,7 @@ afterEach(async () => {
 
 describe('a fault in any command', () => {
   it.each([['status'], ['status', '--json'], ['resolve'], ['switch', 'B'], ['run']])('%s: one line naming the path, exit 1, no stack trace', async (...args) => {
-    const result = await runBuiltCli(['--config', configFile, ...args], { HOME: join(dir, 'home') });
+    const result = await runCli(['--config', configFile, ...args], { env: { HOME: join(dir, 'home') } });
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).not.toMatch(/^\s+at /m);
     const lines = result.stderr.trimEnd().split('\n');

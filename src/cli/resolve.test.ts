@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { makeLayout, runBuiltCli, type TestLayout } from '../../test/helpers/account-layout.js';
+import { makeLayout, type TestLayout } from '../../test/helpers/account-layout.js';
+import { runCli } from '../../test/helpers/cli.js';
 import { openStore } from '../store/sqlite-store.js';
 import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { JOURNAL_RESOLVED_BY_OPERATOR } from './resolve.js';
@@ -14,7 +15,7 @@ let layout: TestLayout;
 beforeEach(async () => {
   dir = await makeTempDir('cf-resolve');
   layout = await makeLayout(dir);
-  const init = await runBuiltCli(['--config', layout.configFile, 'init'], { HOME: layout.home });
+  const init = await runCli(['--config', layout.configFile, 'init'], { env: { HOME: layout.home } });
   expect(init.code, init.stderr).toBe(0);
 });
 afterEach(async () => {
@@ -48,7 +49,7 @@ function journalRow(id: number): { outcome: string | null; closed: boolean; step
 describe('claude-failover resolve', () => {
   it('closes the open journal entry as resolved by the operator, so the next start has no swap to redo', async () => {
     const id = leaveOpenSwap();
-    const result = await runBuiltCli(['--config', layout.configFile, 'resolve'], { HOME: layout.home });
+    const result = await runCli(['--config', layout.configFile, 'resolve'], { env: { HOME: layout.home } });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('partial-swap flag cleared');
 
@@ -71,7 +72,7 @@ describe('claude-failover resolve', () => {
     const link = join(layout.config.accounts[0]?.home ?? '', 'projects');
     rmSync(link);
     symlinkSync(join(dir, 'nowhere'), link);
-    const result = await runBuiltCli(['--config', layout.configFile, 'resolve'], { HOME: layout.home });
+    const result = await runCli(['--config', layout.configFile, 'resolve'], { env: { HOME: layout.home } });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('the partial-swap flag stays set');
     expect(journalRow(id)).toMatchObject({ outcome: null, closed: false });

@@ -1,81 +1,39 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { Sandbox, SandboxAccount } from '../../src/demo/sandbox.js';
 import { sendRequest } from '../../src/monitor/control-socket.js';
 import { daemonSocketPath } from '../../src/claude/self-command.js';
-import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { waitForIdlePool } from '../helpers/e2e.js';
+import { tmux, waitForIdlePool } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
+import { exitOf, runCli, type CliRun } from '../helpers/cli.js';
 
-const MAIN = join(process.cwd(), 'dist/cli/main.js');
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UUID = /^[0-9a-f-]{36}$/;
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 describe('the CLI, built and run as a user would (real tmux, fake Claude Code)', () => {
-  let root: string;
-  let socket: string;
+  const e2e = useE2e('cf-cli');
   let sandbox: Sandbox;
-  let daemon: Daemon | null = null;
-  let child: ChildProcess | null = null;
-
-  beforeEach(async () => {
-    root = await makeTempDir('cf-cli');
-    socket = privateSocketName('cf-cli');
-  });
-
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    child = null;
-    await killPrivateServer(socket);
-    await removeTempDir(root);
-  });
 
   async function makeSandbox(accounts: SandboxAccount[]): Promise<Sandbox> {
-    sandbox = await createSandbox({
-      root,
-      socket,
-      accounts,
-      autonomous: { min: 1, max: 1 },
-      dedicated: ['web'],
-      overrides: { monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 500 }, server: { listen: '127.0.0.1:0' } },
-    });
+    sandbox = await e2e.sandbox({ accounts, autonomous: { min: 1, max: 1 }, dedicated: ['web'], monitor: { returnMarginMs: 500 }, server: { listen: '127.0.0.1:0' } });
     return sandbox;
   }
 
   const plenty = (name: string): SandboxAccount => ({ name, quota: { limit: 100_000, turnMs: 50 } });
 
   /** Runs the built CLI without blocking this process (an in-process daemon must keep answering). */
-  function cli(...args: string[]): Promise<CliResult> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, [MAIN, '--config', sandbox.configFile, ...args], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const cli = (...args: string[]): Promise<CliRun> => runCli(['--config', sandbox.configFile, ...args], { timeoutMs: 120_000 });
 
   async function startInProcess(): Promise<Daemon> {
-    const d = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 300, http: false });
-    daemon = d;
+    const d = await e2e.startDaemon(sandbox, { reconcileMs: 300 });
     await waitForIdlePool(d, ['auto-1', 'web']);
     return d;
   }
 
   const panes = () =>
-    execFileSync('tmux', ['-L', socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_pid} #{pane_dead}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 })
+    tmux(e2e.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_pid} #{pane_dead}')
       .split('\n')
       .filter(Boolean)
       .sort();
@@ -88,7 +46,6 @@ describe('the CLI, built and run as a user would (real tmux, fake Claude Code)',
     await waitFor(() => d.store.listSwaps(5).some((s) => s.result === 'done'), { timeoutMs: 60_000, what: 'the swap to B' });
     await waitForIdlePool(d, ['auto-1', 'web']);
     await d.stop();
-    daemon = null;
 
     const result = await cli('status', '--json');
     expect(result).toMatchObject({ code: 0, stderr: '' });
@@ -98,7 +55,7 @@ describe('the CLI, built and run as a user would (real tmux, fake Claude Code)',
       expect.objectContaining({ name: 'A', home: join(sandbox.config.home, '.claude-A'), exhausted: true, kind: 'five_hour', resetsAt: expect.stringMatching(ISO) as string }),
       expect.objectContaining({ name: 'B', home: join(sandbox.config.home, '.claude-B'), exhausted: false, kind: null, resetsAt: null }),
     ]);
-    const project = (name: string) => join(root, 'projects', name);
+    const project = (name: string) => join(e2e.root, 'projects', name);
     expect(status.sessions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ name: 'auto-1', account: 'B', sessionId: expect.stringMatching(UUID) as string, state: expect.stringMatching(/^(idle|working)$/) as string, cwd: project('autonomous') }),
@@ -145,12 +102,8 @@ describe('the CLI, built and run as a user would (real tmux, fake Claude Code)',
 
   it('a daemon run as a child stops on SIGTERM with exit 0 and leaves the pool\'s sessions running', async () => {
     await makeSandbox([plenty('A'), plenty('B')]);
-    const log = createWriteStream(process.env.CF_TEST_LOG ?? join(root, 'daemon.log'), { flags: 'a' });
-    const run = spawn(process.execPath, [MAIN, '--config', sandbox.configFile, 'run'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = run;
-    run.stdout.pipe(log);
-    run.stderr.pipe(log);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => run.once('exit', (code, signal) => { resolve({ code, signal }); }));
+    const run = e2e.spawnDaemon(sandbox);
+    const exited = exitOf(run);
     await waitFor(() => sendRequest(daemonSocketPath(sandbox.config), 'ping', {}, { timeoutMs: 2000 }), { timeoutMs: 30_000, what: 'the daemon to answer' });
     const live = await waitFor(() => {
       const p = panes();

@@ -1,59 +1,23 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
-import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import type { SandboxAccount } from '../../src/demo/sandbox.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 import { createAccountLayout } from '../../src/accounts/layout.js';
 import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
-import { RETRY_JOB, type SwitchOutcome } from '../../src/switcher/types.js';
+import { RETRY_JOB } from '../../src/switcher/types.js';
 import { shellQuote } from '../../src/claude/shell-quote.js';
 import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
 import { tmux, transcripts, userPrompts, waitForIdlePool } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
 
 /** What the continuation must prove: decided from the transcript after the stop, confirmed by Claude Code, reported when lost. */
 describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
-  let root: string;
-  let socket: string;
-  let daemon: Daemon | null = null;
-  let telegram: TelegramStandIn;
-  const outcomes: SwitchOutcome[] = [];
+  const e2e = useE2e('cf-cont', { telegram: true });
+  const { outcomes, doneSwaps } = e2e;
 
-  beforeEach(async () => {
-    root = await makeTempDir('cf-cont');
-    socket = privateSocketName('cf-cont');
-    telegram = await startTelegramStandIn();
-    outcomes.length = 0;
-  });
-
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    await killPrivateServer(socket);
-    await telegram.close();
-    await removeTempDir(root);
-  });
-
-  const sandboxOf = (accounts: SandboxAccount[]) =>
-    createSandbox({
-      root,
-      socket,
-      accounts,
-      dedicated: ['web', 'api'],
-      overrides: {
-        monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000 },
-        notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: telegram.url } },
-      },
-    });
-  const startOn = async (sandbox: Sandbox, options: Partial<DaemonOptions> = {}) => {
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, http: false, onSwap: (o) => outcomes.push(o), ...options });
-    return daemon;
-  };
-  const doneSwaps = () => outcomes.filter((o): o is Extract<SwitchOutcome, { result: 'done' }> => o.result === 'done');
+  const sandboxOf = (accounts: SandboxAccount[]) => e2e.sandbox({ accounts, dedicated: ['web', 'api'], monitor: { returnMarginMs: 600_000 } });
   const limitRecords = (lines: readonly string[]) => lines.filter((l) => (JSON.parse(l) as { error?: string }).error === 'rate_limit').length;
 
   it('continues a session that started a request after the pool was saved, decided from its transcript once stopped', async () => {
@@ -62,14 +26,14 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
       { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200 } },
     ]);
     let injected = false;
-    const d = await startOn(sandbox, {
+    const d = await e2e.startDaemon(sandbox, {
       // Right after the pool is saved (api idle in that snapshot), api sends a prompt on A and hits A's limit too.
       onStep: async (step) => {
         if (step !== 'saved' || injected) return;
         injected = true;
-        const apiId = daemon?.store.getSession('api')?.sessionId ?? '';
-        tmux(socket, 'send-keys', '-t', '=api:', '-l', 'A late question [turns=1]');
-        tmux(socket, 'send-keys', '-t', '=api:', 'Enter');
+        const apiId = e2e.daemon.store.getSession('api')?.sessionId ?? '';
+        tmux(e2e.socket, 'send-keys', '-t', '=api:', '-l', 'A late question [turns=1]');
+        tmux(e2e.socket, 'send-keys', '-t', '=api:', 'Enter');
         await waitFor(() => limitRecords(transcripts(sandbox).get(apiId) ?? []) === 1, { what: "api's limit record on A" });
       },
     });
@@ -95,7 +59,7 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
       { name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 200 } },
       { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200 } },
     ]);
-    const d = await startOn(sandbox);
+    const d = await e2e.startDaemon(sandbox);
     await waitForIdlePool(d, ['web', 'api']);
     const apiId = d.store.getSession('api')?.sessionId ?? '';
     expect(await d.pool.sendPrompt('api', 'Say hi [turns=1]')).toBe(true);
@@ -112,7 +76,7 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
       { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200 } },
     ]);
     // Under B, "Claude Code" draws an idle prompt and never reads a key: every prompt typed is lost.
-    const deaf = join(root, 'claude-deaf-on-B');
+    const deaf = join(e2e.root, 'claude-deaf-on-B');
     const idleScreen = resolve('test/fixtures/screens/idle.txt');
     writeFileSync(
       deaf,
@@ -120,7 +84,7 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
     );
     chmodSync(deaf, 0o755);
     const config = { ...sandbox.config, claude: { ...sandbox.config.claude, command: deaf } };
-    const d = await startOn({ ...sandbox, config });
+    const d = await e2e.startDaemon({ ...sandbox, config });
     await waitForIdlePool(d, ['web', 'api']);
     expect(await d.pool.sendPrompt('web', 'Long task [turns=6]')).toBe(true);
     await waitFor(() => doneSwaps().length === 1, { timeoutMs: 90_000, what: 'the swap to B' });
@@ -130,7 +94,7 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
     const status = await d.status();
     expect(status.sessions.find((s) => s.name === 'web')?.lastError).toMatch(/continuation prompt was not delivered/);
     const sent = await waitFor(() => {
-      const texts = telegram.messages.map((m) => String(m.body.text));
+      const texts = e2e.telegramTexts();
       return texts.some((t) => t.includes('continuation prompt never reached web')) && texts.some((t) => t.includes('1/2 session(s) moved; NOT CONTINUED: web')) && texts;
     }, { what: 'the lost continuation told in the swap summary and its own notification' });
     expect(sent.filter((t) => t.includes('never reached'))).toHaveLength(1);
@@ -142,16 +106,15 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
       { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200 } },
     ]);
     // First daemon: deaf to every limit signal, as if it were not running when the limit hit.
-    const first = await startOn(sandbox, { sources: new Set() });
+    const first = await e2e.startDaemon(sandbox, { sources: new Set() });
     await waitForIdlePool(first, ['web', 'api']);
     const webId = first.store.getSession('web')?.sessionId ?? '';
     expect(await first.pool.sendPrompt('web', 'Long task [turns=6]')).toBe(true);
     await waitFor(() => limitRecords(transcripts(sandbox).get(webId) ?? []) === 1, { what: "web's limit record on A" });
     await first.stop();
-    daemon = null;
     expect(outcomes).toEqual([]);
 
-    const d = await startOn(sandbox);
+    const d = await e2e.startDaemon(sandbox);
     await waitFor(() => doneSwaps().length === 1, { timeoutMs: 60_000, what: 'the swap to B at start' });
     expect(doneSwaps()[0]).toMatchObject({ from: 'A', to: 'B' });
     expect(doneSwaps()[0]?.sessions.find((s) => s.name === 'web')).toMatchObject({ continuation: 'delivered' });
@@ -167,7 +130,7 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
     store.setActiveAccount('A');
     store.markExhausted('A', { kind: 'five_hour', resetsAt: new Date(Date.now() + 3600_000), resetGuessed: false, source: 'hook:epoch', detectedAt: new Date() });
     store.close();
-    const d = await startOn(sandbox);
+    const d = await e2e.startDaemon(sandbox);
     await waitFor(() => doneSwaps().length === 1, { timeoutMs: 60_000, what: 'the swap away from the exhausted account' });
     expect(doneSwaps()[0]).toMatchObject({ from: 'A', to: 'B' });
     expect((await d.status()).swaps[0]).toMatchObject({ from: 'A', to: 'B', trigger: 'limit' });
@@ -190,7 +153,7 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
         await real.prepareTarget(a);
       },
     };
-    const d = await startOn(sandbox, { layout });
+    const d = await e2e.startDaemon(sandbox, { layout });
     await waitForIdlePool(d, ['web', 'api']);
     expect(await d.pool.sendPrompt('web', 'Long task [turns=6]')).toBe(true);
     await waitFor(() => outcomes.some((o) => o.result === 'cancelled'), { timeoutMs: 60_000, what: 'the cancelled swap' });

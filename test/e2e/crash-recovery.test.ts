@@ -1,66 +1,36 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from '../../src/demo/sandbox.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/demo/sandbox.js';
 import { openStore } from '../../src/store/sqlite-store.js';
 import { verifySharedLinks } from '../../src/accounts/shared-links.js';
 import { sendRequest } from '../../src/monitor/control-socket.js';
 import { daemonSocketPath } from '../../src/claude/self-command.js';
 import type { SwapStep } from '../../src/switcher/types.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { setImmutable, tmux, transcriptSizes } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
+import { exitOf } from '../helpers/cli.js';
 
 const POOL = ['auto-1', 'web'];
 
 describe('crash recovery: the daemon killed with SIGKILL at each journal step', () => {
-  let root: string;
-  let socket: string;
+  const e2e = useE2e('cf-crash', { once: true });
   let sandbox: Sandbox;
-  let running: ChildProcess | null = null;
 
   beforeAll(async () => {
-    root = await makeTempDir('cf-crash');
-    socket = privateSocketName('cf-crash');
-    sandbox = await createSandbox({
-      root,
-      socket,
+    sandbox = await e2e.sandbox({
       accounts: [
         { name: 'A', quota: { limit: 100000, turnMs: 50 } },
         { name: 'B', quota: { limit: 100000, turnMs: 50 } },
       ],
       autonomous: { min: 1, max: 1 },
       dedicated: ['web'],
-      overrides: { monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 1000 } },
+      monitor: { returnMarginMs: 1000 },
     });
   });
 
-  afterAll(async () => {
-    running?.kill('SIGKILL');
-    await killPrivateServer(socket);
-    await removeTempDir(root);
-  });
-
-  function startDaemonProcess(failpoint: SwapStep | null): ChildProcess {
-    const log = createWriteStream(process.env.CF_TEST_LOG ?? join(root, 'daemon.log'), { flags: 'a' });
-    const child = spawn(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), '--config', sandbox.configFile, 'run'], {
-      env: { ...process.env, CLAUDE_FAILOVER_FAILPOINT: failpoint ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
-    running = child;
-    return child;
-  }
-
-  function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    return new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-      else child.once('exit', (code, signal) => { resolve({ code, signal }); });
-    });
-  }
+  const startDaemonProcess = (failpoint: SwapStep | null) => e2e.spawnDaemon(sandbox, { CLAUDE_FAILOVER_FAILPOINT: failpoint ?? '' });
 
   /** Link, shared links, active account and pool agree, no swap is left half done, and the daemon answers. */
   async function consistent(): Promise<string | false> {
@@ -76,7 +46,7 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
       if ((await verifySharedLinks(sandbox.config, activeHome)).length > 0) return false;
       const sessions = store.listSessions().filter((s) => POOL.includes(s.name));
       if (sessions.length !== POOL.length || !sessions.every((s) => s.account === active && s.state === 'idle')) return false;
-      const panes = tmux(socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_dead}');
+      const panes = tmux(e2e.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_dead}');
       if (!POOL.every((n) => panes.includes(`${n} 0`))) return false;
       return active ?? false;
     } finally {
@@ -107,8 +77,8 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     const before = await waitFor(consistent, { timeoutMs: 40_000, what: 'a consistent start' });
     if (step === 'saved') {
       for (const name of POOL) {
-        tmux(socket, 'send-keys', '-t', name, '-l', `hello from ${name} [turns=1]`);
-        tmux(socket, 'send-keys', '-t', name, 'Enter');
+        tmux(e2e.socket, 'send-keys', '-t', name, '-l', `hello from ${name} [turns=1]`);
+        tmux(e2e.socket, 'send-keys', '-t', name, 'Enter');
       }
       await waitFor(() => transcriptSizes(sandbox).size >= POOL.length, { what: 'transcripts' });
     }
@@ -116,7 +86,7 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     const sizes = transcriptSizes(sandbox);
     const ids = sessionIds();
     daemon.kill('SIGTERM');
-    expect(await exited(daemon)).toEqual({ code: 0, signal: null });
+    expect(await exitOf(daemon)).toEqual({ code: 0, signal: null });
 
     // The same, with the failpoint: the swap dies right after the step is journaled.
     const target = before === 'A' ? 'B' : 'A';
@@ -124,15 +94,15 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     if (breakTarget) {
       // Preparing the target must fail: a wrong shared link in a home nothing can write to.
       rmSync(join(targetHome, 'projects'));
-      mkdirSync(join(root, 'elsewhere'), { recursive: true });
-      symlinkSync(join(root, 'elsewhere'), join(targetHome, 'projects'));
+      mkdirSync(join(e2e.root, 'elsewhere'), { recursive: true });
+      symlinkSync(join(e2e.root, 'elsewhere'), join(targetHome, 'projects'));
       setImmutable(targetHome, true);
     }
     try {
       daemon = startDaemonProcess(step);
       await waitFor(consistent, { timeoutMs: 40_000, what: 'the failpoint daemon up' });
       await sendRequest(daemonSocketPath(sandbox.config), 'switch', { account: target }, { timeoutMs: 60_000 }).catch(() => undefined);
-      expect(await exited(daemon)).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await exitOf(daemon)).toEqual({ code: null, signal: 'SIGKILL' });
     } finally {
       if (breakTarget) setImmutable(targetHome, false);
     }
@@ -149,6 +119,6 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     store.close();
     expect(lastSwap?.result).toBe(step === 'saved' || step === 'rolling-back' ? 'cancelled' : 'done');
     daemon.kill('SIGTERM');
-    expect(await exited(daemon)).toEqual({ code: 0, signal: null });
+    expect(await exitOf(daemon)).toEqual({ code: 0, signal: null });
   }, 240_000);
 });

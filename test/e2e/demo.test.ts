@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killPrivateServer } from '../helpers/private-tmux.js';
 import { removeTempDir } from '../helpers/temp-dir.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const MAIN = join(process.cwd(), 'dist/cli/main.js');
+import { exitOf, runCli, spawnCli } from '../helpers/cli.js';
 
 /** The private tmux server and the sandbox the demo names in its first line. */
 function sandboxOf(out: string): { socket: string; root: string } | undefined {
@@ -31,12 +30,11 @@ interface DemoRun {
 }
 
 function startDemo(...args: string[]): DemoRun {
-  const child = spawn(process.execPath, [MAIN, 'demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnCli(['demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => { resolve({ code, signal }); }));
-  return { child, out: () => out, exit };
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  return { child, out: () => out, exit: exitOf(child) };
 }
 
 describe('the demo (the README\'s first command)', () => {
@@ -56,10 +54,10 @@ describe('the demo (the README\'s first command)', () => {
     run = null;
   });
 
-  it('runs a real failover and a return in a sandbox, narrates them, cleans up and exits 0', () => {
-    const result = spawnSync(process.execPath, [MAIN, 'demo'], { encoding: 'utf8', timeout: 170_000 });
+  it('runs a real failover and a return in a sandbox, narrates them, cleans up and exits 0', async () => {
+    const result = await runCli(['demo'], { timeoutMs: 170_000 });
     expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
     const out = result.stdout;
     expect(out).toMatch(/LIMIT on alpha: seen through the (hook|transcript|screen) signal/);
     expect(out).toContain('SWAP switched alpha → bravo; 3/3 session(s) moved');

@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { Sandbox, SandboxAccount } from '../../src/demo/sandbox.js';
 import type { LimitSource } from '../../src/monitor/limit-event.js';
-import type { SwitchOutcome } from '../../src/switcher/types.js';
-import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
+import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { tmux, transcripts, userPrompts, waitForIdlePool } from '../helpers/e2e.js';
-
-const RESUME_PROMPT = 'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.';
+import { useE2e } from '../helpers/e2e-fixture.js';
 
 interface TranscriptRecord {
   readonly type?: string;
@@ -25,38 +21,15 @@ const assistantTexts = (lines: readonly string[]) =>
     .map((r) => (r.message?.content as { text?: string }[]).map((c) => c.text ?? '').join(''));
 
 describe('detection end to end: each signal on its own, the proactive switch, warnings (real tmux, fake Claude Code)', () => {
-  let root: string;
-  let socket: string;
-  let daemon: Daemon | null = null;
-  const outcomes: SwitchOutcome[] = [];
-
-  beforeEach(async () => {
-    root = await makeTempDir('cf-detect');
-    socket = privateSocketName('cf-detect');
-    outcomes.length = 0;
-  });
-
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    await killPrivateServer(socket);
-    await removeTempDir(root);
-  });
+  const e2e = useE2e('cf-detect');
+  const { outcomes, doneSwaps } = e2e;
 
   async function start(accounts: SandboxAccount[], monitor: Record<string, unknown>, sources?: ReadonlySet<LimitSource>): Promise<{ d: Daemon; sandbox: Sandbox }> {
-    const sandbox = await createSandbox({
-      root,
-      socket,
-      accounts,
-      autonomous: { min: 1, max: 1 },
-      overrides: { monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000, ...monitor } },
-    });
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, http: false, onSwap: (o) => outcomes.push(o), ...(sources ? { sources } : {}) });
-    await waitForIdlePool(daemon, ['auto-1']);
-    return { d: daemon, sandbox };
+    const sandbox = await e2e.sandbox({ accounts, autonomous: { min: 1, max: 1 }, monitor: { returnMarginMs: 600_000, ...monitor } });
+    const d = await e2e.startDaemon(sandbox, sources ? { sources } : {});
+    await waitForIdlePool(d, ['auto-1']);
+    return { d, sandbox };
   }
-
-  const doneSwaps = () => outcomes.filter((o): o is Extract<SwitchOutcome, { result: 'done' }> => o.result === 'done');
 
   it.each<LimitSource>(['hook', 'transcript', 'screen'])('switches on the %s signal alone, with the reset it carries', async (source) => {
     const resetsAt = Math.floor(Date.now() / 1000) + 3 * 3600 + 17 * 60;
@@ -87,7 +60,7 @@ describe('detection end to end: each signal on its own, the proactive switch, wa
       expect(ledger?.source).toBe(`${source}:epoch`);
     }
     // The conversation went on under B, in the same transcript.
-    await waitFor(() => userPrompts(transcripts(sandbox).get(sessionId ?? '') ?? []).includes(RESUME_PROMPT), { timeoutMs: 30_000, what: 'the continuation prompt on B' });
+    await waitFor(() => userPrompts(transcripts(sandbox).get(sessionId ?? '') ?? []).includes(DEFAULT_RESUME_PROMPT), { timeoutMs: 30_000, what: 'the continuation prompt on B' });
     expect(d.store.getSession('auto-1')).toMatchObject({ account: 'B', sessionId });
   });
 
@@ -133,7 +106,7 @@ describe('detection end to end: each signal on its own, the proactive switch, wa
     const sessionId = d.store.getSession('auto-1')?.sessionId ?? '';
     expect(await d.pool.sendPrompt('auto-1', 'Six steps [turns=6]')).toBe(true);
     await waitFor(() => assistantTexts(transcripts(sandbox).get(sessionId) ?? []).includes('Step 6 of 6 done.'), { what: 'the task done' });
-    await waitFor(() => tmux(socket, 'capture-pane', '-p', '-t', 'auto-1').includes("You've used 60% of your 5-hour limit"), { what: 'the warning on screen' });
+    await waitFor(() => tmux(e2e.socket, 'capture-pane', '-p', '-t', 'auto-1').includes("You've used 60% of your 5-hour limit"), { what: 'the warning on screen' });
     // The Stop hook comes after the last step is written: the answer is over once it has.
     await waitFor(() => d.store.getSession('auto-1')?.state === 'idle', { what: 'the Stop hook' });
     // Every signal has had its chance: several screen polls with the warning at the bottom.

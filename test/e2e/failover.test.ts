@@ -1,70 +1,34 @@
 import { readFileSync, readlinkSync, rmSync, symlinkSync, mkdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
-import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
-import type { SwitchOutcome } from '../../src/switcher/types.js';
-import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DaemonOptions } from '../../src/daemon.js';
+import type { Sandbox, SandboxAccount } from '../../src/demo/sandbox.js';
+import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { setImmutable, tmux, transcripts, userPrompts, waitForIdlePool } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
+import { runCli } from '../helpers/cli.js';
 import { PARTIAL_SWAP_FLAG } from '../../src/switcher/types.js';
 
-const RESUME_PROMPT = 'Continue the task you were working on when the usage limit was reached; do not repeat work that is already complete.';
-
 describe('failover end to end (real tmux, fake Claude Code, in-process daemon)', () => {
-  let root: string;
-  let socket: string;
-  let telegram: TelegramStandIn;
-  let daemon: Daemon | null = null;
-  const outcomes: SwitchOutcome[] = [];
-
-  beforeEach(async () => {
-    root = await makeTempDir('cf-e2e');
-    socket = privateSocketName('cf-e2e');
-    telegram = await startTelegramStandIn();
-    outcomes.length = 0;
-  });
-
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    await killPrivateServer(socket);
-    await telegram.close();
-    await removeTempDir(root);
-  });
+  const e2e = useE2e('cf-e2e', { telegram: true });
+  const { outcomes, doneSwaps, telegramTexts } = e2e;
 
   async function start(accounts: SandboxAccount[], monitor: Record<string, unknown> = {}, options: Partial<DaemonOptions> = {}): Promise<Sandbox> {
-    const sandbox = await createSandbox({
-      root,
-      socket,
-      accounts,
-      autonomous: { min: 2, max: 2 },
-      dedicated: ['web'],
-      overrides: {
-        monitor: { pollIntervalMs: 300, cooldownMs: 1000, returnMarginMs: 500, ...monitor },
-        notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: telegram.url } },
-      },
-    });
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, onSwap: (o) => outcomes.push(o), ...options });
+    const sandbox = await e2e.sandbox({ accounts, autonomous: { min: 2, max: 2 }, dedicated: ['web'], monitor: { cooldownMs: 1000, returnMarginMs: 500, ...monitor } });
+    await e2e.startDaemon(sandbox, { http: true, ...options });
     return sandbox;
   }
 
-  const doneSwaps = () => outcomes.filter((o): o is Extract<SwitchOutcome, { result: 'done' }> => o.result === 'done');
-  const telegramTexts = () => telegram.messages.map((m) => String(m.body.text));
-
   it('moves the whole pool to B at the limit, resuming every conversation, and returns to A after its reset; a session outside the pool is untouched', async () => {
-    tmux(socket, 'new-session', '-d', '-s', 'ccl-0', 'sleep 100000');
-    const outsidePid = tmux(socket, 'display-message', '-p', '-t', 'ccl-0', '#{pane_pid}').trim();
+    tmux(e2e.socket, 'new-session', '-d', '-s', 'ccl-0', 'sleep 100000');
+    const outsidePid = tmux(e2e.socket, 'display-message', '-p', '-t', 'ccl-0', '#{pane_pid}').trim();
     const resetsAt = Math.floor(Date.now() / 1000) + 25;
     const sandbox = await start([
       { name: 'A', quota: { limit: 6, used: 0, resetsAt, windowSeconds: 3600, turnMs: 250 } },
       { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 250 } },
     ]);
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     const names = ['auto-1', 'auto-2', 'web'];
     await waitForIdlePool(d, names);
     // web gets a short conversation and then idles; the autonomous ones get long tasks.
@@ -90,7 +54,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     expect(status.swaps.map((s) => [s.from, s.to, s.result])).toEqual([['A', 'B', 'done']]);
     // Each pane now runs claude with B's home: read from the process's own environment.
     for (const name of names) {
-      const pid = tmux(socket, 'display-message', '-p', '-t', `=${name}:`, '#{pane_pid}').trim();
+      const pid = tmux(e2e.socket, 'display-message', '-p', '-t', `=${name}:`, '#{pane_pid}').trim();
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`CLAUDE_CONFIG_DIR=${join(sandbox.config.home, '.claude-B')}`);
     }
     const filesAtSwap = [...transcripts(sandbox).keys()].sort();
@@ -102,7 +66,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     const working = new Map([['auto-1', 'Refactor the parser [turns=6]'], ['auto-2', 'Write the tests [turns=6]']]);
     type TranscriptRecord = { type?: string; isApiErrorMessage?: boolean; message?: { content?: unknown } };
     const records = (name: string) => (transcripts(sandbox).get(before.get(name) ?? '') ?? []).map((l) => JSON.parse(l) as TranscriptRecord);
-    const isContinuation = (r: TranscriptRecord) => r.type === 'user' && r.message?.content === RESUME_PROMPT;
+    const isContinuation = (r: TranscriptRecord) => r.type === 'user' && r.message?.content === DEFAULT_RESUME_PROMPT;
     const isLimit = (r: TranscriptRecord) => r.isApiErrorMessage === true;
     // Continued: the continuation prompt, then an answer (not a limit) after it.
     const answeredAfterContinuation = (name: string) => {
@@ -147,13 +111,13 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     expect(telegramTexts().filter((t) => t.includes('A → B'))).toHaveLength(1);
 
     // (g) The operator's own session was never touched.
-    expect(tmux(socket, 'display-message', '-p', '-t', 'ccl-0', '#{pane_pid} #{pane_dead}').trim()).toBe(`${outsidePid} 0`);
+    expect(tmux(e2e.socket, 'display-message', '-p', '-t', 'ccl-0', '#{pane_pid} #{pane_dead}').trim()).toBe(`${outsidePid} 0`);
   });
 
   /** Breaks B so preparing it fails: a wrong shared link in a home nothing can write to. */
   function breakTarget(sandbox: Sandbox, name: string): string {
     const home = join(sandbox.config.home, `.claude-${name}`);
-    const elsewhere = join(root, 'elsewhere');
+    const elsewhere = join(e2e.root, 'elsewhere');
     mkdirSync(elsewhere, { recursive: true });
     rmSync(join(home, 'projects'));
     symlinkSync(elsewhere, join(home, 'projects'));
@@ -166,13 +130,9 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
     for (const path of immutable.splice(0)) setImmutable(path, false);
   });
 
-  const cli = (sandbox: Sandbox, ...args: string[]) => {
-    try {
-      return { status: 0, out: execFileSync(process.execPath, [join(process.cwd(), 'dist/cli/main.js'), '--config', sandbox.configFile, ...args], { encoding: 'utf8', stdio: 'pipe' }) };
-    } catch (err) {
-      const e = err as { status: number; stdout: string; stderr: string };
-      return { status: e.status, out: e.stdout + e.stderr };
-    }
+  const cli = async (sandbox: Sandbox, ...args: string[]) => {
+    const run = await runCli(['--config', sandbox.configFile, ...args]);
+    return { status: run.code, out: run.stdout + run.stderr };
   };
 
   it('cancels the swap and keeps A when the target cannot be prepared (rollback)', async () => {
@@ -180,7 +140,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
       { name: 'A', quota: { limit: 1000, turnMs: 100 } },
       { name: 'B', quota: { limit: 1000, turnMs: 100 } },
     ]);
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     await waitForIdlePool(d, ['auto-1', 'auto-2', 'web']);
     const before = new Map(d.store.listSessions().map((s) => [s.name, s.sessionId]));
     breakTarget(sandbox, 'B');
@@ -217,7 +177,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
         },
       },
     );
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     await waitForIdlePool(d, ['auto-1', 'auto-2', 'web']);
     breakTarget(sandbox, 'B');
     const outcome = await d.requestSwitch({ trigger: 'manual', target: 'B' });
@@ -232,14 +192,14 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
 
     expect(telegramTexts().filter((t) => t.startsWith('PARTIAL SWAP'))).toHaveLength(1);
     // Not repaired yet: resolve refuses and the flag stays.
-    const refused = cli(sandbox, 'resolve');
+    const refused = await cli(sandbox, 'resolve');
     expect(refused.status).toBe(1);
     expect(refused.out).toContain('not repaired');
     expect(d.store.getFlag(PARTIAL_SWAP_FLAG).set).toBe(true);
     // The operator repairs: makes the dirs writable again and lets init fix the links.
     for (const path of immutable.splice(0)) setImmutable(path, false);
-    expect(cli(sandbox, 'init').status).toBe(0);
-    const resolved = cli(sandbox, 'resolve');
+    expect((await cli(sandbox, 'init')).status).toBe(0);
+    const resolved = await cli(sandbox, 'resolve');
     expect(resolved.status).toBe(0);
     expect(resolved.out).toContain('partial-swap flag cleared');
     expect(d.store.getFlag(PARTIAL_SWAP_FLAG).set).toBe(false);
@@ -256,7 +216,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
       ],
       { cooldownMs: 0 },
     );
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     await waitForIdlePool(d, ['auto-1', 'auto-2', 'web']);
     expect(await d.pool.sendPrompt('auto-1', 'Long task [turns=6]')).toBe(true);
     await waitFor(() => outcomes.some((o) => o.result === 'no-target'), { timeoutMs: 60_000, what: 'the no-target outcome' });
@@ -284,7 +244,7 @@ describe('failover end to end (real tmux, fake Claude Code, in-process daemon)',
       { name: 'A', quota: { limit: 1000, turnMs: 100, crashOnStart: 'error: your organization has disabled Claude Code' } },
       { name: 'B', quota: { limit: 1000, turnMs: 100 } },
     ]);
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     await waitFor(
       async () => {
         await d.tick();

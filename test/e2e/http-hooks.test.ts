@@ -1,51 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { createSandbox } from '../../src/demo/sandbox.js';
+import { describe, expect, it, vi } from 'vitest';
 import type { ControlEvent } from '../../src/monitor/control-socket.js';
-import type { SwitchOutcome } from '../../src/switcher/types.js';
-import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { waitForIdlePool } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
 
 type Hook = { type: string; url?: string; command?: string };
 
 describe('hooks over HTTP (real tmux, fake Claude Code 2.1.330, the daemon on port 0)', () => {
-  let root: string;
-  let socket: string;
-  let daemon: Daemon | null = null;
-
-  beforeEach(async () => {
-    root = await makeTempDir('cf-http-hooks');
-    socket = privateSocketName('cf-http-hooks');
-  });
-
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    await killPrivateServer(socket);
-    await removeTempDir(root);
-  });
+  const e2e = useE2e('cf-http-hooks');
 
   it('points every account at the bound port once it listens; a limit reaches it as a StopFailure POST with the pane, the statusline as a POST from the bash script', async () => {
     const resetsAt = Math.floor(Date.now() / 1000) + 2 * 3600;
-    const sandbox = await createSandbox({
-      root,
-      socket,
+    const sandbox = await e2e.sandbox({
       accounts: [
         { name: 'A', quota: { limit: 2, used: 0, resetsAt, windowSeconds: 18000, turnMs: 150 } },
         { name: 'B', quota: { limit: 1000, windowSeconds: 18000, turnMs: 150 } },
       ],
       autonomous: { min: 1, max: 1 },
-      overrides: { monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000 }, server: { listen: '127.0.0.1:0' } },
+      monitor: { returnMarginMs: 600_000 },
+      server: { listen: '127.0.0.1:0' },
     });
-    const outcomes: SwitchOutcome[] = [];
+    const { outcomes } = e2e;
     // The hook signal alone: the swap can only come from the StopFailure the fake POSTs.
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, sources: new Set(['hook']), onSwap: (o) => outcomes.push(o) });
-    const d = daemon;
+    const d = await e2e.startDaemon(sandbox, { http: true, sources: new Set(['hook']) });
     const port = new URL(d.httpUrl ?? '').port;
     expect(Number(port)).toBeGreaterThan(0);
     for (const account of sandbox.config.accounts) {

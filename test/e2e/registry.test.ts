@@ -1,46 +1,31 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon } from '../../src/daemon.js';
-import { createSandbox, type Sandbox } from '../../src/demo/sandbox.js';
-import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { Sandbox } from '../../src/demo/sandbox.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { tmux, transcripts, userPrompts, waitForIdlePool } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
 
 describe('session registry (real tmux, fake Claude Code, in-process daemon)', () => {
-  let root: string;
-  let socket: string;
+  const e2e = useE2e('cf-registry');
   let sandbox: Sandbox;
-  let daemon: Daemon | null = null;
   /** The daemon's clock runs ahead by this much: lets a launch be "long ago" without waiting. */
   let clockAhead = 0;
 
   beforeEach(async () => {
-    root = await makeTempDir('cf-registry');
-    socket = privateSocketName('cf-registry');
     clockAhead = 0;
-    sandbox = await createSandbox({
-      root,
-      socket,
+    sandbox = await e2e.sandbox({
       accounts: [
         { name: 'A', quota: { limit: 1000, turnMs: 50 } },
         { name: 'B', quota: { limit: 1000, turnMs: 50 } },
       ],
       autonomous: { min: 1, max: 1 },
-      overrides: { monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 500 } },
+      monitor: { returnMarginMs: 500 },
     });
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 300, http: false, now: () => new Date(Date.now() + clockAhead) });
+    await e2e.startDaemon(sandbox, { reconcileMs: 300, now: () => new Date(Date.now() + clockAhead) });
   });
 
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    await killPrivateServer(socket);
-    await removeTempDir(root);
-  });
-
-  const startCommand = () => tmux(socket, 'display-message', '-p', '-t', 'auto-1', '#{pane_start_command}');
+  const startCommand = () => tmux(e2e.socket, 'display-message', '-p', '-t', 'auto-1', '#{pane_start_command}');
   const prompts = (id: string) => userPrompts(transcripts(sandbox).get(id) ?? []);
   /** Sends a prompt and waits until the transcript of `id` has recorded it. */
   async function ask(d: Daemon, id: string, prompt: string): Promise<void> {
@@ -49,7 +34,7 @@ describe('session registry (real tmux, fake Claude Code, in-process daemon)', ()
   }
 
   it('/clear gives the registry the new session id, and a later swap resumes the new conversation', async () => {
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     await waitForIdlePool(d, ['auto-1']);
     const first = d.store.getSession('auto-1')?.sessionId ?? '';
     await ask(d, first, 'Before the clear');
@@ -74,7 +59,7 @@ describe('session registry (real tmux, fake Claude Code, in-process daemon)', ()
   });
 
   it('a session whose claude exits normally (/exit) is restarted with --resume of its conversation', async () => {
-    const d = daemon as Daemon;
+    const d = e2e.daemon;
     await waitForIdlePool(d, ['auto-1']);
     const id = d.store.getSession('auto-1')?.sessionId ?? '';
     await ask(d, id, 'Remember the number 42');

@@ -1,48 +1,30 @@
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon, type DaemonOptions } from '../../src/daemon.js';
-import { createSandbox, type Sandbox } from '../../src/demo/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import type { Daemon, DaemonOptions } from '../../src/daemon.js';
+import type { Sandbox } from '../../src/demo/sandbox.js';
 import { RETRY_JOB, RETURN_JOB, type SwitchOutcome } from '../../src/switcher/types.js';
-import { testLogger } from '../helpers/test-logger.js';
-import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
-import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 import { setImmutable, waitForIdlePool } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
 
 /** How the switcher answers each kind of request, on a real pool (one session, three accounts). */
 describe('switch requests end to end: cooldown, limits elsewhere, best target, faults mid-swap, lost returns', () => {
-  let root: string;
-  let socket: string;
+  const e2e = useE2e('cf-switch');
   let sandbox: Sandbox;
-  let daemon: Daemon | null = null;
-
-  beforeEach(async () => {
-    root = await makeTempDir('cf-switch');
-    socket = privateSocketName('cf-switch');
-  });
-
-  afterEach(async () => {
-    await daemon?.stop();
-    daemon = null;
-    await killPrivateServer(socket);
-    await removeTempDir(root);
-  });
 
   async function start(monitor: Record<string, unknown> = {}, options: Partial<DaemonOptions> = {}): Promise<Daemon> {
-    sandbox = await createSandbox({
-      root,
-      socket,
+    sandbox = await e2e.sandbox({
       accounts: [
         { name: 'A', quota: { limit: 1000, turnMs: 100 } },
         { name: 'B', quota: { limit: 1000, turnMs: 100 } },
         { name: 'C', quota: { limit: 1000, turnMs: 100 } },
       ],
       autonomous: { min: 1, max: 1 },
-      overrides: { monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 1000, ...monitor } },
+      monitor: { returnMarginMs: 1000, ...monitor },
     });
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, http: false, ...options });
-    await waitForIdlePool(daemon, ['auto-1']);
-    return daemon;
+    const d = await e2e.startDaemon(sandbox, options);
+    await waitForIdlePool(d, ['auto-1']);
+    return d;
   }
 
   const limitOn = (d: Daemon, account: string, inMs: number) => {
@@ -139,7 +121,7 @@ describe('switch requests end to end: cooldown, limits elsewhere, best target, f
     // A crash lost the job (it was deleted before its request ran, say).
     d.store.deleteJob(RETURN_JOB);
     await d.stop();
-    daemon = await startDaemon({ config: sandbox.config, logger: testLogger(), reconcileMs: 500, http: false });
-    expect(daemon.store.listJobs().find((j) => j.key === RETURN_JOB)?.runAt.getTime()).toBe(scheduled);
+    const restarted = await e2e.startDaemon(sandbox);
+    expect(restarted.store.listJobs().find((j) => j.key === RETURN_JOB)?.runAt.getTime()).toBe(scheduled);
   });
 });

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -21,6 +20,8 @@ export interface LayoutOptions {
   /** Account name → home path relative to the home dir; default `.claude-<name>` for A and B. */
   readonly accounts?: Readonly<Record<string, string>>;
   readonly claudeArgs?: readonly string[];
+  /** Raw config sections (monitor, notify…) merged over the layout's. */
+  readonly overrides?: Readonly<Record<string, unknown>>;
 }
 
 export async function makeLayout(dir: string, options: LayoutOptions = {}): Promise<TestLayout> {
@@ -37,6 +38,7 @@ export async function makeLayout(dir: string, options: LayoutOptions = {}): Prom
       autonomous: { prefix: 'auto-', startIndex: 1, min: 0, max: 1, project: join(dir, 'projects', 'auto') },
       dedicated: [{ name: 'web', project: join(dir, 'projects', 'web') }],
     },
+    ...options.overrides,
   };
   const result = configFromObject(raw, { baseDir: dir, env: { HOME: home } });
   if (!result.ok) throw new Error(`test layout config is invalid:\n${result.report}`);
@@ -89,21 +91,4 @@ export async function fileChecksums(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const [rel, what] of await snapshotTree(dir)) if (what.startsWith('file ')) out.set(rel, what.split(' ')[2] ?? '');
   return out;
-}
-
-export interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built CLI (dist/, built by test/global-setup.ts) as a user would. */
-export function runBuiltCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const { TMUX_PANE: _pane, TMUX: _tmux, ...outside } = process.env;
-  return new Promise((done) => {
-    execFile(process.execPath, [join(root, 'dist/cli/main.js'), ...args], { env: { ...outside, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
 }

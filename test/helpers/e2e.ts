@@ -50,7 +50,7 @@ export async function waitForIdlePool(daemon: Daemon, names: readonly string[], 
 }
 
 export function tmux(socket: string, ...args: string[]): string {
-  return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 5000 });
+  return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
 }
 
 /** `chattr +i`: a fault even root cannot write through (an immutable directory). */
