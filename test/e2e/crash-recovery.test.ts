@@ -86,7 +86,7 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     const sizes = transcriptSizes(sandbox);
     const ids = sessionIds();
     daemon.kill('SIGTERM');
-    expect(await exitOf(daemon)).toEqual({ code: 0, signal: null });
+    expect(await exitOf(daemon, 60_000)).toEqual({ code: 0, signal: null });
 
     // The same, with the failpoint: the swap dies right after the step is journaled.
     const target = before === 'A' ? 'B' : 'A';
@@ -102,7 +102,7 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
       daemon = startDaemonProcess(step);
       await waitFor(consistent, { timeoutMs: 40_000, what: 'the failpoint daemon up' });
       await sendRequest(daemonSocketPath(sandbox.config), 'switch', { account: target }, { timeoutMs: 60_000 }).catch(() => undefined);
-      expect(await exitOf(daemon)).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await exitOf(daemon, 60_000)).toEqual({ code: null, signal: 'SIGKILL' });
     } finally {
       if (breakTarget) setImmutable(targetHome, false);
     }
@@ -119,6 +119,6 @@ describe('crash recovery: the daemon killed with SIGKILL at each journal step', 
     store.close();
     expect(lastSwap?.result).toBe(step === 'saved' || step === 'rolling-back' ? 'cancelled' : 'done');
     daemon.kill('SIGTERM');
-    expect(await exitOf(daemon)).toEqual({ code: 0, signal: null });
+    expect(await exitOf(daemon, 60_000)).toEqual({ code: 0, signal: null });
   }, 240_000);
 });

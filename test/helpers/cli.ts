@@ -65,10 +65,17 @@ export function runCli(args: readonly string[], options: CliRunOptions = {}): Pr
   });
 }
 
-/** How a child process ended (at once if it already has). */
-export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) done({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => { done({ code, signal }); });
+/** How a child process ended (at once if it already has); with `timeoutMs`, a child still running then is a failure. */
+export function exitOf(child: ChildProcess, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((done, fail) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      done({ code: child.exitCode, signal: child.signalCode });
+      return;
+    }
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => { fail(new Error(`pid ${String(child.pid)} still running after ${String(timeoutMs)} ms`)); }, timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal });
+    });
   });
 }
