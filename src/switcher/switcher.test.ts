@@ -81,8 +81,8 @@ describe('Switcher: how each request is answered (a real store, fakes for the po
     const now = () => clock;
     store = openStore(layout.config.stateDir, { now });
     store.setActiveAccount('A');
-    // No dedupe: one notification is the switcher's doing, not the notifier's.
-    notifier = createNotifier({ notify: layout.config.notify, logger: silentLogger(), dedupeWindowMs: 0 });
+    // No dedupe (a window of -1 ms forgets even an event of the same millisecond): one notification is the switcher's doing.
+    notifier = createNotifier({ notify: layout.config.notify, logger: silentLogger(), dedupeWindowMs: -1 });
     pool = fakePool();
     links = fakeLayout('A');
     // The switcher calls only the methods fakePool has.
