@@ -4,7 +4,17 @@ import { parseLimitText, rateLimitTypeToKind, type LimitKind } from './limit-tex
 import { messageText, parsePayload, transcriptRecord, type TranscriptRecord } from './payloads.js';
 
 export type TranscriptSignal =
-  | { readonly type: 'limit'; readonly sessionId: string; readonly cwd: string | null; readonly timestamp: Date; readonly kind: LimitKind; readonly resetsAt: Date | null; readonly text: string }
+  | {
+      readonly type: 'limit';
+      readonly sessionId: string;
+      readonly cwd: string | null;
+      readonly timestamp: Date;
+      readonly kind: LimitKind;
+      readonly resetsAt: Date | null;
+      readonly text: string;
+      /** The reset was read from the banner's words (to the minute, cut), not from an epoch. */
+      readonly resetFromText?: boolean;
+    }
   | { readonly type: 'activity'; readonly role: 'user' | 'assistant'; readonly sessionId: string; readonly cwd: string | null; readonly timestamp: Date };
 
 const MAX_DIR_NAME = 200;
@@ -40,7 +50,10 @@ function limitOf(record: TranscriptRecord, sessionId: string, cwd: string | null
     return { type: 'limit', sessionId, cwd, timestamp, kind, resetsAt: new Date(quota.resetsAt * 1000), text };
   }
   const parsed = parseLimitText(text, { now: timestamp });
-  if (parsed.blocked) return { type: 'limit', sessionId, cwd, timestamp, kind: parsed.kind, resetsAt: parsed.resetGuessed ? null : parsed.resetsAt, text };
+  if (parsed.blocked) {
+    const resetsAt = parsed.resetGuessed ? null : parsed.resetsAt;
+    return { type: 'limit', sessionId, cwd, timestamp, kind: parsed.kind, resetsAt, text, ...(resetsAt && !parsed.rule.includes('epoch') ? { resetFromText: true } : {}) };
+  }
   const flagged = record.error === 'rate_limit' || record.apiError === 'usage_limit_reached';
   if (!flagged || TRANSIENT_429.test(text.trim())) return null;
   return { type: 'limit', sessionId, cwd, timestamp, kind: 'unknown', resetsAt: null, text };

@@ -29,3 +29,9 @@ export function precisionOfSource(source: string | null, guessed: boolean): Rese
   if (guessed) return 'guess';
   return source.endsWith(':epoch') ? 'epoch' : 'text';
 }
+
+/** How exact a transcript's limit record says its reset is. */
+export function precisionOf(signal: { readonly resetsAt: Date | null; readonly resetFromText?: boolean } | null): ResetPrecision {
+  if (!signal?.resetsAt) return 'guess';
+  return signal.resetFromText === true ? 'text' : 'epoch';
+}

@@ -9,8 +9,10 @@ import { SessionStates } from '../sessions/session-states.js';
 import type { ControlEvent } from './control-socket.js';
 import { limitFromTranscriptTail } from './transcript-tail-limit.js';
 import { ScreenPoll, type PolledPane } from './screen-poll.js';
-import { morePrecise, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
+import { morePrecise, precisionOf, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
 import { validReset } from './valid-reset.js';
+
+const MINUTE_MS = 60_000;
 
 export interface HookMessage {
   readonly event: string;
@@ -112,7 +114,7 @@ export class Monitor {
       account: account.name,
       kind: fromTranscript?.kind ?? 'unknown',
       resetsAt: fromTranscript?.resetsAt ?? null,
-      precision: fromTranscript?.resetsAt ? 'epoch' : 'guess',
+      precision: precisionOf(fromTranscript),
       source: 'hook',
       detectedAt,
       session: name,
@@ -156,7 +158,7 @@ export class Monitor {
       account: account.name,
       kind: signal.kind,
       resetsAt: signal.resetsAt,
-      precision: signal.resetsAt ? 'epoch' : 'guess',
+      precision: precisionOf(signal),
       source: 'transcript',
       detectedAt: this.deps.now(),
       session: session?.name ?? null,
@@ -229,7 +231,9 @@ export class Monitor {
     const knownPrecision: ResetPrecision | null = known ? precisionOfSource(entry.source, entry.resetGuessed) : null;
     // A reset that is not a real time (out of range, already past by days) is no reset: guess.
     const given = event.resetsAt && validReset(event.resetsAt.getTime() / 1000, now) ? event.resetsAt : null;
-    const resetsAt = given ?? new Date(now.getTime() + config.monitor.fallbackResetMs);
+    // Words give the reset to the minute, cut: the end of that minute is the earliest moment
+    // the account is sure to be back (a return any sooner meets the limit again).
+    const resetsAt = given ? new Date(given.getTime() + (event.precision === 'text' ? MINUTE_MS : 0)) : new Date(now.getTime() + config.monitor.fallbackResetMs);
     const precision: ResetPrecision = given ? event.precision : 'guess';
     if (!known || morePrecise(precision, knownPrecision)) {
       store.markExhausted(event.account, { kind: event.kind, resetsAt, resetGuessed: precision === 'guess', source: `${event.source}:${precision}`, detectedAt: event.detectedAt });

@@ -3,7 +3,7 @@ import type { SessionRecord } from '../store/store.js';
 import { lastConversationRecord } from '../claude/conversation-tail.js';
 import { transcriptSignal } from '../claude/transcript-record.js';
 import { transcriptFor } from '../pool/transcript-exists.js';
-import type { LimitEvent } from './limit-event.js';
+import { precisionOf, type LimitEvent } from './limit-event.js';
 
 /**
  * Limits that are still in force in the pool's conversations: a session whose transcript ends
@@ -29,7 +29,7 @@ export async function standingLimits(config: Config, sessions: readonly SessionR
       account: account.name,
       kind: signal.kind,
       resetsAt,
-      precision: signal.resetsAt ? 'epoch' : 'guess',
+      precision: signal.resetsAt ? precisionOf(signal) : 'guess',
       source: 'transcript',
       detectedAt: now,
       session: session.name,

@@ -89,7 +89,10 @@ export class SessionStates {
     return !launchedAt || at.getTime() >= launchedAt.getTime();
   }
 
-  /** Seen working since its launch: only such a session can newly hit a limit on screen (a resumed one shows old banners). */
+  /**
+   * A prompt was submitted since its launch (its hook, or a user record in its transcript):
+   * only such a session can newly hit a limit on screen (a resumed one shows old banners).
+   */
   hasWorkedSinceLaunch(name: string): boolean {
     return this.workedSinceLaunch.has(name);
   }
@@ -150,9 +153,11 @@ export class SessionStates {
     this.write({ name, ...known(facts), state: 'idle', lastError: `StopFailure: ${error}` });
   }
 
-  /** Its screen shows a turn in progress. */
+  /**
+   * Its screen shows work in progress. Not proof of a prompt since the launch: a resumed
+   * session shows a spinner while its start-up hooks run (2.0.77), then its old limit menu.
+   */
   seenWorking(name: string): void {
-    this.workedSinceLaunch.add(name);
     if (this.get(name)?.state !== 'working') this.write({ name, state: 'working' });
   }
 
@@ -168,7 +173,6 @@ export class SessionStates {
   observedRunning(name: string, file: { readonly paneId: string; readonly sessionId: string; readonly cwd: string | null; readonly status: 'busy' | 'idle' | null }, current: SessionRecord | null): SessionRecord | null {
     const state: SessionState | undefined = current?.state === 'limited' ? 'limited' : file.status === 'busy' ? 'working' : file.status === 'idle' ? 'idle' : (current?.state ?? undefined);
     if (current?.sessionId === file.sessionId && current.state === state) return current;
-    if (state === 'working') this.workedSinceLaunch.add(name);
     this.write({ name, sessionId: file.sessionId, paneId: file.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
     return this.get(name);
   }

@@ -1,26 +1,13 @@
-import type { Account, Config } from '../config/types.js';
-import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
-import type { Pool } from '../pool/pool.js';
-import type { AccountLayout } from '../accounts/account-layout.js';
-import type { Notifier } from '../notify/notifier.js';
+import type { Account } from '../config/types.js';
 import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
 import { chooseTarget, isAvailable, usableAgainAt } from './choose-target.js';
-import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome, type SwitchRequest } from './types.js';
-import { SwapSteps, type JournalSnapshot } from './swap.js';
+import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwitchOutcome, type SwitchRequest } from './types.js';
+import { SwapSteps, type JournalSnapshot, type SwapDeps } from './swap.js';
 import { recoverSwap, type Recovery } from './recovery.js';
 
-export interface SwitcherDeps {
-  readonly config: Config;
-  readonly store: Store;
-  readonly pool: Pool;
-  readonly layout: AccountLayout;
-  readonly notifier: Notifier;
-  readonly logger: Logger;
-  readonly now: () => Date;
-  /** Called after each journal step is written and before it is taken (tests, failpoints). */
-  readonly onStep?: (step: SwapStep, journalId: number) => void | Promise<void>;
+/** What a swap needs (swap.ts), and who hears of every outcome. */
+export interface SwitcherDeps extends SwapDeps {
   readonly onSwap?: (outcome: SwitchOutcome) => void;
 }
 
