@@ -45,4 +45,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE ledger DROP COLUMN detected_at;
   ALTER TABLE jobs DROP COLUMN payload;
   `,
+  // The task queue, as the dispatcher uses it (the first table was never used).
+  `
+  DROP TABLE tasks;
+  CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    prompt TEXT NOT NULL, cwd TEXT, target TEXT, mode TEXT NOT NULL DEFAULT 'fresh',
+    priority INTEGER NOT NULL DEFAULT 0, timeout_ms INTEGER, max_attempts INTEGER NOT NULL DEFAULT 2,
+    state TEXT NOT NULL DEFAULT 'queued', claimed_by TEXT, session TEXT, session_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,
+    result TEXT, error TEXT
+  );
+  CREATE INDEX tasks_queued ON tasks(state, priority DESC, id);
+  `,
 ];

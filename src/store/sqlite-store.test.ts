@@ -144,15 +144,34 @@ describe('SQLite store', () => {
     after.close();
   });
 
-  it('gives each queued task to one session only', () => {
+  it('gives each queued task to one session only: by priority, then age; a target only to its session', async () => {
     const store = openStore(dir);
-    const a = store.addTask({ prompt: 'one' });
-    store.addTask({ prompt: 'two', target: 'web' });
-    expect(store.claimNextTask('auto-1')?.id).toBe(a);
-    expect(store.claimNextTask('auto-2')).toBeNull();
-    expect(store.claimNextTask('web')?.prompt).toBe('two');
-    store.completeTask(a, 'ok');
-    expect(store.listTasks().map((t) => t.state)).toEqual(['done', 'running']);
+    const q = store.tasks;
+    const low = await q.add({ prompt: 'one' });
+    await q.add({ prompt: 'two', target: 'web' });
+    const high = await q.add({ prompt: 'three', priority: 5 });
+    expect((await q.claim('auto-1', { autonomous: true }))?.id).toBe(high.id);
+    expect((await q.claim('auto-2', { autonomous: true }))?.id).toBe(low.id);
+    expect(await q.claim('auto-3', { autonomous: true })).toBeNull();
+    expect((await q.claim('web', { autonomous: false }))?.prompt).toBe('two');
+    // Claimed is not running: it runs once Claude Code has confirmed its prompt.
+    expect((await q.get(high.id))?.state).toBe('queued');
+    expect(await q.started(high.id, 'conv-1')).toMatchObject({ state: 'running', sessionId: 'conv-1', attempts: 1, session: 'auto-1' });
+    expect((await q.onSession('auto-1'))?.id).toBe(high.id);
+    await q.finished(high.id, 'all done');
+    expect(await q.get(high.id)).toMatchObject({ state: 'done', result: 'all done' });
+    expect(await q.onSession('auto-1')).toBeNull();
+    // A release puts a claim back; a failed attempt is queued again while attempts remain.
+    await q.release(low.id);
+    expect((await q.claim('auto-9', { autonomous: true }))?.id).toBe(low.id);
+    await q.started(low.id, 'conv-2');
+    expect(await q.failed(low.id, 'the session died', { retry: true })).toMatchObject({ state: 'queued', error: 'the session died', attempts: 1 });
+    await q.claim('auto-9', { autonomous: true });
+    await q.started(low.id, 'conv-3');
+    expect(await q.failed(low.id, 'died again', { retry: true })).toMatchObject({ state: 'failed', attempts: 2 });
+    expect(await q.retry(low.id)).toMatchObject({ state: 'queued', attempts: 0, error: null });
+    expect(await q.cancel(low.id)).toMatchObject({ state: 'cancelled' });
+    expect(await q.counts()).toEqual({ queued: 1, running: 0, done: 1, failed: 0, cancelled: 1 });
     expect(store.writable()).toBe(true);
     store.close();
   });

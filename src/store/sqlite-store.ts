@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { FailoverError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensureStateDir } from './state-dir.js';
-import type { Flag, Job, JournalEntry, LedgerEntry, SessionRecord, SessionUpdate, Store, SwapRecord, Task } from './store.js';
+import { createSqliteTaskQueue } from './sqlite-task-queue.js';
+import type { Flag, Job, JournalEntry, LedgerEntry, SessionRecord, SessionUpdate, Store, SwapRecord } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -43,17 +44,6 @@ function sessionRecord(r: Row): SessionRecord {
   };
 }
 
-function task(r: Row): Task {
-  return {
-    id: Number(r.id),
-    prompt: String(r.prompt),
-    target: text(r.target),
-    state: String(r.state) as Task['state'],
-    session: text(r.session),
-    result: text(r.result),
-    createdAt: new Date(Number(r.created_at)),
-  };
-}
 
 const SESSION_COLUMNS: Record<keyof Omit<SessionUpdate, 'name'>, string> = {
   paneId: 'pane_id',
@@ -203,17 +193,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
       return r ? sessionRecord(r) : null;
     },
 
-    addTask: (x) => Number(exec('INSERT INTO tasks (prompt, target, created_at) VALUES (?, ?, ?)', x.prompt, x.target ?? null, t()).lastInsertRowid),
-    claimNextTask: db.transaction((sessionName: string): Task | null => {
-      const r = one("SELECT * FROM tasks WHERE state = 'queued' AND (target IS NULL OR target = ?) ORDER BY id LIMIT 1", sessionName);
-      if (!r) return null;
-      exec("UPDATE tasks SET state = 'running', session = ?, claimed_at = ? WHERE id = ? AND state = 'queued'", sessionName, t(), r.id);
-      return task({ ...r, state: 'running', session: sessionName });
-    }),
-    completeTask: (id, result) => {
-      exec("UPDATE tasks SET state = 'done', result = ?, done_at = ? WHERE id = ?", result, t(), id);
-    },
-    listTasks: () => all('SELECT * FROM tasks ORDER BY id').map(task),
+    tasks: createSqliteTaskQueue(db, now),
 
     writable: () => {
       try {

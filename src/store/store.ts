@@ -1,3 +1,5 @@
+import type { TaskQueue } from './task-queue.js';
+
 /**
  * Persistence behind one interface: the active account, the ledger, swaps, the swap
  * journal, flags, scheduled jobs, the session registry and tasks. SQLite implements it
@@ -64,15 +66,6 @@ export interface SessionRecord {
 
 export type SessionUpdate = { readonly name: string } & Partial<Omit<SessionRecord, 'name' | 'updatedAt'>>;
 
-export interface Task {
-  readonly id: number;
-  readonly prompt: string;
-  readonly target: string | null;
-  readonly state: 'queued' | 'running' | 'done';
-  readonly session: string | null;
-  readonly result: string | null;
-  readonly createdAt: Date;
-}
 
 export interface Store {
   getActiveAccount(): string | null;
@@ -112,10 +105,8 @@ export interface Store {
   findSessionByPane(paneId: string): SessionRecord | null;
   findSessionBySessionId(sessionId: string): SessionRecord | null;
 
-  addTask(task: { prompt: string; target?: string | null }): number;
-  claimNextTask(sessionName: string): Task | null;
-  completeTask(id: number, result: string): void;
-  listTasks(): Task[];
+  /** The task queue, in the same database. */
+  readonly tasks: TaskQueue;
 
   /** Runs `work` as one transaction: every write in it lands, or none does. */
   atomically<T>(work: () => T): T;

@@ -1,0 +1,119 @@
+/** A task's life: queued → running (Claude Code confirmed its prompt) → done | failed; cancelled by an operator. */
+export type TaskState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export const TASK_STATES: readonly TaskState[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
+
+/** How a task meets its session: a new conversation (the default) or the session's own. */
+export type TaskMode = 'fresh' | 'continue';
+
+export interface Task {
+  readonly id: number;
+  readonly prompt: string;
+  /** The project dir it runs in (null: the session's own). */
+  readonly cwd: string | null;
+  /** The dedicated session it must run on (null: any autonomous session). */
+  readonly target: string | null;
+  readonly mode: TaskMode;
+  /** Higher first; equal priorities in the order they were queued. */
+  readonly priority: number;
+  readonly timeoutMs: number | null;
+  /** How many attempts in all (a session dying mid-task costs one). */
+  readonly maxAttempts: number;
+  readonly state: TaskState;
+  /** The session running it (or that ran it last). */
+  readonly session: string | null;
+  /** The conversation it ran in. */
+  readonly sessionId: string | null;
+  readonly attempts: number;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly finishedAt: Date | null;
+  /** The last assistant message of its conversation when it was done. */
+  readonly result: string | null;
+  /** Why its last attempt failed. */
+  readonly error: string | null;
+}
+
+export interface NewTask {
+  readonly prompt: string;
+  readonly cwd?: string | null;
+  readonly target?: string | null;
+  readonly mode?: TaskMode;
+  readonly priority?: number;
+  readonly timeoutMs?: number | null;
+  readonly maxAttempts?: number;
+}
+
+/** The JSON shape of a task (`task list --json`, `GET /api/tasks`): a public contract. */
+export interface TaskJson {
+  readonly id: number;
+  readonly state: TaskState;
+  readonly session: string | null;
+  readonly sessionId: string | null;
+  readonly prompt: string;
+  readonly cwd: string | null;
+  readonly target: string | null;
+  readonly mode: TaskMode;
+  readonly priority: number;
+  readonly timeoutMs: number | null;
+  readonly maxAttempts: number;
+  readonly attempts: number;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly result: string | null;
+  readonly error: string | null;
+}
+
+export function taskJson(task: Task): TaskJson {
+  return {
+    id: task.id,
+    state: task.state,
+    session: task.session,
+    sessionId: task.sessionId,
+    prompt: task.prompt,
+    cwd: task.cwd,
+    target: task.target,
+    mode: task.mode,
+    priority: task.priority,
+    timeoutMs: task.timeoutMs,
+    maxAttempts: task.maxAttempts,
+    attempts: task.attempts,
+    createdAt: task.createdAt.toISOString(),
+    startedAt: task.startedAt?.toISOString() ?? null,
+    finishedAt: task.finishedAt?.toISOString() ?? null,
+    result: task.result,
+    error: task.error,
+  };
+}
+
+/**
+ * Where tasks are kept. Asynchronous, so a queue shared by several hosts (PostgreSQL) can
+ * take the embedded one's place without the dispatcher changing. A claim is atomic: two
+ * sessions (or hosts) never get the same task.
+ */
+export interface TaskQueue {
+  add(task: NewTask): Promise<Task>;
+  get(id: number): Promise<Task | null>;
+  list(filter?: { readonly state?: TaskState }): Promise<Task[]>;
+  counts(): Promise<Record<TaskState, number>>;
+  /** An operator's cancel of a queued or running task; null when there is no such task. */
+  cancel(id: number): Promise<Task | null>;
+  /** A failed or cancelled task queued again, attempts reset. */
+  retry(id: number): Promise<Task | null>;
+  /**
+   * The highest-priority, oldest queued task `session` may take (its own, or any untargeted
+   * one when it is autonomous), claimed for it: no other claim can take it. Still `queued`
+   * in what it reports until `started`.
+   */
+  claim(session: string, options: { readonly autonomous: boolean }): Promise<Task | null>;
+  /** A claim whose prompt never landed: back to the queue, untouched. */
+  release(id: number): Promise<void>;
+  /** Claude Code confirmed the task's prompt: it runs, in conversation `sessionId`, attempt n+1. */
+  started(id: number, sessionId: string): Promise<Task | null>;
+  /** Done, with its result. */
+  finished(id: number, result: string): Promise<void>;
+  /** An attempt failed: queued again while attempts remain (`retry`), else failed. */
+  failed(id: number, error: string, options: { readonly retry: boolean }): Promise<Task | null>;
+  /** The task running (or claimed) on `session`, if any. */
+  onSession(session: string): Promise<Task | null>;
+}
