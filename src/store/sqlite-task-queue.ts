@@ -3,7 +3,7 @@ import { TASK_STATES, type NewTask, type Task, type TaskQueue, type TaskState } 
 
 type Row = Record<string, unknown>;
 
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
 
 function taskOf(r: Row): Task {
