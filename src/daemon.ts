@@ -201,6 +201,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         token: config.server.token,
         listenHost: config.server.host,
         hooks: { token: ensureHookToken(config.stateDir), deliver: (event) => { monitor.handleControlEvent(event); } },
+        tasks: store.tasks,
+        dedicatedSessions: config.pool.dedicated.map((d) => d.name),
       });
       const server = await startHttpServer(app, { host: config.server.host, port: config.server.port });
       httpUrl = server.url;

@@ -6,6 +6,8 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { cappedBody, readJsonObject } from './body.js';
 import { hostGuard } from './host-guard.js';
+import { TASK_STATES, taskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
+import { checkNewTask, TASK_FIELDS } from '../tasks/new-task.js';
 
 export interface HealthReport {
   readonly healthy: boolean;
@@ -23,6 +25,10 @@ export interface HttpDeps {
   readonly hooks?: HookIntake;
   /** `server.host`: a Host header naming it is answered, besides localhost, 127.0.0.1 and [::1]. */
   readonly listenHost?: string;
+  /** The task queue (`/api/tasks`); absent, those routes answer 404. */
+  readonly tasks?: TaskQueue;
+  /** The config's dedicated sessions: the only ones a task may name. */
+  readonly dedicatedSessions?: readonly string[];
 }
 
 /** A hook event as the control socket carries it (`Monitor.handleControlEvent` takes it). */
@@ -52,6 +58,8 @@ export interface HookIntake {
 export const MAX_HOOK_BODY = 1024 * 1024;
 /** Longest `POST /api/switch` body accepted: `{"account": "..."}` needs a few bytes. */
 export const MAX_API_BODY = 64 * 1024;
+/** Longest `POST /api/tasks` body accepted: a long prompt, JSON-escaped. */
+export const MAX_TASK_BODY = 2 * 1024 * 1024;
 /** The header our HTTP hooks put `$TMUX_PANE` in (settings-file.ts writes it). */
 const PANE_HEADER = 'x-claude-failover-pane';
 
@@ -97,6 +105,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
       return c.json(result, result.ok ? 200 : 409);
     },
   );
+  taskRoutes(app, deps);
   // Claude Code waits for these answers: each is given as soon as the event is handed over.
   const intake = (kind: 'hook' | 'statusline') => [
     async (c: Context, next: Next) => {
@@ -133,6 +142,67 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((_err, c) => c.json({ error: 'internal error' }, 500));
   return app;
+}
+
+/** A state change: refused without `server.token`, and without the right bearer token. */
+function tokenRequired(deps: HttpDeps) {
+  return async (c: Context, next: Next) => {
+    if (deps.token === null) return c.json({ error: 'state-changing requests are refused: set server.token in the config' }, 403);
+    if (!tokenMatches(c.req.header('authorization'), deps.token)) return c.json({ error: 'missing or wrong bearer token' }, 401);
+    await next();
+    return undefined;
+  };
+}
+
+/**
+ * The task queue over HTTP: `POST /api/tasks` (token; the fields `task add` takes, checked by
+ * the same code) answers 201 with the task, `GET /api/tasks[?state=]`, `GET /api/tasks/:id`,
+ * `DELETE /api/tasks/:id` (token; cancels). 400 says what is wrong, 404 an unknown id.
+ */
+function taskRoutes(app: Hono, deps: HttpDeps): void {
+  const queueOf = (c: Context): TaskQueue | Response => deps.tasks ?? c.json({ error: 'not found' }, 404);
+  const idOf = (c: Context): number | Response => {
+    const id = c.req.param('id') ?? '';
+    return /^\d{1,15}$/.test(id) && Number(id) > 0 ? Number(id) : c.json({ error: `a task id is a positive integer, not ${JSON.stringify(id.slice(0, 40))}` }, 400);
+  };
+  app.post('/api/tasks', tokenRequired(deps), cappedBody(MAX_TASK_BODY), async (c) => {
+    const queue = queueOf(c);
+    if (queue instanceof Response) return queue;
+    const body = await readJsonObject(c);
+    if (!body.ok) return c.json({ error: `${body.error}; expected {"prompt": "...", ...}` }, 400);
+    const unknown = Object.keys(body.value).filter((k) => !(TASK_FIELDS as readonly string[]).includes(k));
+    if (unknown.length > 0) return c.json({ error: `unknown field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}: a task has ${TASK_FIELDS.join(', ')}` }, 400);
+    const checked = checkNewTask(body.value, { dedicated: deps.dedicatedSessions ?? [], naming: 'json' });
+    if (!checked.ok) return c.json({ error: checked.error }, 400);
+    return c.json(taskJson(await queue.add(checked.task)), 201);
+  });
+  app.get('/api/tasks', async (c) => {
+    const queue = queueOf(c);
+    if (queue instanceof Response) return queue;
+    const state = c.req.query('state');
+    if (state !== undefined && !(TASK_STATES as readonly string[]).includes(state)) return c.json({ error: `state must be one of ${TASK_STATES.join(', ')}, not ${JSON.stringify(state.slice(0, 40))}` }, 400);
+    return c.json((await queue.list(state === undefined ? {} : { state: state as TaskState })).map(taskJson));
+  });
+  app.get('/api/tasks/:id', async (c) => {
+    const queue = queueOf(c);
+    if (queue instanceof Response) return queue;
+    const id = idOf(c);
+    if (id instanceof Response) return id;
+    const task = await queue.get(id);
+    return task ? c.json(taskJson(task)) : c.json({ error: `no task ${id}` }, 404);
+  });
+  app.delete('/api/tasks/:id', tokenRequired(deps), async (c) => {
+    const queue = queueOf(c);
+    if (queue instanceof Response) return queue;
+    const id = idOf(c);
+    if (id instanceof Response) return id;
+    const before = await queue.get(id);
+    if (!before) return c.json({ error: `no task ${id}` }, 404);
+    if (before.state !== 'queued' && before.state !== 'running') return c.json({ error: `task ${id} is ${before.state}: only a queued or running task can be cancelled` }, 409);
+    const after = await queue.cancel(id);
+    if (after?.state !== 'cancelled') return c.json({ error: `task ${id} became ${after?.state ?? 'gone'} before it could be cancelled` }, 409);
+    return c.json(taskJson(after));
+  });
 }
 
 export async function startHttpServer(app: Hono, listen: { host: string; port: number }): Promise<{ url: string; close(): Promise<void> }> {
