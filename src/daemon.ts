@@ -21,6 +21,9 @@ import { SessionStates } from './sessions/session-states.js';
 import { Switcher } from './switcher/switcher.js';
 import { ProactiveSwitch } from './switcher/proactive.js';
 import { ScheduledJobs } from './switcher/scheduled-jobs.js';
+import { isAvailable } from './switcher/choose-target.js';
+import { PARTIAL_SWAP_FLAG } from './switcher/types.js';
+import { Dispatcher } from './tasks/dispatcher.js';
 import type { SwapStep, SwitchOutcome, SwitchRequest } from './switcher/types.js';
 import { describeOutcome } from './switcher/describe-outcome.js';
 import type { AccountLayout } from './accounts/account-layout.js';
@@ -109,9 +112,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const layout = options.layout ?? createAccountLayout(config, logger);
     const activeAccount = (): Account | null => config.accounts.find((a) => a.name === store.getActiveAccount()) ?? null;
     const sessions = new SessionStates(store, now);
+    let dispatchNow: () => void = () => undefined;
 
+    // The dispatcher is built after the switcher; the pool asks it for demand only once running.
+    let dispatcher: Dispatcher | null = null;
     const pool = new Pool({
       config, tmux, store, sessions, now, sleep, activeAccount,
+      demand: () => dispatcher?.demand() ?? { autonomous: 0, hasTask: () => false },
       logger: logger.child({ part: 'pool' }),
       onSessionFailing: (name, reason) => {
         notifier.notify({ kind: 'session-failing', key: `failing:${name}:${reason}`, text: `Session ${name} dies right after its launch; retrying with backoff. Its last words:\n${reason}` });
@@ -153,10 +160,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       onNearLimit: (account, percent) => { proactive.trigger(account, percent); },
       onPromptSubmitted: (session, prompt) => { pool.receipts.note(session, prompt); },
+      onAnswered: () => { dispatchNow(); },
     });
     const jobs = new ScheduledJobs({ store, logger, now, request: requestInBackground });
+    dispatcher = new Dispatcher({
+      config, queue: store.tasks, sessions, pool, tmux, notifier, now,
+      logger: logger.child({ part: 'tasks' }),
+      // Work goes out only to an account that answers, and never while the pool is being moved.
+      dispatchable: () => {
+        const account = activeAccount();
+        if (!account || switcher.busy || store.getFlag(PARTIAL_SWAP_FLAG).set) return null;
+        return isAvailable(store.getLedgerEntry(account.name) ?? undefined, now()) ? account : null;
+      },
+    });
+    const tasks = dispatcher;
 
     logger.info({ recovery: await switcher.recover() }, 'state checked at start');
+    await tasks.adopt();
     // A limit hit while the daemon was down (or before it could act) stands in the transcripts.
     for (const event of await standingLimits(config, sessions.list(), activeAccount(), now())) {
       try {
@@ -220,6 +240,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.debug({ err: describeError(err) }, 'screen poll failed');
       }
     });
+    // Tasks are fed and finished each poll (an empty queue costs one query) and at once after an answer.
+    const dispatching = oneAtATime(async () => {
+      try {
+        await tasks.tick();
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'dispatch failed');
+      }
+    });
+    dispatchNow = () => void (stopping ? Promise.resolve() : dispatching.run());
     const reconciling = oneAtATime(async () => {
       try {
         jobs.runDue();
@@ -236,7 +265,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const reconcile = () => (switcher.busy || stopping ? Promise.resolve() : reconciling.run());
 
     await reconcile();
-    const pollTimer = setInterval(() => void pollScreens(), config.monitor.pollIntervalMs);
+    const pollTimer = setInterval(() => {
+      void pollScreens();
+      dispatchNow();
+    }, config.monitor.pollIntervalMs);
     // Hooks and screens tell of a session's life between passes; a dead one waits at most one pass.
     const reconcileTimer = setInterval(() => void reconcile(), options.reconcileMs ?? 5000);
     const stopTimers = () => {
@@ -255,6 +287,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       tick: async () => {
         await reconcile();
         await pollScreens();
+        await (stopping ? Promise.resolve() : dispatching.run());
       },
       stop: async () => {
         if (stopped) return;
@@ -263,7 +296,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         stopTimers();
         // A proactive wait ends now; a swap in flight finishes (its journal would repair it anyway), within reason.
         let giveUp: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all([proactive.stop(), switcher.idle(), poll.running(), reconciling.running()]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
+        await Promise.race([Promise.all([proactive.stop(), switcher.idle(), poll.running(), reconciling.running(), dispatching.running()]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
         clearTimeout(giveUp);
         notifier.notify({ kind: 'daemon-stopped', text: 'claude-failover stopped; the sessions keep running.' });
         await notifier.flush(3000);

@@ -38,6 +38,8 @@ export interface MonitorDeps {
   readonly sources?: ReadonlySet<LimitSource>;
   /** A pool session's Claude Code confirmed a prompt (its UserPromptSubmit hook). */
   readonly onPromptSubmitted?: (session: string, prompt: string) => void;
+  /** A pool session finished a turn (its Stop hook): a task may be done, the session free. */
+  readonly onAnswered?: (session: string) => void;
 }
 
 /**
@@ -133,6 +135,7 @@ export class Monitor {
         break;
       case 'Stop':
         this.sessions.answered(name, facts);
+        this.deps.onAnswered?.(name);
         break;
       case 'StopFailure':
         if (limit) this.sessions.limited(name, facts);

@@ -60,6 +60,8 @@ export class CrashRecovery {
   async startMissing(spec: PoolSessionSpec, account: Account, record: SessionRecord | null): Promise<void> {
     const streak = this.streaks.get(spec.name);
     if (streak && streak.nextAttemptAt > this.deps.now().getTime()) return;
+    // It ran before and its tmux session is gone (killed from outside): a death too.
+    if (record?.paneId && !streak) this.deps.sessions.exited(spec.name);
     const sessionId = streak && NO_CONVERSATION.test(streak.reason) ? null : (record?.sessionId ?? null);
     await this.launch(spec, account, null, sessionId, record);
   }
@@ -88,6 +90,7 @@ export class CrashRecovery {
       await this.launch(spec, account, pane.paneId, NO_CONVERSATION.test(streak.reason) ? null : (record?.sessionId ?? null), record);
       return;
     }
+    this.deps.sessions.exited(spec.name);
     const capture = await this.deps.tmux.capturePane(pane.paneId, 60, { history: true }).catch(() => '');
     const words = lastWords(capture);
     const sessionId = record?.sessionId ?? extractResumeHint(capture);

@@ -18,14 +18,12 @@ export function allPoolSpecs(config: Config): PoolSessionSpec[] {
 }
 
 /**
- * The sessions that must be alive: every dedicated one, the first `min` autonomous slots,
- * and any other autonomous slot that already exists (it is pool property; it is kept).
+ * The sessions that must be alive: every dedicated one, the first `min` autonomous slots (more,
+ * up to `max`, while queued work wants them: `wanted`), and any other autonomous slot that
+ * already exists (it is pool property; it is kept until it is let go).
  */
-export function requiredPoolSpecs(config: Config, existing: ReadonlySet<string>): PoolSessionSpec[] {
+export function requiredPoolSpecs(config: Config, existing: ReadonlySet<string>, wanted = 0): PoolSessionSpec[] {
   const auto = config.pool.autonomous;
-  return allPoolSpecs(config).filter((spec, i) => spec.kind === 'dedicated' || i < auto.min || existing.has(spec.name));
-}
-
-export function isPoolSession(config: Config, name: string): boolean {
-  return allPoolSpecs(config).some((s) => s.name === name);
+  const count = Math.min(auto.max, Math.max(auto.min, wanted));
+  return allPoolSpecs(config).filter((spec, i) => spec.kind === 'dedicated' || i < count || existing.has(spec.name));
 }

@@ -15,7 +15,7 @@ import { deliverPrompt, type DeliveryDeps } from './deliver-prompt.js';
 import { PromptReceipts } from './prompt-receipts.js';
 import { Launcher } from './launcher.js';
 import { CrashRecovery } from './crash-recovery.js';
-import { SwapRelaunch } from './swap-relaunch.js';
+import { SwapRelaunch, type StoppedAs } from './swap-relaunch.js';
 
 export type { Continuation, RelaunchOutcome, SessionSnapshot } from './swap-types.js';
 import type { RelaunchOutcome, SessionSnapshot } from './swap-types.js';
@@ -42,6 +42,20 @@ export interface PoolDeps {
   /** How many times a prompt is typed before it is reported as not delivered. */
   readonly deliveryAttempts?: number;
   readonly deliveryConfirmMs?: number;
+  /** Queued work: how many autonomous sessions it wants, and which sessions hold a task. */
+  readonly demand?: () => PoolDemand;
+}
+
+export interface PoolDemand {
+  readonly autonomous: number;
+  readonly hasTask: (name: string) => boolean;
+}
+
+/** A task's prompt handed to a session: delivered (confirmed by Claude Code) in conversation `sessionId`. */
+export interface TaskDelivery {
+  readonly delivered: boolean;
+  readonly sessionId: string | null;
+  readonly error: string | null;
 }
 
 /**
@@ -115,7 +129,9 @@ export class Pool {
     if (!account) return;
     const panes = await this.poolPanes();
     const registry = await this.learnFromSessionFiles(account, panes);
-    const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()));
+    const demand = this.deps.demand?.() ?? { autonomous: 0, hasTask: () => false };
+    const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()), demand.autonomous);
+    await this.letGoOfExtras(panes, registry, demand);
     // Until a session needs work (an await, during which hooks may write), the registry read
     // above is current: a healthy pool costs one registry read, not one per session.
     let acted = false;
@@ -139,6 +155,22 @@ export class Pool {
       } catch (err) {
         this.deps.logger.warn({ session: spec.name, err: describeError(err) }, 'could not reconcile session');
       }
+    }
+  }
+
+  /**
+   * Autonomous sessions beyond what the config's `min` and the queue want, idle and holding
+   * no task, are let go (their conversations stay in their transcripts).
+   */
+  private async letGoOfExtras(panes: Map<string, PaneInfo>, registry: Map<string, SessionRecord>, demand: PoolDemand): Promise<void> {
+    const auto = this.deps.config.pool.autonomous;
+    const keep = Math.max(auto.min, Math.min(auto.max, demand.autonomous));
+    const autonomous = [...this.specs.values()].filter((s) => s.kind === 'autonomous');
+    for (const [i, spec] of autonomous.entries()) {
+      if (i < keep || !panes.has(spec.name) || registry.get(spec.name)?.state !== 'idle' || demand.hasTask(spec.name)) continue;
+      this.deps.logger.info({ session: spec.name }, 'no queued work for it: letting the session go');
+      await this.deps.tmux.killSession(spec.name).catch(() => false);
+      panes.delete(spec.name);
     }
   }
 
@@ -202,8 +234,8 @@ export class Pool {
     return out;
   }
 
-  /** Stops every session of the snapshot for a swap; returns the ones whose turn the stop interrupted. */
-  stopAll(snapshot: readonly SessionSnapshot[]): Promise<Set<string>> {
+  /** Stops every session of the snapshot for a swap; says how each was found (working, limited, idle). */
+  stopAll(snapshot: readonly SessionSnapshot[]): Promise<Map<string, StoppedAs>> {
     return this.swapping.stopAll(snapshot);
   }
 
@@ -213,7 +245,7 @@ export class Pool {
    * conversation's transcript now that its process has stopped, not from the snapshot. Runs
    * inside `exclusive`.
    */
-  async relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, interrupted: ReadonlySet<string> = new Set()): Promise<RelaunchOutcome[]> {
+  async relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, atStop: ReadonlyMap<string, StoppedAs> = new Map()): Promise<RelaunchOutcome[]> {
     return Promise.all(
       snapshot.map(async (s) => {
         const spec = this.specs.get(s.name);
@@ -221,7 +253,9 @@ export class Pool {
         // Brought up to date with the registry: a /clear or a hook since the snapshot moved its id.
         const record = this.sessions.get(s.name);
         const current = { ...s, sessionId: record?.sessionId ?? s.sessionId, cwd: record?.cwd ?? s.cwd };
-        const needed = resumePrompt !== null && (await this.swapping.needsContinuation(current, account, interrupted.has(s.name)));
+        // Recovery after a crash knows no stop: the snapshot's "working" stands in for it.
+        const found = atStop.get(s.name) ?? (s.working ? 'working' : 'idle');
+        const needed = resumePrompt !== null && (await this.swapping.needsContinuation(current, account, found));
         return this.swapping.relaunchOne(spec, current, account, needed ? resumePrompt : null);
       }),
     );
@@ -257,10 +291,32 @@ export class Pool {
   }
 
   /**
+   * Hands a task's prompt to an idle session: a fresh task starts a new conversation in its
+   * cwd (the session is relaunched there under a new id), a `continue` task goes into the
+   * session's own conversation. Delivered only when Claude Code confirmed the prompt.
+   */
+  async runTask(name: string, task: { readonly prompt: string; readonly cwd: string | null; readonly mode: 'fresh' | 'continue' }): Promise<TaskDelivery> {
+    const spec = this.specs.get(name);
+    const account = this.deps.activeAccount();
+    if (!spec || !account) return { delivered: false, sessionId: null, error: 'not a pool session, or no active account' };
+    if (task.mode === 'continue') {
+      const delivered = await this.sendPrompt(name, task.prompt);
+      return { delivered, sessionId: this.sessions.get(name)?.sessionId ?? null, error: delivered ? null : 'the prompt was never confirmed by Claude Code' };
+    }
+    const launched = await this.exclusive(async () => {
+      const paneId = this.sessions.get(name)?.paneId ?? null;
+      return this.swapping.relaunchOne(spec, { name, paneId, sessionId: null, cwd: task.cwd ?? spec.project, account: account.name, working: false }, account, null);
+    });
+    if (!launched.ok || !launched.sessionId) return { delivered: false, sessionId: null, error: launched.error ?? 'the session did not start' };
+    const delivered = await this.sendPrompt(name, task.prompt);
+    return { delivered, sessionId: this.sessions.get(name)?.sessionId ?? launched.sessionId, error: delivered ? null : 'the prompt was never confirmed by Claude Code' };
+  }
+
+  /**
    * The transcript a session writes now: its conversation id from its running process's
    * `sessions/<pid>.json` (current even right after a /clear), else from the registry.
    */
-  private async transcriptOf(name: string, account: Account): Promise<string | null> {
+  async transcriptOf(name: string, account: Account): Promise<string | null> {
     const record = this.sessions.get(name);
     const files = record?.paneId ? await this.sessionFiles.read(account.home) : [];
     const running = files.find((f) => f.paneId === record?.paneId && processAlive(f.pid));

@@ -4,12 +4,16 @@ import type { TmuxClient } from '../tmux/client.js';
 import type { SessionStates } from '../sessions/session-states.js';
 import { conversationEnd } from '../claude/conversation-tail.js';
 import { describeError } from '../errors.js';
+import { classifyScreen } from '../claude/screen-state.js';
 import type { PoolSessionSpec } from './pool-spec.js';
 import type { Launcher } from './launcher.js';
 import { lastWords, waitForScreen } from './session-waits.js';
 import { transcriptFor } from './transcript-exists.js';
 import { deliverPrompt, type DeliveryDeps } from './deliver-prompt.js';
 import type { RelaunchOutcome, SessionSnapshot } from './swap-types.js';
+
+/** How a session was found when the swap stopped it. */
+export type StoppedAs = 'working' | 'limited' | 'idle';
 
 /** Two Ctrl-C back to back are taken by Claude Code as one: the second must come apart. */
 const CTRL_C_GAP_MS = 300;
@@ -42,60 +46,68 @@ export class SwapRelaunch {
   }
 
   /**
-   * Stops every session of the snapshot and returns the ones that were working (their turn
-   * was interrupted by the stop). What does not exit is killed by the relaunch.
+   * Stops every session of the snapshot and says how each was found: working (its turn was
+   * interrupted by the stop), limited, or idle. What does not exit is killed by the relaunch.
    */
-  async stopAll(snapshot: readonly SessionSnapshot[]): Promise<Set<string>> {
-    const interrupted = new Set<string>();
+  async stopAll(snapshot: readonly SessionSnapshot[]): Promise<Map<string, StoppedAs>> {
+    const found = new Map<string, StoppedAs>();
     await Promise.all(
       snapshot.map(async (s) => {
-        if (await this.stopOne(s)) interrupted.add(s.name);
+        found.set(s.name, await this.stopOne(s));
       }),
     );
-    return interrupted;
+    return found;
   }
 
   /**
    * An idle session, or one blocked by a limit, has written its transcript: the relaunch's
-   * kill loses nothing, so it is not waited for. A working one gets Claude Code's own exit:
-   * Ctrl-C, a pause (two back to back are taken as one), Ctrl-C. Returns whether it was working.
+   * kill loses nothing, so it is not waited for (Ctrl-C does not even exit one waiting to
+   * continue after a limit). A working one gets Claude Code's own exit: Ctrl-C, a pause (two
+   * back to back are taken as one), Ctrl-C.
    */
-  private async stopOne(session: SessionSnapshot): Promise<boolean> {
-    if (!session.paneId || this.deps.sessions.get(session.name)?.state !== 'working') return false;
+  private async stopOne(session: SessionSnapshot): Promise<StoppedAs> {
+    const state = this.deps.sessions.get(session.name)?.state;
+    if (state === 'limited') return 'limited';
+    if (!session.paneId || state !== 'working') return 'idle';
     const { tmux, sleep } = this.deps;
     try {
-      if ((await tmux.paneInfo(session.paneId)).dead) return false;
+      if ((await tmux.paneInfo(session.paneId)).dead) return 'working';
+      // The hook may not have said so yet: a limit banner on screen is a limit.
+      if (classifyScreen(await tmux.capturePane(session.paneId, 30), { now: this.deps.now() }).state === 'limited') return 'limited';
       await tmux.sendKeys(session.paneId, ['C-c']);
       await sleep(CTRL_C_GAP_MS);
-      if ((await tmux.paneInfo(session.paneId)).dead) return true;
+      if ((await tmux.paneInfo(session.paneId)).dead) return 'working';
       await tmux.sendKeys(session.paneId, ['C-c']);
       const deadline = this.deps.now().getTime() + STOP_TIMEOUT_MS;
       while (this.deps.now().getTime() < deadline) {
-        if ((await tmux.paneInfo(session.paneId)).dead) return true;
+        if ((await tmux.paneInfo(session.paneId)).dead) return 'working';
         await sleep(50);
       }
     } catch {
       // gone already, or tmux hiccup: respawn -k settles it
     }
-    return true;
+    return 'working';
   }
 
   /**
-   * Whether the conversation was cut off, from its transcript now that its process has
-   * stopped: a prompt or tool result left unanswered, a limit record with nothing after it,
-   * or a turn our stop interrupted. Not from the snapshot, which is older than the stop.
+   * Whether the conversation was cut off: found working or limited at the stop (its hooks
+   * said so), or its transcript, read now that its process has stopped, ends on a prompt or
+   * tool result left unanswered or a limit record with nothing after it (a request started
+   * during the swap). The transcript only adds: Claude Code may tell its hooks before it
+   * writes the record (an HTTP StopFailure arrives first), so "answered" there removes nothing.
    */
-  async needsContinuation(session: SessionSnapshot, account: Account, interruptedByStop: boolean): Promise<boolean> {
+  async needsContinuation(session: SessionSnapshot, account: Account, atStop: StoppedAs): Promise<boolean> {
+    if (atStop !== 'idle') return true;
     const transcript = session.sessionId ? transcriptFor(account.home, session.cwd, session.sessionId) : null;
     const end = transcript ? await conversationEnd(transcript) : 'empty';
-    this.deps.logger.debug({ session: session.name, end, working: session.working, interruptedByStop }, 'how the conversation ended');
+    this.deps.logger.debug({ session: session.name, end, working: session.working, atStop }, 'how the conversation ended');
     switch (end) {
       case 'awaiting-answer':
       case 'limited':
         return true;
       case 'interrupted':
-        // Our own Ctrl-C ends a turn this way; so does an operator's Escape, which is left alone.
-        return interruptedByStop || session.working;
+        // An operator's Escape ends a turn this way too: left alone unless the pool was saved working.
+        return session.working;
       case 'answered':
         return false;
       case 'empty':

@@ -25,13 +25,14 @@ export interface Launch {
  * as long as one launch (whether it has worked since, which launch it is).
  *
  * The rules, in one place:
- * - `limited` is sticky: only a new turn (a prompt submitted, a screen showing work) or a
- *   launch moves a session off it; its session file (idle or busy) never does.
+ * - `limited` is sticky: only a new turn (a prompt submitted: its hook or its transcript) or a
+ *   launch moves a session off it; its screen and its session file never do.
  * - A screen says idle only of a session that was working or starting.
  */
 export class SessionStates {
   private readonly workedSinceLaunch = new Set<string>();
   private readonly launchNumbers = new Map<string, number>();
+  private readonly deathCounts = new Map<string, number>();
   /** The last few launches of each session (when, on which account), newest last. */
   private readonly launchHistory = new Map<string, { readonly at: number; readonly account: string }[]>();
   private readonly store: Store;
@@ -67,6 +68,11 @@ export class SessionStates {
 
   anyWorking(): boolean {
     return this.list().some((s) => s.state === 'working');
+  }
+
+  /** How many times its process has died (or its tmux session vanished) since the daemon started. */
+  deaths(name: string): number {
+    return this.deathCounts.get(name) ?? 0;
   }
 
   /** Which launch of the session this is (0: none by this daemon): a death or a screen is judged against it. */
@@ -158,7 +164,9 @@ export class SessionStates {
    * session shows a spinner while its start-up hooks run (2.0.77), then its old limit menu.
    */
   seenWorking(name: string): void {
-    if (this.get(name)?.state !== 'working') this.write({ name, state: 'working' });
+    const state = this.get(name)?.state;
+    // A screen read just before a limit (its spinner) must not undo what the StopFailure hook said.
+    if (state !== 'working' && state !== 'limited') this.write({ name, state: 'working' });
   }
 
   /** Its screen shows the idle prompt: a working or starting session has finished. */
@@ -175,6 +183,11 @@ export class SessionStates {
     if (current?.sessionId === file.sessionId && current.state === state) return current;
     this.write({ name, sessionId: file.sessionId, paneId: file.paneId, ...(file.cwd ? { cwd: file.cwd } : {}), ...(state ? { state } : {}) });
     return this.get(name);
+  }
+
+  /** Its process ended (or its tmux session went) without the pool asking: whatever it was doing is lost. */
+  exited(name: string): void {
+    this.deathCounts.set(name, this.deaths(name) + 1);
   }
 
   /** Its process exited (or died at start-up: `reason` is its last words). */

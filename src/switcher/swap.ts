@@ -69,9 +69,9 @@ export class SwapSteps {
       return this.rollBack(journalId, this.account(fromName), to, describeError(err), trigger);
     }
     await this.step(journalId, 'stopping');
-    const interrupted = await pool.stopAll(sessions);
+    const atStop = await pool.stopAll(sessions);
     await this.step(journalId, 'relaunching');
-    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt, interrupted);
+    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt, atStop);
     await this.step(journalId, 'committing');
     return this.commit(journalId, fromName, to, trigger, outcomes);
   }

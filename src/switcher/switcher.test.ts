@@ -27,7 +27,7 @@ function fakePool() {
     snapshot: () => Promise.resolve([session]),
     stopAll: (snapshot: readonly SessionSnapshot[]) => {
       calls.push(`stop ${snapshot.map((s) => s.name).join(',')}`);
-      return Promise.resolve(new Set<string>());
+      return Promise.resolve(new Map(snapshot.map((s) => [s.name, 'idle' as const])));
     },
     relaunchAll: (snapshot: readonly SessionSnapshot[], account: Account): Promise<RelaunchOutcome[]> => {
       calls.push(`relaunch on ${account.name}`);

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { Sandbox } from '../../src/demo/sandbox.js';
+import type { Task } from '../../src/store/task-queue.js';
+import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
+import { useE2e } from '../helpers/e2e-fixture.js';
+
+/** Every user prompt in every transcript, continuation prompts left out. */
+function promptsEverywhere(sandbox: Sandbox): string[] {
+  return [...transcripts(sandbox).values()].flatMap((lines) => userPrompts(lines)).filter((p) => p !== DEFAULT_RESUME_PROMPT);
+}
+
+async function allEnded(d: Daemon, ids: readonly number[]): Promise<Task[] | false> {
+  await d.tick();
+  const tasks = await Promise.all(ids.map((id) => d.store.tasks.get(id)));
+  return tasks.every((t) => t && (t.state === 'done' || t.state === 'failed' || t.state === 'cancelled')) ? (tasks as Task[]) : false;
+}
+
+describe('the task queue end to end (real tmux, fake Claude Code)', () => {
+  const e2e = useE2e('cf-tasks', { telegram: true });
+
+  it('runs 10 tasks over 3 autonomous sessions through a limit: each done exactly once, some finished on B, each with its result', async () => {
+    const sandbox = await e2e.sandbox({
+      accounts: [
+        { name: 'A', quota: { limit: 9, used: 0, windowSeconds: 3600, turnMs: 150 } },
+        { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 150 } },
+      ],
+      autonomous: { min: 0, max: 3 },
+      monitor: { returnMarginMs: 600_000 },
+    });
+    const d = await e2e.startDaemon(sandbox);
+    const prompts = Array.from({ length: 10 }, (_, i) => `Task number ${String(i + 1)} [turns=2]`);
+    const ids: number[] = [];
+    for (const prompt of prompts) ids.push((await d.store.tasks.add({ prompt })).id);
+
+    const ended = await waitFor(() => allEnded(d, ids), { timeoutMs: 150_000, intervalMs: 250, what: 'all 10 tasks ended' });
+    expect(ended.map((t) => t.state)).toEqual(Array(10).fill('done'));
+    // Its result is its conversation's last answer (for a task carried over by the swap's continuation, the answer to that).
+    for (const t of ended) expect(t.result).toMatch(/^Step (2 of 2|1 of 1) done\.$/);
+    // Each prompt reached Claude Code exactly once, across every transcript.
+    const seen = promptsEverywhere(sandbox);
+    for (const prompt of prompts) expect(seen.filter((p) => p === prompt)).toHaveLength(1);
+    // The quota ran out part-way: the pool moved to B, and work went on there.
+    const swap = e2e.doneSwaps()[0];
+    expect(swap).toMatchObject({ from: 'A', to: 'B' });
+    const swapAt = (await d.status()).swaps.find((s) => s.to === 'B')?.at ?? '';
+    expect(ended.filter((t) => (t.finishedAt?.getTime() ?? 0) > Date.parse(swapAt)).length).toBeGreaterThan(0);
+    // Three autonomous sessions shared the work; none was used beyond max.
+    expect(new Set(ended.map((t) => t.session)).size).toBeGreaterThan(1);
+    expect(ended.every((t) => t.session?.startsWith('auto-'))).toBe(true);
+    await waitFor(() => e2e.telegramTexts().some((t) => t.includes('The task queue has drained: 10 done, 0 failed')), { what: 'one drained notice' });
+  });
+
+  it('retries a task whose session is killed mid-task, fails a task past its timeout and goes on with the next', async () => {
+    const sandbox = await e2e.sandbox({
+      accounts: [{ name: 'A', quota: { limit: 1000, used: 0, windowSeconds: 3600, turnMs: 400 } }],
+      dedicated: ['web'],
+    });
+    const d = await e2e.startDaemon(sandbox);
+    const killed = await d.store.tasks.add({ prompt: 'A long task [turns=8]', target: 'web', maxAttempts: 2 });
+    await waitFor(async () => (await d.store.tasks.get(killed.id))?.state === 'running', { timeoutMs: 30_000, what: 'the task running' });
+    // The session dies under it: its tmux session is killed from outside.
+    tmux(e2e.socket, 'kill-session', '-t', '=web');
+    const retried = await waitFor(async () => {
+      await d.tick();
+      const t = await d.store.tasks.get(killed.id);
+      return t?.state === 'done' && t;
+    }, { timeoutMs: 60_000, intervalMs: 250, what: 'the task retried and done' });
+    expect(retried).toMatchObject({ attempts: 2, result: 'Step 8 of 8 done.' });
+
+    const slow = await d.store.tasks.add({ prompt: 'A task too slow for its timeout [turns=20]', target: 'web', timeoutMs: 1500 });
+    const next = await d.store.tasks.add({ prompt: 'The next task [turns=1]', target: 'web' });
+    const ended = await waitFor(() => allEnded(d, [slow.id, next.id]), { timeoutMs: 60_000, intervalMs: 250, what: 'the slow task failed and the next one done' });
+    expect(ended[0]).toMatchObject({ state: 'failed', error: expect.stringContaining('timed out') as unknown });
+    expect(ended[1]).toMatchObject({ state: 'done', result: 'Step 1 of 1 done.' });
+    await waitFor(() => e2e.telegramTexts().some((t) => t.includes(`Task ${String(slow.id)} failed`)), { what: 'the failed-task notice' });
+  });
+});
