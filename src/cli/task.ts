@@ -1,0 +1,277 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { openStore, storeFile } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { TASK_STATES, taskJson, type Task, type TaskQueue, type TaskState } from '../store/task-queue.js';
+import { checkNewTask, MAX_PROMPT_LENGTH, parseDuration, taskRulesOf } from '../tasks/new-task.js';
+import { stateDirProblem } from '../store/state-dir.js';
+import { describeError } from '../errors.js';
+import type { Config } from '../config/types.js';
+import { configFor } from './shared.js';
+
+/** How often `task wait` reads the queue. */
+const WAIT_POLL_MS = 250;
+
+/** A refusal: said on stderr with the command's name, and the exit code set. */
+class TaskCommandError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+/** `claude-failover task add`: how a refusal names the command. */
+function commandName(command: CommandUnknownOpts): string {
+  const names: string[] = [];
+  for (let node: CommandUnknownOpts | null = command; node; node = node.parent) names.unshift(node.name());
+  return names.join(' ');
+}
+
+/**
+ * Runs `work` on the state dir's task queue (the daemon's own, shared through SQLite's WAL),
+ * refusing clearly when no daemon ever ran with this config. A refusal is one line on stderr.
+ */
+async function withQueue(command: CommandUnknownOpts, work: (queue: TaskQueue, config: Config) => Promise<void>, refusedExit = 1): Promise<void> {
+  const name = commandName(command);
+  const config = configFor(command);
+  let store: Store | null = null;
+  try {
+    if (!existsSync(storeFile(config.stateDir))) {
+      throw new TaskCommandError(stateDirProblem(config.stateDir) ?? `no task queue in ${config.stateDir} yet: the daemon has never run with this config (start it with: claude-failover run)`, refusedExit);
+    }
+    store = openStore(config.stateDir);
+    await work(store.tasks, config);
+  } catch (err) {
+    if (!(err instanceof TaskCommandError)) throw err;
+    process.stderr.write(`${name}: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } finally {
+    store?.close();
+  }
+}
+
+function taskId(text: string, exitCode = 1): number {
+  if (!/^\d{1,15}$/.test(text) || Number(text) === 0) throw new TaskCommandError(`a task id is a positive integer, not ${JSON.stringify(text)}`, exitCode);
+  return Number(text);
+}
+
+async function existing(queue: TaskQueue, id: number, exitCode = 1): Promise<Task> {
+  const task = await queue.get(id);
+  if (!task) throw new TaskCommandError(`no task ${id}`, exitCode);
+  return task;
+}
+
+/** The prompt from the argument, `--file`, or stdin (`-`, or no argument with stdin not a terminal). */
+async function readPrompt(argument: string | undefined, file: string | undefined): Promise<string> {
+  if (file !== undefined && argument !== undefined) throw new TaskCommandError('give the prompt once: as an argument or with --file, not both');
+  if (file !== undefined) {
+    try {
+      return trimEnd(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new TaskCommandError(`cannot read --file ${file}: ${describeError(err)}`);
+    }
+  }
+  if (argument !== undefined && argument !== '-') return argument;
+  if (argument === undefined && process.stdin.isTTY) throw new TaskCommandError('no prompt: give it as an argument, with --file FILE, or on stdin (PROMPT "-")');
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin as AsyncIterable<string>) {
+    text += chunk;
+    if (text.length > MAX_PROMPT_LENGTH * 2) throw new TaskCommandError(`the prompt on stdin is over ${MAX_PROMPT_LENGTH} characters`);
+  }
+  return trimEnd(text);
+}
+
+/** A file or stdin ends with a newline the writer did not mean as part of the prompt. */
+const trimEnd = (text: string): string => text.replace(/\s+$/, '');
+
+function duration(ms: number): string {
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
+  return parts.join('');
+}
+
+const when = (d: Date | null): string => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+
+/** A prompt on one line of the table: its first line, cut. */
+function promptLine(prompt: string, width = 50): string {
+  const line = prompt.trim().split('\n')[0]?.replace(/\s+/g, ' ') ?? '';
+  const more = line.length > width || prompt.trim().includes('\n');
+  return line.length > width ? `${line.slice(0, width - 1)}…` : more ? `${line} …` : line;
+}
+
+function table(tasks: readonly Task[]): string {
+  const rows = [['ID', 'STATE', 'PRI', 'SESSION', 'TRIES', 'CREATED', 'PROMPT'], ...tasks.map((t) => [String(t.id), t.state, String(t.priority), t.session ?? t.target ?? '-', `${t.attempts}/${t.maxAttempts}`, when(t.createdAt), promptLine(t.prompt)])];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+function describeTask(t: Task): string {
+  const indent = (text: string) => text.split('\n').join('\n             ');
+  const lines = [
+    `task ${t.id}: ${t.state}`,
+    `  prompt     ${indent(t.prompt)}`,
+    `  cwd        ${t.cwd ?? "(the session's own)"}`,
+    `  target     ${t.target ?? '(any autonomous session)'}`,
+    `  mode       ${t.mode === 'fresh' ? 'fresh (a new conversation)' : "continue (the session's conversation)"}`,
+    `  priority   ${t.priority}`,
+    `  timeout    ${t.timeoutMs === null ? 'none' : duration(t.timeoutMs)}`,
+    `  attempts   ${t.attempts} of ${t.maxAttempts}`,
+    `  session    ${t.session ?? '-'}`,
+    `  conversation ${t.sessionId ?? '-'}`,
+    `  created    ${when(t.createdAt)}`,
+    `  started    ${when(t.startedAt)}`,
+    `  finished   ${when(t.finishedAt)}`,
+  ];
+  if (t.result !== null) lines.push(`  result     ${indent(t.result)}`);
+  if (t.error !== null) lines.push(`  error      ${indent(t.error)}`);
+  return lines.join('\n');
+}
+
+const newline = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
+
+function addCommand(): CommandUnknownOpts {
+  return new Command('add')
+    .summary('queue a prompt; prints its id')
+    .description(
+      'Queues a task: a prompt for the next idle session that may take it, highest priority first, then oldest. The prompt is the argument, the content of --file FILE, or stdin when the argument is "-" or absent and stdin is not a terminal.\n\n' +
+        'Without --session any autonomous session may take it; with --session NAME only that dedicated session of the config. A task starts a new conversation (--fresh, the default) in its --cwd (a directory, the session\'s own without it), or goes on with the session\'s conversation (--continue). A session that dies mid-task costs an attempt: the task runs again up to --retries more times. Past --timeout the task is interrupted and fails.\n\n' +
+        'Prints the new task\'s id alone on stdout. A bad value is named on stderr with exit 1, and nothing is queued.',
+    )
+    .argument('[prompt]', 'the prompt; "-" reads it from stdin')
+    .option('--file <file>', 'read the prompt from FILE')
+    .option('--cwd <dir>', 'the directory the task runs in')
+    .option('--session <name>', 'the dedicated session that must run it')
+    .option('--priority <n>', 'an integer; higher runs first (default 0)')
+    .option('--timeout <duration>', 'fail the task after this long, like 30s, 10m, 2h, 1h30m')
+    .option('--retries <n>', 'attempts after the first when its session dies mid-task (default 1)')
+    .option('--fresh', 'start a new conversation (the default)')
+    .option('--continue', "go on with the session's conversation")
+    .action(async (prompt, opts, command) => {
+      await withQueue(command, async (queue, config) => {
+        if (opts.fresh && opts.continue) throw new TaskCommandError('--fresh and --continue exclude each other: give one');
+        const text = await readPrompt(prompt, opts.file);
+        const checked = checkNewTask(
+          { prompt: text, cwd: opts.cwd, session: opts.session, priority: opts.priority, timeout: opts.timeout, retries: opts.retries, mode: opts.continue ? 'continue' : 'fresh' },
+          { ...taskRulesOf(config), baseDir: process.cwd(), naming: 'cli' },
+        );
+        if (!checked.ok) throw new TaskCommandError(checked.error);
+        const task = await queue.add(checked.task);
+        process.stdout.write(`${task.id}\n`);
+      });
+    });
+}
+
+function listCommand(): CommandUnknownOpts {
+  return new Command('list')
+    .summary('the queued, running and finished tasks')
+    .description('Lists the tasks, oldest first: id, state, priority, session, attempts, when queued and the prompt\'s first line. --state keeps one state (queued, running, done, failed or cancelled); --json prints an array of task objects.')
+    .option('--json', 'print a JSON array of tasks')
+    .option('--state <state>', `only tasks in this state: ${TASK_STATES.join(', ')}`)
+    .action(async (opts, command) => {
+      await withQueue(command, async (queue) => {
+        const state = opts.state;
+        if (state !== undefined && !(TASK_STATES as readonly string[]).includes(state)) throw new TaskCommandError(`--state must be one of ${TASK_STATES.join(', ')}, not ${JSON.stringify(state)}`);
+        const tasks = await queue.list(state === undefined ? {} : { state: state as TaskState });
+        if (opts.json) process.stdout.write(JSON.stringify(tasks.map(taskJson), null, 2) + '\n');
+        else process.stdout.write(tasks.length === 0 ? `no ${state ?? ''}${state ? ' ' : ''}tasks\n` : table(tasks) + '\n');
+      });
+    });
+}
+
+function showCommand(): CommandUnknownOpts {
+  return new Command('show')
+    .summary('one task in full')
+    .description('Shows one task in full: its prompt, state, cwd, target, mode, priority, timeout, attempts, the session and conversation it ran in, when it was queued, started and finished, and its result or error. --json prints the task object.')
+    .argument('<id>', 'the task id')
+    .option('--json', 'print the task as JSON')
+    .action(async (id, opts, command) => {
+      await withQueue(command, async (queue) => {
+        const task = await existing(queue, taskId(id));
+        process.stdout.write(opts.json ? JSON.stringify(taskJson(task), null, 2) + '\n' : describeTask(task) + '\n');
+      });
+    });
+}
+
+function cancelCommand(): CommandUnknownOpts {
+  return new Command('cancel')
+    .summary('cancel a queued or running task')
+    .description('Cancels a queued or running task: it is not given to a session again, and a running one is no longer waited for. A task already done, failed or cancelled is left as it is, with exit 1.')
+    .argument('<id>', 'the task id')
+    .action(async (id, _opts, command) => {
+      await withQueue(command, async (queue) => {
+        const before = await existing(queue, taskId(id));
+        if (before.state !== 'queued' && before.state !== 'running') throw new TaskCommandError(`task ${before.id} is ${before.state}: only a queued or running task can be cancelled`);
+        const after = await queue.cancel(before.id);
+        if (after?.state !== 'cancelled') throw new TaskCommandError(`task ${before.id} became ${after?.state ?? 'gone'} before it could be cancelled`);
+        process.stdout.write(`task ${before.id} cancelled (it was ${before.state})\n`);
+      });
+    });
+}
+
+function retryCommand(): CommandUnknownOpts {
+  return new Command('retry')
+    .summary('queue a failed or cancelled task again')
+    .description('Queues a failed or cancelled task again, its attempts counted from zero and its last error cleared. A task queued, running or done is left as it is, with exit 1.')
+    .argument('<id>', 'the task id')
+    .action(async (id, _opts, command) => {
+      await withQueue(command, async (queue) => {
+        const before = await existing(queue, taskId(id));
+        if (before.state !== 'failed' && before.state !== 'cancelled') throw new TaskCommandError(`task ${before.id} is ${before.state}: only a failed or cancelled task can be retried`);
+        const after = await queue.retry(before.id);
+        if (after?.state !== 'queued') throw new TaskCommandError(`task ${before.id} became ${after?.state ?? 'gone'} before it could be retried`);
+        process.stdout.write(`task ${before.id} queued again (it was ${before.state})\n`);
+      });
+    });
+}
+
+function waitCommand(): CommandUnknownOpts {
+  return new Command('wait')
+    .summary('wait for a task to finish; prints its result')
+    .description(
+      'Waits until the task is done, failed or cancelled, reading the queue a few times a second. Done: prints its result and exits 0. Failed or cancelled: says so (with the error) on stderr and exits 1. Still unfinished after --timeout, or no such task: exit 2.',
+    )
+    .argument('<id>', 'the task id')
+    .option('--timeout <duration>', 'give up after this long, like 30s, 10m, 2h (default: wait as long as it takes)')
+    .action(async (id, opts, command) => {
+      await withQueue(
+        command,
+        async (queue) => {
+          const limit = opts.timeout === undefined ? null : parseDuration(opts.timeout);
+          if (limit === null && opts.timeout !== undefined) throw new TaskCommandError(`--timeout must be a duration like 30s, 10m, 2h or 1h30m, not ${JSON.stringify(opts.timeout)}`, 2);
+          const deadline = limit === null ? null : Date.now() + limit;
+          const wanted = taskId(id, 2);
+          for (;;) {
+            const task = await existing(queue, wanted, 2);
+            if (task.state === 'done') {
+              process.stdout.write(newline(task.result ?? ''));
+              return;
+            }
+            if (task.state === 'failed' || task.state === 'cancelled') throw new TaskCommandError(`task ${task.id} ${task.state}${task.error === null ? '' : `: ${task.error}`}`, 1);
+            const left = deadline === null ? WAIT_POLL_MS : deadline - Date.now();
+            if (left <= 0) throw new TaskCommandError(`task ${task.id} is still ${task.state} after ${opts.timeout ?? ''}`, 2);
+            await sleep(Math.min(WAIT_POLL_MS, left));
+          }
+        },
+        2,
+      );
+    });
+}
+
+export function taskCommand(): CommandUnknownOpts {
+  const task = new Command('task')
+    .summary('queue prompts for idle sessions and follow them')
+    .description(
+      'The task queue: prompts the daemon gives to idle pool sessions, one at a time each, highest priority first, that survive limits, swaps and restarts. `task add` queues one and prints its id; `list`, `show`, `cancel`, `retry` and `wait` follow and steer them.\n\n' +
+        'These commands read and write the queue in the state dir directly, so they work whether or not the daemon runs; the daemon must have run once with this config to make it.',
+    );
+  for (const sub of [addCommand(), listCommand(), showCommand(), cancelCommand(), retryCommand(), waitCommand()]) task.addCommand(sub);
+  return task;
+}
