@@ -6,6 +6,8 @@ import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
 import { useE2e } from '../helpers/e2e-fixture.js';
+import { exitOf } from '../helpers/cli.js';
+import { openStore } from '../../src/store/sqlite-store.js';
 
 /** Every user prompt in every transcript, continuation prompts left out. */
 function promptsEverywhere(sandbox: Sandbox): string[] {
@@ -76,5 +78,32 @@ describe('the task queue end to end (real tmux, fake Claude Code)', () => {
     expect(ended[0]).toMatchObject({ state: 'failed', error: expect.stringContaining('timed out') as unknown });
     expect(ended[1]).toMatchObject({ state: 'done', result: 'Step 1 of 1 done.' });
     await waitFor(() => e2e.telegramTexts().some((t) => t.includes(`Task ${String(slow.id)} failed`)), { what: 'the failed-task notice' });
+  });
+
+  it('survives a SIGKILL of the daemon while tasks run: after the restart none is sent twice, every one completes', async () => {
+    const sandbox = await e2e.sandbox({
+      accounts: [{ name: 'A', quota: { limit: 1000, used: 0, windowSeconds: 3600, turnMs: 300 } }],
+      autonomous: { min: 2, max: 2 },
+    });
+    const queue = openStore(sandbox.config.stateDir);
+    try {
+      const prompts = Array.from({ length: 5 }, (_, i) => `Restart-proof task ${String(i + 1)} [turns=5]`);
+      const ids: number[] = [];
+      for (const prompt of prompts) ids.push((await queue.tasks.add({ prompt })).id);
+      const first = e2e.spawnDaemon(sandbox);
+      await waitFor(async () => (await queue.tasks.counts()).running === 2, { timeoutMs: 60_000, intervalMs: 100, what: 'two tasks running' });
+      first.kill('SIGKILL');
+      await exitOf(first, 10_000);
+      e2e.spawnDaemon(sandbox);
+      const ended = await waitFor(async () => {
+        const tasks = await Promise.all(ids.map((id) => queue.tasks.get(id)));
+        return tasks.every((t) => t?.state === 'done') && tasks;
+      }, { timeoutMs: 120_000, intervalMs: 250, what: 'every task done after the restart' });
+      expect(ended.map((t) => t?.attempts)).toEqual(Array(5).fill(1));
+      const seen = promptsEverywhere(sandbox);
+      for (const prompt of prompts) expect(seen.filter((p) => p === prompt)).toHaveLength(1);
+    } finally {
+      queue.close();
+    }
   });
 });
