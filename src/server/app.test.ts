@@ -67,7 +67,9 @@ describe('HTTP app', () => {
     const server = await startHttpServer(createHttpApp(deps()), { host: '127.0.0.1', port: 0 });
     try {
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(await (await fetch(`${server.url}/api/status`)).json()).toEqual({ activeAccount: 'work' });
+      // With server.token set, the status is read with it (auth.ts); page.test.ts covers the rest.
+      expect((await fetch(`${server.url}/api/status`)).status).toBe(401);
+      expect(await (await fetch(`${server.url}/api/status`, { headers: { authorization: 'Bearer a-token-of-sixteen-chars' } })).json()).toEqual({ activeAccount: 'work' });
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       for (const name of ['claude_failover_swaps_total', 'claude_failover_limit_events_total', 'claude_failover_sessions', 'claude_failover_detection_latency_seconds']) expect(metrics).toContain(name);
       expect((await fetch(`${server.url}/nope`)).status).toBe(404);
@@ -170,7 +172,7 @@ describe('HTTP app', () => {
     });
 
     it('refuses a foreign Host in app.request too (no socket to read the port from)', async () => {
-      const app = createHttpApp(deps());
+      const app = createHttpApp(deps({ token: null }));
       expect((await app.request('/api/status', { headers: { host: 'evil.example' } })).status).toBe(421);
       expect((await app.request('/api/status')).status).toBe(200);
     });

@@ -6,6 +6,8 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { cappedBody, readJsonObject } from './body.js';
 import { hostGuard } from './host-guard.js';
+import { apiGuard, callerOf } from './auth.js';
+import { mountStatusPage } from './page.js';
 import { TASK_STATES, taskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
 import { checkNewTask, TASK_FIELDS } from '../tasks/new-task.js';
 
@@ -77,6 +79,9 @@ const switchBody = z.strictObject({ account: z.string().min(1).nullable().option
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   app.use('*', hostGuard(deps.listenHost));
+  // With server.token set, nothing under /api is read without it; changes need it (auth.ts).
+  app.use('/api/*', apiGuard(deps.token));
+  mountStatusPage(app, { token: deps.token, status: () => deps.status() });
   app.get('/healthz', async (c) => {
     const health = await deps.health();
     return health.healthy
@@ -88,7 +93,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
     '/api/switch',
     async (c, next) => {
       if (deps.token === null) return c.json({ error: 'state-changing requests are refused: set server.token in the config' }, 403);
-      if (!tokenMatches(c.req.header('authorization'), deps.token)) return c.json({ error: 'missing or wrong bearer token' }, 401);
+      // The bearer token, or a logged-in page (apiGuard has checked its origin and CSRF token).
+      if (callerOf(c, deps.token).via === 'none') return c.json({ error: 'missing or wrong bearer token' }, 401);
       await next();
       return undefined;
     },

@@ -2,6 +2,10 @@ import type { Config } from '../config/types.js';
 import type { Store } from '../store/store.js';
 import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { isAvailable } from '../switcher/choose-target.js';
+import { taskJson, TASK_STATES, type TaskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
+
+/** An account at or over this much of its window (or `monitor.proactivePercent`, when set) is near its limit. */
+export const NEAR_LIMIT_PERCENT = 80;
 
 /** What `status --json` prints and `/api/status` serves. Field names are a public contract. */
 export interface StatusReport {
@@ -17,6 +21,10 @@ export interface StatusReport {
     readonly resetsAt: string | null;
     readonly resetGuessed: boolean;
     readonly usagePercent: number | null;
+    /** When the window of the last usage reading resets (null: not known). */
+    readonly usageResetsAt: string | null;
+    /** Available, with the last reading of a window not yet reset at or over the near-limit mark. */
+    readonly nearLimit: boolean;
   }[];
   readonly sessions: readonly {
     readonly name: string;
@@ -25,6 +33,8 @@ export interface StatusReport {
     readonly state: string;
     readonly cwd: string | null;
     readonly lastError: string | null;
+    /** Launches that failed in a row (crash recovery's streak). */
+    readonly restarts: number;
   }[];
   readonly swaps: readonly {
     readonly from: string | null;
@@ -35,11 +45,14 @@ export interface StatusReport {
     readonly trigger: string;
   }[];
   readonly scheduled: readonly { readonly kind: string; readonly at: string }[];
+  /** When the report was made (the page counts down to resets from it). */
+  readonly generatedAt: string;
 }
 
 export function buildStatus(config: Config, store: Store, link: string | null, now: Date): StatusReport {
   const ledger = new Map(store.getLedger().map((e) => [e.account, e]));
   const flag = store.getFlag(PARTIAL_SWAP_FLAG);
+  const nearMark = config.monitor.proactivePercent ?? NEAR_LIMIT_PERCENT;
   return {
     activeAccount: store.getActiveAccount(),
     link,
@@ -56,6 +69,8 @@ export function buildStatus(config: Config, store: Store, link: string | null, n
         resetsAt: exhausted ? (entry?.resetsAt?.toISOString() ?? null) : null,
         resetGuessed: exhausted && (entry?.resetGuessed ?? false),
         usagePercent: entry?.usagePercent ?? null,
+        usageResetsAt: entry?.usageResetsAt?.toISOString() ?? null,
+        nearLimit: !exhausted && (entry?.usagePercent ?? 0) >= nearMark && !(entry?.usageResetsAt && entry.usageResetsAt <= now),
       };
     }),
     sessions: store.listSessions().map((s) => ({
@@ -65,9 +80,39 @@ export function buildStatus(config: Config, store: Store, link: string | null, n
       state: s.state ?? 'starting',
       cwd: s.cwd ?? null,
       lastError: s.lastError ?? null,
+      restarts: s.restarts,
     })),
     swaps: store.listSwaps(20).map((s) => ({ from: s.from, to: s.to, at: s.at.toISOString(), result: s.result, reason: s.reason, trigger: s.trigger })),
     scheduled: store.listJobs().map((j) => ({ kind: j.kind, at: j.runAt.toISOString() })),
+    generatedAt: now.toISOString(),
+  };
+}
+
+/** The task queue as the status page shows it: counts by state and the latest tasks. */
+export interface TaskQueueReport {
+  readonly counts: Record<TaskState, number>;
+  /** Running and queued ones first (oldest first), then the latest finished, at most `limit` in all. */
+  readonly tasks: readonly TaskJson[];
+}
+
+const FINISHED: readonly TaskState[] = ['done', 'failed', 'cancelled'];
+
+/**
+ * Reads the task report each time it is called (the page's event stream: twice a second),
+ * listing the finished tasks again only when their counts change: a long history costs one
+ * count query, not a full read.
+ */
+export function taskReporter(queue: TaskQueue, limit = 50): () => Promise<TaskQueueReport> {
+  let finished: { key: string; tasks: TaskJson[] } | null = null;
+  return async () => {
+    const counts = await queue.counts();
+    const key = FINISHED.map((s) => counts[s]).join(',');
+    if (finished?.key !== key) {
+      const lists = await Promise.all(FINISHED.map((state) => queue.list({ state })));
+      finished = { key, tasks: lists.flat().sort((a, b) => b.id - a.id).slice(0, limit).map(taskJson) };
+    }
+    const open = [...(await queue.list({ state: 'running' })), ...(await queue.list({ state: 'queued' }))].slice(0, limit).map(taskJson);
+    return { counts: Object.fromEntries(TASK_STATES.map((s) => [s, counts[s]])) as Record<TaskState, number>, tasks: [...open, ...finished.tasks].slice(0, limit) };
   };
 }
 
