@@ -8,6 +8,7 @@ import { cappedBody, readJsonObject } from './body.js';
 import { hostGuard } from './host-guard.js';
 import { apiGuard, callerOf } from './auth.js';
 import { mountStatusPage } from './page.js';
+import { taskReporter } from '../status/status-report.js';
 import { TASK_STATES, taskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
 import { checkNewTask, TASK_FIELDS } from '../tasks/new-task.js';
 
@@ -81,7 +82,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.use('*', hostGuard(deps.listenHost));
   // With server.token set, nothing under /api is read without it; changes need it (auth.ts).
   app.use('/api/*', apiGuard(deps.token));
-  mountStatusPage(app, { token: deps.token, status: () => deps.status() });
+  const taskQueue = deps.tasks;
+  mountStatusPage(app, { token: deps.token, status: () => deps.status(), ...(taskQueue ? { tasks: taskReporter(taskQueue) } : {}) });
   app.get('/healthz', async (c) => {
     const health = await deps.health();
     return health.healthy
@@ -154,7 +156,8 @@ export function createHttpApp(deps: HttpDeps): Hono {
 function tokenRequired(deps: HttpDeps) {
   return async (c: Context, next: Next) => {
     if (deps.token === null) return c.json({ error: 'state-changing requests are refused: set server.token in the config' }, 403);
-    if (!tokenMatches(c.req.header('authorization'), deps.token)) return c.json({ error: 'missing or wrong bearer token' }, 401);
+    // The bearer token, or a logged-in page (apiGuard has checked its origin and CSRF token).
+    if (callerOf(c, deps.token).via === 'none') return c.json({ error: 'missing or wrong bearer token' }, 401);
     await next();
     return undefined;
   };

@@ -7,7 +7,7 @@ const head = (title: string, extra = '') => `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 ${extra}<title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="/assets/page.css">
 </head>`;

@@ -31,7 +31,12 @@ export const PAGE_SCRIPT = String.raw`
     }
     return el;
   }
-  function fill(id) { var el = document.getElementById(id); el.replaceChildren.apply(el, Array.prototype.slice.call(arguments, 1).filter(Boolean)); return el; }
+  function fill(id) {
+    var el = document.getElementById(id), kids = [];
+    Array.prototype.slice.call(arguments, 1).forEach(function (c) { (Array.isArray(c) ? c : [c]).forEach(function (x) { if (x) kids.push(x); }); });
+    el.replaceChildren.apply(el, kids);
+    return el;
+  }
   function when(iso) { return iso ? new Date(iso).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '?'; }
   function span(ms) {
     var s = Math.max(0, Math.round(ms / 1000)), d = Math.floor(s / 86400), hr = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
@@ -164,7 +169,7 @@ export const PAGE_SCRIPT = String.raw`
     var have = Array.prototype.slice.call(select.options, 1).map(function (o) { return o.value; });
     if (have.join('\n') === names.join('\n')) return;
     var keep = select.value;
-    select.replaceChildren(h('option', { value: '' }, 'any autonomous session'), names.map(function (n) { return h('option', { value: n }, n); }));
+    select.replaceChildren.apply(select, [h('option', { value: '' }, 'any autonomous session')].concat(names.map(function (n) { return h('option', { value: n }, n); })));
     select.value = names.indexOf(keep) >= 0 ? keep : '';
   }
   function render() {
@@ -199,7 +204,7 @@ export const PAGE_SCRIPT = String.raw`
     var form = e.target, prompt = form.elements.prompt.value.trim();
     if (!prompt) { say('a task needs a prompt', false); return; }
     var body = { prompt: prompt };
-    if (form.elements.target.value) body.target = form.elements.target.value;
+    if (form.elements.target.value) body.session = form.elements.target.value;
     var priority = Number(form.elements.priority.value);
     if (form.elements.priority.value !== '' && Number.isFinite(priority)) body.priority = priority;
     act('POST', '/api/tasks', body).then(function (ok) { if (ok) form.elements.prompt.value = ''; });
