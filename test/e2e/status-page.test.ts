@@ -8,6 +8,7 @@ import type { SandboxAccount } from '../../src/demo/sandbox.js';
 import { waitForIdlePool } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { useE2e } from '../helpers/e2e-fixture.js';
+import { PARTIAL_SWAP_FLAG } from '../../src/switcher/types.js';
 
 /**
  * The status page as a person sees it: Debian's Chromium, headless, driven by playwright-core,
@@ -176,7 +177,7 @@ describe('status page in a real browser (headless Chromium, sandbox daemon, fake
     }
   });
 
-  it('without server.token: the page is readable, says actions are off, and a switch is refused', async () => {
+  it('without server.token: the page is readable, says actions are off, a switch is refused; a partial swap shows as a banner', async () => {
     const sandbox = await e2e.sandbox({ accounts: accounts().slice(1), autonomous: { min: 1, max: 1 } });
     const d = await e2e.startDaemon(sandbox, { http: true });
     await waitForIdlePool(d, ['auto-1']);
@@ -191,6 +192,12 @@ describe('status page in a real browser (headless Chromium, sandbox daemon, fake
       const answer = await page.evaluate(`fetch('/api/switch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"account":"C"}' }).then(async (r) => [r.status, (await r.json()).error])`);
       expect(answer).toEqual([403, expect.stringContaining('server.token')]);
       expect(d.store.getActiveAccount()).toBe('B');
+      // A partial swap (set here as the switcher sets it) becomes a banner saying what to do, on the open page.
+      d.store.setFlag(PARTIAL_SWAP_FLAG, 'flip back failed: the link could not be restored');
+      await shows(page, "!document.getElementById('partial-swap').hidden", 'the partial-swap banner');
+      const banner = await page.locator('#partial-swap').innerText();
+      expect(banner).toContain('flip back failed');
+      expect(banner).toContain('claude-failover resolve');
       await page.screenshot({ path: join(ARTIFACTS, 'phone-read-only.png'), fullPage: true });
     } finally {
       await context.close();
