@@ -2,7 +2,7 @@ import type { Account, Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store, SessionRecord } from '../store/store.js';
 import type { TmuxClient, PaneInfo } from '../tmux/client.js';
-import { classifyScreen } from '../claude/screen-state.js';
+import { classifyScreen, type ScreenState } from '../claude/screen-state.js';
 import { SessionStates } from '../sessions/session-states.js';
 import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
@@ -268,7 +268,8 @@ export class Pool {
   async continueSession(name: string, prompt: string): Promise<boolean> {
     const target = this.sessions.get(name)?.paneId ?? name;
     await this.deps.tmux.sendKeys(target, ['Escape']);
-    return this.sendPrompt(name, prompt);
+    // Its screen still shows the limit banner above the input line: that is ready too.
+    return this.sendPrompt(name, prompt, ['idle', 'limited']);
   }
 
   /**
@@ -276,10 +277,10 @@ export class Pool {
    * true only when Claude Code confirmed it. A slash command (`/clear`, `/exit`) is answered
    * by Claude Code itself, with no hook and no transcript line to confirm it: it is typed once.
    */
-  async sendPrompt(name: string, text: string): Promise<boolean> {
+  async sendPrompt(name: string, text: string, readyWhen: readonly ScreenState[] = ['idle']): Promise<boolean> {
     const record = this.sessions.get(name);
     const target = record?.paneId ?? name;
-    const ready = await waitForScreen(this.deps.tmux, target, ['idle'], ['shell', 'login-needed'], { timeoutMs: 30_000, now: this.deps.now, sleep: this.deps.sleep });
+    const ready = await waitForScreen(this.deps.tmux, target, readyWhen, ['shell', 'login-needed'], { timeoutMs: 30_000, now: this.deps.now, sleep: this.deps.sleep });
     if (!ready.reached) return false;
     if (text.startsWith('/')) {
       await this.deps.tmux.sendText(target, text);

@@ -26,6 +26,7 @@ export interface DispatcherDeps {
 /** What the dispatcher knows of a running task beyond the queue: the session's deaths when it began. */
 interface Watch {
   readonly deaths: number;
+  readonly session: string;
 }
 
 /**
@@ -81,11 +82,13 @@ export class Dispatcher {
     // The common case, an empty queue, costs one small query.
     const open = await queue.counts();
     if (open.queued + open.running === 0) {
+      await this.stopCancelled(new Set());
       this.demandCache = { autonomous: 0, holders: new Set() };
       this.noteDrain(0);
       return;
     }
     const running = await queue.list({ state: 'running' });
+    await this.stopCancelled(new Set(running.map((t) => t.id)));
     for (const task of running) {
       try {
         await this.watch(task);
@@ -116,7 +119,7 @@ export class Dispatcher {
     try {
       const handed = await pool.runTask(name, task);
       if (handed.delivered && handed.sessionId) {
-        this.watches.set(task.id, { deaths: this.deps.sessions.deaths(name) });
+        this.watches.set(task.id, { deaths: this.deps.sessions.deaths(name), session: name });
         await queue.started(task.id, handed.sessionId);
         logger.info({ task: task.id, session: name, sessionId: handed.sessionId }, 'task running');
         return;
@@ -130,12 +133,24 @@ export class Dispatcher {
     }
   }
 
+  /** A task cancelled by an operator while it ran: its session's turn is interrupted (Escape). */
+  private async stopCancelled(running: ReadonlySet<number>): Promise<void> {
+    for (const [id, watch] of this.watches) {
+      if (running.has(id)) continue;
+      this.watches.delete(id);
+      if ((await this.deps.queue.get(id))?.state !== 'cancelled') continue;
+      const pane = this.deps.sessions.get(watch.session)?.paneId;
+      if (pane) await this.deps.tmux.sendKeys(pane, ['Escape']).catch(() => undefined);
+      this.deps.logger.info({ task: id, session: watch.session }, 'task cancelled while running: interrupted');
+    }
+  }
+
   /** A running task: answered (done), past its timeout (failed), or its session died (an attempt lost). */
   private async watch(task: Task): Promise<void> {
     const { queue, sessions, logger } = this.deps;
     const name = task.session;
     if (!name) return;
-    const watch = this.watches.get(task.id) ?? { deaths: sessions.deaths(name) };
+    const watch = this.watches.get(task.id) ?? { deaths: sessions.deaths(name), session: name };
     this.watches.set(task.id, watch);
     if (sessions.deaths(name) !== watch.deaths) {
       this.watches.delete(task.id);

@@ -106,4 +106,40 @@ describe('the task queue end to end (real tmux, fake Claude Code)', () => {
       queue.close();
     }
   });
+
+  it('sends nothing while every account is exhausted, and resumes by itself after the reset', { timeout: 120_000 }, async () => {
+    const resetsAt = Math.floor(Date.now() / 1000) + 12;
+    const sandbox = await e2e.sandbox({
+      accounts: [{ name: 'A', quota: { limit: 3, used: 0, resetsAt, windowSeconds: 3600, turnMs: 150 } }],
+      dedicated: ['web'],
+    });
+    const d = await e2e.startDaemon(sandbox);
+    const ids: number[] = [];
+    for (let i = 1; i <= 3; i++) ids.push((await d.store.tasks.add({ prompt: `Exhausting task ${String(i)} [turns=2]`, target: 'web' })).id);
+    // The second task meets the limit: nowhere else to go.
+    await waitFor(() => d.store.getLedgerEntry('A')?.exhausted === true, { timeoutMs: 30_000, what: 'A exhausted' });
+    const whileExhausted = await d.store.tasks.get(ids[2] ?? 0);
+    expect(whileExhausted?.state).toBe('queued');
+    for (let i = 0; i < 4 && Date.now() < resetsAt * 1000 - 2000; i++) {
+      await d.tick();
+      expect((await d.store.tasks.get(ids[2] ?? 0))?.state).toBe('queued');
+    }
+    const ended = await waitFor(() => allEnded(d, ids), { timeoutMs: 60_000, intervalMs: 250, what: 'the queue resumed after the reset' });
+    expect(ended.map((t) => t.state)).toEqual(['done', 'done', 'done']);
+    expect((ended[2]?.startedAt?.getTime() ?? 0)).toBeGreaterThanOrEqual(resetsAt * 1000);
+  });
+
+  it('interrupts a running task an operator cancels, and the session takes the next one', async () => {
+    const sandbox = await e2e.sandbox({ accounts: [{ name: 'A', quota: { limit: 1000, used: 0, windowSeconds: 3600, turnMs: 500 } }], dedicated: ['web'] });
+    const d = await e2e.startDaemon(sandbox);
+    const long = await d.store.tasks.add({ prompt: 'A task to cancel [turns=30]', target: 'web' });
+    const next = await d.store.tasks.add({ prompt: 'The one after [turns=1]', target: 'web' });
+    await waitFor(async () => (await d.store.tasks.get(long.id))?.state === 'running', { timeoutMs: 30_000, what: 'the long task running' });
+    await d.store.tasks.cancel(long.id);
+    const ended = await waitFor(() => allEnded(d, [long.id, next.id]), { timeoutMs: 60_000, intervalMs: 250, what: 'the next task done' });
+    expect(ended.map((t) => t.state)).toEqual(['cancelled', 'done']);
+    // The cancelled turn was interrupted, not left to run its 30 steps.
+    const lines = transcripts(sandbox).get(ended[0]?.sessionId ?? '') ?? [];
+    expect(lines.some((l) => l.includes('[Request interrupted by user]'))).toBe(true);
+  });
 });
