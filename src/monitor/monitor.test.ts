@@ -9,6 +9,7 @@ import type { Config } from '../config/types.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
 import { Monitor } from './monitor.js';
+import { SessionStates } from '../sessions/session-states.js';
 import { shellQuote } from '../claude/shell-quote.js';
 import type { LimitEvent } from './limit-event.js';
 
@@ -41,7 +42,11 @@ beforeEach(async () => {
   now = new Date('2026-11-24T20:00:00Z');
   limits = [];
   near = [];
-  for (let i = 1; i <= 10; i++) store.upsertSession({ name: `s${i}`, paneId: `%${i}`, account: 'work', sessionId: `id-${i}`, state: 'working' });
+  const states = new SessionStates(store, () => now);
+  for (let i = 1; i <= 10; i++) {
+    states.launched(`s${i}`, { paneId: `%${i}`, account: 'work', cwd: dir, sessionId: `id-${i}`, keepLastError: false });
+    states.promptSubmitted(`s${i}`);
+  }
 });
 afterEach(async () => {
   store.close();
@@ -154,7 +159,7 @@ describe('Monitor', () => {
       for (let i = 1; i <= 10; i++) {
         const text = i === 7 ? "  ⎿  You've hit your 5-hour limit · resets 9:51pm (UTC)" : '❯\u00a0';
         const { paneId } = await real.newSession({ name: `s${i}`, cwd: dir, command: `printf '%s\\n' ${shellQuote(text)}; exec cat` });
-        store.upsertSession({ name: `s${i}`, paneId });
+        new SessionStates(store, () => now).launched(`s${i}`, { paneId, account: 'work', cwd: dir, sessionId: `id-${i}`, keepLastError: false });
         panes.set(`s${i}`, { paneId, dead: false });
       }
       await waitFor(async () => (await real.capturePane(panes.get('s7')?.paneId ?? '', 5)).includes('resets 9:51pm'), { what: 'the banner on screen' });
@@ -223,7 +228,9 @@ describe('Monitor', () => {
         // Claude Code at its prompt: the empty prompt line in its box.
         const box = '─'.repeat(40);
         const { paneId } = await real.newSession({ name: `s${i}`, cwd: dir, command: `printf '%s\\n' ${shellQuote(box)} ${shellQuote('❯\u00a0')} ${shellQuote(box)}; exec cat` });
-        store.upsertSession({ name: `s${i}`, paneId, state: 'idle' });
+        const states = new SessionStates(store, () => now);
+        states.launched(`s${i}`, { paneId, account: 'work', cwd: dir, sessionId: `id-${i}`, keepLastError: false });
+        states.ready(`s${i}`);
       }
       const panes = async () => new Map((await real.listPanes()).map((p) => [p.sessionName, p]));
       const lastOutput = Math.max(...[...(await panes()).values()].map((p) => p.activity ?? 0));
@@ -237,7 +244,7 @@ describe('Monitor', () => {
       expect(registryReads).toBe(1);
       // A hook says s2 is working, but its screen is still the idle prompt: the next poll
       // reads the registry again and corrects it; then the pool is quiet again.
-      store.upsertSession({ name: 's2', state: 'working' });
+      new SessionStates(store, () => now).promptSubmitted('s2');
       await m.pollScreens(await panes());
       expect(registryReads).toBe(2);
       expect(store.getSession('s2')?.state).toBe('idle');

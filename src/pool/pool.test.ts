@@ -204,9 +204,9 @@ describe('pool: the session registry reads sessions/<pid>.json from the home eac
       await pool.reconcile();
       return store.getSession('web')?.state === 'idle';
     }, { what: 'web idle, as its session file says' });
-    store.upsertSession({ name: 'web', state: 'working' });
+    pool.sessions.promptSubmitted('web');
     // The StopFailure hook lands just after the reconcile read the registry, before it wrote.
-    afterNextRegistryRead = () => { store.upsertSession({ name: 'web', state: 'limited' }); };
+    afterNextRegistryRead = () => { pool.sessions.limited('web'); };
     await pool.reconcile();
     expect(afterNextRegistryRead).toBeNull();
     // The session file still says idle; the limit is newer news and stays.
