@@ -59,4 +59,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tasks_queued ON tasks(state, priority DESC, id);
   `,
+  // Usage readings over time, per account and window (five_hour, seven_day): the forecast's input.
+  `
+  CREATE TABLE usage_readings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account TEXT NOT NULL, window_kind TEXT NOT NULL, percent REAL NOT NULL,
+    resets_at INTEGER, at INTEGER NOT NULL, source TEXT NOT NULL
+  );
+  CREATE INDEX usage_readings_by_window ON usage_readings(account, window_kind, at);
+  `,
 ];

@@ -5,7 +5,7 @@ import { FailoverError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ensureStateDir } from './state-dir.js';
 import { createSqliteTaskQueue } from './sqlite-task-queue.js';
-import type { Flag, Job, JournalEntry, LedgerEntry, SessionRecord, SessionUpdate, Store, SwapRecord } from './store.js';
+import type { Flag, Job, JournalEntry, LedgerEntry, SessionRecord, SessionUpdate, Store, SwapRecord, UsageReading, UsageWindow } from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -44,6 +44,22 @@ function sessionRecord(r: Row): SessionRecord {
   };
 }
 
+
+/** Readings kept per account and window: a reading a minute fills about five hours. */
+const USAGE_READINGS_KEPT = 300;
+/** Readings older than the weekly window and a day say nothing about any current window. */
+const USAGE_READING_MAX_AGE_MS = 8 * 24 * 3600_000;
+
+function usageReading(r: Row): UsageReading {
+  return {
+    account: String(r.account),
+    window: String(r.window_kind) as UsageWindow,
+    percent: Number(r.percent),
+    resetsAt: date(r.resets_at),
+    at: new Date(Number(r.at)),
+    source: String(r.source),
+  };
+}
 
 const SESSION_COLUMNS: Record<keyof Omit<SessionUpdate, 'name'>, string> = {
   paneId: 'pane_id',
@@ -124,6 +140,16 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
       ensureLedger(account);
       exec('UPDATE ledger SET usage_percent = ?, usage_resets_at = ?, updated_at = ? WHERE account = ?', u.percent, ms(u.resetsAt), t(), account);
     },
+    addUsageReading: (r) => {
+      const at = r.at?.getTime() ?? t();
+      exec('INSERT INTO usage_readings (account, window_kind, percent, resets_at, at, source) VALUES (?, ?, ?, ?, ?, ?)', r.account, r.window, r.percent, ms(r.resetsAt), at, r.source);
+      exec(
+        'DELETE FROM usage_readings WHERE account = ? AND window_kind = ? AND (at < ? OR id NOT IN (SELECT id FROM usage_readings WHERE account = ? AND window_kind = ? ORDER BY at DESC, id DESC LIMIT ?))',
+        r.account, r.window, at - USAGE_READING_MAX_AGE_MS, r.account, r.window, USAGE_READINGS_KEPT,
+      );
+    },
+    usageReadings: (account, window, since) =>
+      all('SELECT * FROM usage_readings WHERE account = ? AND window_kind = ? AND at >= ? ORDER BY at, id', account, window, since?.getTime() ?? 0).map(usageReading),
 
     addSwap: (s) => Number(exec('INSERT INTO swaps (from_account, to_account, at, result, reason, trigger) VALUES (?, ?, ?, ?, ?, ?)', s.from, s.to, s.at.getTime(), s.result, s.reason, s.trigger).lastInsertRowid),
     listSwaps: (limit) =>

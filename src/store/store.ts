@@ -66,6 +66,22 @@ export interface SessionRecord {
 
 export type SessionUpdate = { readonly name: string } & Partial<Omit<SessionRecord, 'name' | 'updatedAt'>>;
 
+/** The usage windows Claude Code reports (statusline `rate_limits`, the usage endpoint). */
+export type UsageWindow = 'five_hour' | 'seven_day';
+export const USAGE_WINDOWS: readonly UsageWindow[] = ['five_hour', 'seven_day'];
+
+/** One reading of how much of a window an account has used. */
+export interface UsageReading {
+  readonly account: string;
+  readonly window: UsageWindow;
+  /** 0–100. */
+  readonly percent: number;
+  readonly resetsAt: Date | null;
+  readonly at: Date;
+  /** Where it came from: `statusline`, `limit` (a limit record: 100%), `poll` (the usage endpoint). */
+  readonly source: string;
+}
+
 
 export interface Store {
   getActiveAccount(): string | null;
@@ -76,6 +92,13 @@ export interface Store {
   markExhausted(account: string, limit: { kind: string; resetsAt: Date | null; resetGuessed: boolean; source: string; detectedAt: Date }): void;
   clearExhausted(account: string): void;
   recordUsage(account: string, usage: { percent: number; kind: string; resetsAt: Date | null }): void;
+  /**
+   * Keeps a usage reading beside the ledger's latest (`at` defaults to now). Pruned as it goes:
+   * at most a few hundred per account and window, none older than the weekly window.
+   */
+  addUsageReading(reading: Omit<UsageReading, 'at'> & { readonly at?: Date }): void;
+  /** An account's readings of one window, oldest first (from `since` on, when given). */
+  usageReadings(account: string, window: UsageWindow, since?: Date): UsageReading[];
 
   addSwap(swap: Omit<SwapRecord, 'id'>): number;
   listSwaps(limit: number): SwapRecord[];
