@@ -7,7 +7,7 @@ import { acquireInstanceLock } from './store/instance-lock.js';
 import type { Store } from './store/store.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
 import { createHttpApp, startHttpServer } from './server/app.js';
-import { createMetrics, type Metrics } from './server/metrics.js';
+import { createMetrics } from './server/metrics.js';
 import { serveSocketRequest, type DaemonRequests } from './server/requests.js';
 import { startControlSocket } from './monitor/control-socket.js';
 import { watchTranscripts } from './monitor/transcript-watcher.js';
@@ -108,7 +108,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const tmux = createTmuxClient({ socket: config.tmux.socket, controlMode: { sessions: () => poolNames } });
     cleanups.push(() => { tmux.close(); });
     const notifier = createNotifier({ notify: config.notify, logger });
-    const metrics = createMetrics();
+    const metrics = createMetrics({ config, store, notifier, now });
     const layout = options.layout ?? createAccountLayout(config, logger);
     const activeAccount = (): Account | null => config.accounts.find((a) => a.name === store.getActiveAccount()) ?? null;
     const sessions = new SessionStates(store, now);
@@ -129,17 +129,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       config, store, pool, layout, notifier, now,
       logger: logger.child({ part: 'switcher' }),
       onStep: async (step, id) => {
+        metrics.swapStep(step);
         failpoint(step);
         await options.onStep?.(step, id);
       },
       onSwap: (outcome) => {
-        countSwap(metrics, outcome);
+        metrics.swapEnded(outcome);
         options.onSwap?.(outcome);
       },
     });
+    // Metrics: every switch request is counted with the trigger that asked for it.
+    const requestSwitch = async (req: SwitchRequest): Promise<SwitchOutcome> => {
+      const outcome = await switcher.request(req);
+      metrics.switchRequested(req.trigger, outcome);
+      return outcome;
+    };
     /** A request nobody awaits (a limit, a due job): a fault is logged, never an unhandled rejection. */
     const requestInBackground = (req: SwitchRequest): Promise<SwitchOutcome | null> =>
-      switcher.request(req).catch((err: unknown) => {
+      requestSwitch(req).catch((err: unknown) => {
         logger.error({ trigger: req.trigger, err: describeError(err) }, 'a switch request failed');
         return null;
       });
@@ -155,12 +162,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger: logger.child({ part: 'monitor' }),
       ...(options.sources ? { sources: options.sources } : {}),
       onLimit: (event) => {
-        metrics.limitEvents.inc({ source: event.source });
+        metrics.limitDetected(event, now());
         void requestInBackground({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
       },
       onNearLimit: (account, percent) => { proactive.trigger(account, percent); },
       onPromptSubmitted: (session, prompt) => { pool.receipts.note(session, prompt); },
       onAnswered: () => { dispatchNow(); },
+      onControlEvent: (event) => { metrics.hookEvent(event); },
     });
     const jobs = new ScheduledJobs({ store, logger, now, request: requestInBackground });
     dispatcher = new Dispatcher({
@@ -187,7 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
 
     const requests: DaemonRequests = {
-      switch: ({ account, via }) => switcher.request({ trigger: 'manual', target: account, reason: via === 'http' ? 'manual switch (HTTP)' : 'manual switch' }),
+      switch: ({ account, via }) => requestSwitch({ trigger: 'manual', target: account, reason: via === 'http' ? 'manual switch (HTTP)' : 'manual switch' }),
       ping: () => Promise.resolve({ pid: process.pid }),
     };
     const socket = await startControlSocket(daemonSocketPath(config), {
@@ -254,7 +262,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         jobs.runDue();
         jobs.leaveExhaustedAccount();
         await pool.reconcile();
-        countSessions(metrics, sessions);
       } catch (err) {
         logger.warn({ err: describeError(err) }, 'reconcile failed');
       }
@@ -283,7 +290,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     let stopped = false;
     return {
       config, store, tmux, pool, switcher, monitor, notifier, httpUrl, status, health,
-      requestSwitch: (req) => switcher.request(req),
+      requestSwitch,
       tick: async () => {
         await reconcile();
         await pollScreens();
@@ -308,15 +315,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await cleanups.run();
     throw err;
   }
-}
-
-function countSwap(metrics: Metrics, outcome: SwitchOutcome): void {
-  if (outcome.result === 'done' || outcome.result === 'cancelled' || outcome.result === 'partial' || outcome.result === 'no-target') metrics.swaps.inc({ result: outcome.result });
-}
-
-function countSessions(metrics: Metrics, sessions: SessionStates): void {
-  const all = sessions.list();
-  for (const state of ['idle', 'working', 'limited', 'starting', 'dead']) metrics.sessions.set({ state }, all.filter((s) => s.state === state).length);
 }
 
 /**

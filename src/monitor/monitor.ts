@@ -11,6 +11,7 @@ import { limitFromTranscriptTail } from './transcript-tail-limit.js';
 import { ScreenPoll, type PolledPane } from './screen-poll.js';
 import { morePrecise, precisionOf, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
 import { validReset } from './valid-reset.js';
+import { accountForecast } from '../usage/account-forecast.js';
 
 const MINUTE_MS = 60_000;
 
@@ -40,6 +41,8 @@ export interface MonitorDeps {
   readonly onPromptSubmitted?: (session: string, prompt: string) => void;
   /** A pool session finished a turn (its Stop hook): a task may be done, the session free. */
   readonly onAnswered?: (session: string) => void;
+  /** Every hook and statusline message, before it is handled (metrics count them). */
+  readonly onControlEvent?: (event: ControlEvent) => void;
 }
 
 /**
@@ -88,6 +91,7 @@ export class Monitor {
 
   /** What the hooks and the statusline send (over the control socket or HTTP). */
   handleControlEvent(event: ControlEvent): void {
+    this.deps.onControlEvent?.(event);
     if (event.type === 'hook') void this.handleHook(event);
     else this.handleStatusline(event.pane, event.payload);
   }
@@ -182,6 +186,7 @@ export class Monitor {
       const percent = window.used_percentage;
       const resetsAt = validReset(window.resets_at ?? null);
       if (!binding || percent > binding.percent) binding = { percent, kind, resetsAt };
+      this.deps.store.addUsageReading({ account: account.name, window: kind, percent, resetsAt, source: 'statusline' });
       const threshold = this.deps.config.monitor.proactivePercent;
       if (threshold !== null && percent >= threshold && this.enabled('statusline')) {
         const windowKey = `${account.name}:${kind}`;
@@ -194,6 +199,22 @@ export class Monitor {
     }
     // The ledger keeps the window closest to its limit: that is the one that will block.
     if (binding) this.deps.store.recordUsage(account.name, binding);
+    if (binding) this.proactiveByForecast(account.name);
+  }
+
+  /** `monitor.proactiveForecastMs`: the limit forecast that close starts the same proactive switch. */
+  private proactiveByForecast(account: string): void {
+    const within = this.deps.config.monitor.proactiveForecastMs;
+    if (within === null || !this.enabled('statusline')) return;
+    const now = this.deps.now();
+    const forecast = accountForecast(this.deps.store, account, now);
+    if (forecast.kind !== 'limit' || forecast.at.getTime() - now.getTime() > within) return;
+    const windowKey = `${account}:${forecast.window}:forecast`;
+    const resetKey = forecast.resetsAt?.getTime() ?? 0;
+    if (this.proactiveFired.get(windowKey) === resetKey) return;
+    this.proactiveFired.set(windowKey, resetKey);
+    this.deps.logger.info({ account, window: forecast.window, percent: forecast.percent, limitAt: forecast.at.toISOString(), percentPerHour: forecast.percentPerHour }, 'the forecast reaches the limit within monitor.proactiveForecastMs');
+    this.deps.onNearLimit(account, forecast.percent, forecast.resetsAt);
   }
 
   /** Reads the screens of the pool that changed; a blocking limit on one is a limit signal. */
@@ -240,6 +261,8 @@ export class Monitor {
     const precision: ResetPrecision = given ? event.precision : 'guess';
     if (!known || morePrecise(precision, knownPrecision)) {
       store.markExhausted(event.account, { kind: event.kind, resetsAt, resetGuessed: precision === 'guess', source: `${event.source}:${precision}`, detectedAt: event.detectedAt });
+      // A limit is a reading of 100% of its window (a guessed reset would mislead the forecast).
+      if (event.kind === 'five_hour' || event.kind === 'seven_day') store.addUsageReading({ account: event.account, window: event.kind, percent: 100, resetsAt: precision === 'guess' ? null : resetsAt, source: 'limit' });
     }
     if (known) {
       this.counts.duplicates++;
