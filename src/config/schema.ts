@@ -51,6 +51,10 @@ const monitor = z.strictObject({
   proactiveGraceMs: orDefault(z.number().int().min(0).default(120_000)),
   /** Used when a limit is seen but its reset time cannot be read: the reset is then a guess. */
   fallbackResetMs: orDefault(z.number().int().min(60_000).default(60 * 60_000)),
+  /** A forecast of the active account hitting its limit within this long starts the proactive switch. */
+  proactiveForecastMs: z.number().int().min(60_000).nullable().default(null),
+  /** How often the usage of the accounts not in use is read from the usage endpoint (off when null). */
+  usagePollMs: z.number().int().min(60_000).nullable().default(null),
 });
 
 const telegram = z.strictObject({

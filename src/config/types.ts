@@ -56,6 +56,8 @@ export interface Config {
     readonly proactivePercent: number | null;
     readonly proactiveGraceMs: number;
     readonly fallbackResetMs: number;
+    readonly proactiveForecastMs: number | null;
+    readonly usagePollMs: number | null;
   };
   readonly notify: {
     readonly telegram: TelegramConfig | null;

@@ -184,7 +184,7 @@ export class Monitor {
       const window = body.rate_limits?.[kind];
       if (!window) continue;
       const percent = window.used_percentage;
-      const resetsAt = validReset(window.resets_at ?? null);
+      const resetsAt = validReset(window.resets_at ?? null, this.deps.now());
       if (!binding || percent > binding.percent) binding = { percent, kind, resetsAt };
       this.deps.store.addUsageReading({ account: account.name, window: kind, percent, resetsAt, source: 'statusline' });
       const threshold = this.deps.config.monitor.proactivePercent;
