@@ -3,6 +3,7 @@ import type { Store } from '../store/store.js';
 import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { isAvailable } from '../switcher/choose-target.js';
 import { taskJson, TASK_STATES, type TaskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
+import { accountForecast, forecastReport, type ForecastReport } from '../usage/account-forecast.js';
 
 /** An account at or over this much of its window (or `monitor.proactivePercent`, when set) is near its limit. */
 export const NEAR_LIMIT_PERCENT = 80;
@@ -47,14 +48,21 @@ export interface StatusReport {
   readonly scheduled: readonly { readonly kind: string; readonly at: string }[];
   /** When the report was made (the page counts down to resets from it). */
   readonly generatedAt: string;
+  /**
+   * When the active account hits its limit at the pace of the last half hour of readings
+   * (`state`: `limit` at `limitAt`, `reset-first` when its window resets before, `none` with a
+   * `reason`); null without an active account.
+   */
+  readonly forecast: ForecastReport | null;
 }
 
 export function buildStatus(config: Config, store: Store, link: string | null, now: Date): StatusReport {
   const ledger = new Map(store.getLedger().map((e) => [e.account, e]));
   const flag = store.getFlag(PARTIAL_SWAP_FLAG);
   const nearMark = config.monitor.proactivePercent ?? NEAR_LIMIT_PERCENT;
+  const active = store.getActiveAccount();
   return {
-    activeAccount: store.getActiveAccount(),
+    activeAccount: active,
     link,
     partialSwap: { set: flag.set, reason: flag.reason, since: flag.since?.toISOString() ?? null },
     accounts: config.accounts.map((a, i) => {
@@ -85,6 +93,7 @@ export function buildStatus(config: Config, store: Store, link: string | null, n
     swaps: store.listSwaps(20).map((s) => ({ from: s.from, to: s.to, at: s.at.toISOString(), result: s.result, reason: s.reason, trigger: s.trigger })),
     scheduled: store.listJobs().map((j) => ({ kind: j.kind, at: j.runAt.toISOString() })),
     generatedAt: now.toISOString(),
+    forecast: active ? forecastReport(active, accountForecast(store, active, now)) : null,
   };
 }
 
