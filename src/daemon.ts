@@ -34,6 +34,7 @@ import { buildStatus, type StatusReport } from './status/status-report.js';
 import { checkHealth, type Health } from './status/health.js';
 import { daemonSocketPath, installedCommands } from './claude/self-command.js';
 import { oneAtATime } from './periodic.js';
+import { startUsagePoll } from './usage/usage-poll.js';
 import { describeError } from './errors.js';
 
 export interface DaemonOptions {
@@ -283,6 +284,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clearInterval(reconcileTimer);
     };
     cleanups.push(stopTimers);
+
+    // monitor.usagePollMs (off by default): the usage of the accounts not in use, read-only
+    // from the usage endpoint with each account's unexpired token (src/usage/usage-poll.ts).
+    if (config.monitor.usagePollMs !== null) {
+      const usagePoll = startUsagePoll({ config, store, now, everyMs: config.monitor.usagePollMs, activeAccount: () => store.getActiveAccount(), logger: logger.child({ part: 'usage' }) });
+      cleanups.push(() => usagePoll.stop());
+    }
 
     notifier.notify({ kind: 'daemon-started', text: `claude-failover started on ${store.getActiveAccount() ?? '(no account)'}; ${sessions.list().length} session(s) managed.` });
     logger.info({ active: store.getActiveAccount(), http: httpUrl, socket: daemonSocketPath(config) }, 'daemon running');
