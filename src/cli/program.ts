@@ -10,6 +10,7 @@ import { detectCommand } from './detect.js';
 import { hookCommand, statuslineCommand } from './hook.js';
 import { demoCommand } from './demo.js';
 import { taskCommand } from './task.js';
+import { serviceCommand } from './service.js';
 import { describeError } from '../errors.js';
 
 /** A paragraph's line breaks become spaces (a blank line still ends it): commander wraps to the terminal. */
@@ -46,6 +47,7 @@ export function buildProgram(): Command<[], { config?: string }> {
   program.addCommand(switchCommand());
   program.addCommand(resolveCommand());
   program.addCommand(taskCommand());
+  program.addCommand(serviceCommand());
   program.addCommand(doctorCommand());
   program.addCommand(detectCommand());
   program.addCommand(hookCommand().summary('forward a Claude Code hook to the daemon'));
