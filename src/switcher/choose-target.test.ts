@@ -54,6 +54,24 @@ describe('chooseTarget', () => {
     expect(chooseTarget(accounts, ledger, now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[1], nearLimit: false });
   });
 
+  it('among accounts near their limits, takes the one whose reading leaves the most room; priority breaks a tie', () => {
+    const ledger = [used('a', 99.5, '2026-11-24T14:00:00Z'), used('b', 99.8, '2026-11-24T14:00:00Z'), used('c', 98.5, '2026-11-24T15:00:00Z')];
+    expect(chooseTarget(accounts, ledger, now, { nearLimitPercent: 98 })).toEqual({ found: true, account: accounts[2], nearLimit: true });
+    const tie = [used('a', 99.5, '2026-11-24T14:00:00Z'), used('b', 99, '2026-11-24T14:00:00Z'), used('c', 99, '2026-11-24T15:00:00Z')];
+    expect(chooseTarget(accounts, tie, now, { exclude: ['a'], nearLimitPercent: 98 })).toEqual({ found: true, account: accounts[1], nearLimit: true });
+    // An account with headroom still comes first, in priority order, whatever the others read.
+    expect(chooseTarget(accounts, [used('a', 99, null), used('b', 60, null), used('c', 5, null)], now, { exclude: ['a'], nearLimitPercent: 98 })).toEqual({ found: true, account: accounts[1], nearLimit: false });
+  });
+
+  it('without a threshold, a reading of 100% in a window not yet reset (an account not in use, read from the usage endpoint) is chosen last', () => {
+    const full = [used('b', 100, '2026-11-24T14:00:00Z')];
+    expect(chooseTarget(accounts, full, now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[2], nearLimit: false });
+    expect(chooseTarget(accounts, [...full, used('c', 100, '2026-11-24T13:00:00Z')], now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[1], nearLimit: true });
+    expect(chooseTarget(accounts, [...full, used('c', 100, '2026-11-24T13:00:00Z')], now, { exclude: ['a'], requireHeadroom: true })).toEqual({ found: false, earliestReset: new Date('2026-11-24T13:00:00Z') });
+    // Its window reset since: the reading says nothing any more.
+    expect(chooseTarget(accounts, [used('b', 100, '2026-11-24T11:00:00Z')], now, { exclude: ['a'] })).toEqual({ found: true, account: accounts[1], nearLimit: false });
+  });
+
   it('forgets a near-limit reading once its window has reset', () => {
     const stale = used('a', 99, '2026-11-24T11:00:00Z');
     expect(isNearLimit(stale, now, 98)).toBe(false);

@@ -16,6 +16,14 @@ export function isNearLimit(entry: LedgerEntry | undefined, now: Date, nearLimit
   return entry.usageResetsAt === null || entry.usageResetsAt.getTime() > now.getTime();
 }
 
+/**
+ * The last reading (the statusline's, or the usage endpoint's for an account not in use) is
+ * 100% of a window not yet reset: near its limit for the target choice, threshold or not.
+ */
+function readsFull(entry: LedgerEntry | undefined, now: Date): boolean {
+  return isNearLimit(entry, now, 100);
+}
+
 /** When the account is fully usable again (exhausted or near its limit), or null when it is now. */
 export function usableAgainAt(entry: LedgerEntry | undefined, now: Date, nearLimitPercent: number | null): Date | null {
   const times: number[] = [];
@@ -40,22 +48,26 @@ export interface TargetOptions {
 /**
  * The highest-priority account (config order) that is available now and not excluded,
  * preferring one with headroom over one near its limit, so two accounts near their limits
- * do not pass the pool back and forth. With none, the earliest moment any account (the
- * excluded ones included) becomes available, for the retry.
+ * do not pass the pool back and forth; among those near their limits, the one whose last
+ * reading leaves the most room (priority breaks a tie). With none, the earliest moment any
+ * account (the excluded ones included) becomes available, for the retry.
  */
 export function chooseTarget(accounts: readonly Account[], ledger: readonly LedgerEntry[], now: Date, options: TargetOptions = {}): TargetChoice {
   const exclude = options.exclude ?? [];
   const percent = options.nearLimitPercent ?? null;
   const byName = new Map(ledger.map((e) => [e.account, e]));
   const candidates = accounts.filter((a) => !exclude.includes(a.name) && isAvailable(byName.get(a.name), now));
-  const roomy = candidates.find((a) => !isNearLimit(byName.get(a.name), now, percent));
+  const tightNow = (a: Account) => isNearLimit(byName.get(a.name), now, percent) || readsFull(byName.get(a.name), now);
+  const roomy = candidates.find((a) => !tightNow(a));
   if (roomy) return { found: true, account: roomy, nearLimit: false };
-  const tight = candidates[0];
+  // Every candidate here is near its limit: a reading says so, so the lowest reading leaves the most room (sort is stable).
+  const tight = [...candidates].sort((a, b) => (byName.get(a.name)?.usagePercent ?? 0) - (byName.get(b.name)?.usagePercent ?? 0))[0];
   if (tight && !options.requireHeadroom) return { found: true, account: tight, nearLimit: true };
   // Over every account, the excluded ones too: the active account resetting first ends the wait.
   let earliest: Date | null = null;
   for (const account of accounts) {
-    const reset = usableAgainAt(byName.get(account.name), now, percent) ?? byName.get(account.name)?.resetsAt ?? null;
+    const entry = byName.get(account.name);
+    const reset = usableAgainAt(entry, now, percent) ?? (readsFull(entry, now) ? entry?.usageResetsAt : null) ?? entry?.resetsAt ?? null;
     if (reset && (!earliest || reset < earliest)) earliest = reset;
   }
   return { found: false, earliestReset: earliest };
