@@ -43,47 +43,15 @@ export interface NewTask {
   readonly maxAttempts?: number;
 }
 
-/** The JSON shape of a task (`task list --json`, `GET /api/tasks`): a public contract. */
-export interface TaskJson {
-  readonly id: number;
-  readonly state: TaskState;
-  readonly session: string | null;
-  readonly sessionId: string | null;
-  readonly prompt: string;
-  readonly cwd: string | null;
-  readonly target: string | null;
-  readonly mode: TaskMode;
-  readonly priority: number;
-  readonly timeoutMs: number | null;
-  readonly maxAttempts: number;
-  readonly attempts: number;
+/** The JSON shape of a task (`task list --json`, `GET /api/tasks`): a public contract. Dates are ISO strings. */
+export type TaskJson = Omit<Task, 'createdAt' | 'startedAt' | 'finishedAt'> & {
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
-  readonly result: string | null;
-  readonly error: string | null;
-}
+};
 
 export function taskJson(task: Task): TaskJson {
-  return {
-    id: task.id,
-    state: task.state,
-    session: task.session,
-    sessionId: task.sessionId,
-    prompt: task.prompt,
-    cwd: task.cwd,
-    target: task.target,
-    mode: task.mode,
-    priority: task.priority,
-    timeoutMs: task.timeoutMs,
-    maxAttempts: task.maxAttempts,
-    attempts: task.attempts,
-    createdAt: task.createdAt.toISOString(),
-    startedAt: task.startedAt?.toISOString() ?? null,
-    finishedAt: task.finishedAt?.toISOString() ?? null,
-    result: task.result,
-    error: task.error,
-  };
+  return { ...task, createdAt: task.createdAt.toISOString(), startedAt: task.startedAt?.toISOString() ?? null, finishedAt: task.finishedAt?.toISOString() ?? null };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { SessionSnapshot, RelaunchOutcome } from '../pool/swap-types.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { AccountLayout } from '../accounts/account-layout.js';
 import { describeError } from '../errors.js';
+import { accountNamed, preferredAccount } from '../config/accounts.js';
 import { isAvailable, usableAgainAt } from './choose-target.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome } from './types.js';
 
@@ -43,13 +44,11 @@ export class SwapSteps {
   }
 
   private account(name: string | null | undefined): Account | undefined {
-    return this.deps.config.accounts.find((a) => a.name === name);
+    return accountNamed(this.deps.config, name);
   }
 
   private get preferred(): Account {
-    const first = this.deps.config.accounts[0];
-    if (!first) throw new Error('no accounts configured');
-    return first;
+    return preferredAccount(this.deps.config);
   }
 
   async step(journalId: number, step: SwapStep, data?: unknown): Promise<void> {

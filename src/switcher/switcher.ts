@@ -1,6 +1,7 @@
 import type { Account } from '../config/types.js';
 import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
+import { accountNamed, preferredAccount } from '../config/accounts.js';
 import { chooseTarget, isAvailable, usableAgainAt } from './choose-target.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwitchOutcome, type SwitchRequest } from './types.js';
 import { SwapSteps, type JournalSnapshot, type SwapDeps } from './swap.js';
@@ -46,13 +47,11 @@ export class Switcher {
   }
 
   private account(name: string | null | undefined): Account | undefined {
-    return this.deps.config.accounts.find((a) => a.name === name);
+    return accountNamed(this.deps.config, name);
   }
 
   private get preferred(): Account {
-    const first = this.deps.config.accounts[0];
-    if (!first) throw new Error('no accounts configured');
-    return first;
+    return preferredAccount(this.deps.config);
   }
 
   private async handle(req: SwitchRequest): Promise<SwitchOutcome> {
