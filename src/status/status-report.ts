@@ -125,6 +125,26 @@ export function taskReporter(queue: TaskQueue, limit = 50): () => Promise<TaskQu
   };
 }
 
+/** The task queue's counts and each session's current task (a running one), for `status`. */
+export interface StatusWithTasks extends StatusReport {
+  readonly tasks: { readonly counts: Record<TaskState, number> };
+  readonly sessions: readonly (StatusReport['sessions'][number] & { readonly task: TaskJson | null })[];
+}
+
+/** Adds the task fields to a report (nothing is renamed: the report's fields are a public contract). */
+export async function withTasks(report: StatusReport, queue: TaskQueue): Promise<StatusWithTasks> {
+  const counts = await queue.counts();
+  const running = await queue.list({ state: 'running' });
+  return {
+    ...report,
+    tasks: { counts: Object.fromEntries(TASK_STATES.map((s) => [s, counts[s]])) as Record<TaskState, number> },
+    sessions: report.sessions.map((s) => {
+      const task = running.find((t) => t.session === s.name);
+      return { ...s, task: task ? taskJson(task) : null };
+    }),
+  };
+}
+
 /** The same report for a person. */
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [];
