@@ -9,16 +9,17 @@ import { describeError } from '../errors.js';
 import { processAlive } from '../process-alive.js';
 import { requiredPoolSpecs, allPoolSpecs, type PoolSessionSpec } from './pool-spec.js';
 import { waitForScreen } from './session-waits.js';
-import { SessionFileReader, type RunningSessionFile } from './session-files.js';
+import { SessionFileReader } from './session-files.js';
 import { transcriptFor } from './transcript-exists.js';
 import { deliverPrompt, type DeliveryDeps } from './deliver-prompt.js';
 import { PromptReceipts } from './prompt-receipts.js';
 import { Launcher } from './launcher.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { SwapRelaunch, type StoppedAs } from './swap-relaunch.js';
+import { learnFromSessionFiles } from './session-file-sync.js';
 
-export type { Continuation, RelaunchOutcome, SessionSnapshot } from './swap-types.js';
-import type { RelaunchOutcome, SessionSnapshot } from './swap-types.js';
+export type { Continuation, PoolDemand, RelaunchOutcome, SessionSnapshot, TaskDelivery } from './swap-types.js';
+import type { PoolDemand, RelaunchOutcome, SessionSnapshot, TaskDelivery } from './swap-types.js';
 
 export interface PoolDeps {
   readonly config: Config;
@@ -46,17 +47,6 @@ export interface PoolDeps {
   readonly demand?: () => PoolDemand;
 }
 
-export interface PoolDemand {
-  readonly autonomous: number;
-  readonly hasTask: (name: string) => boolean;
-}
-
-/** A task's prompt handed to a session: delivered (confirmed by Claude Code) in conversation `sessionId`. */
-export interface TaskDelivery {
-  readonly delivered: boolean;
-  readonly sessionId: string | null;
-  readonly error: string | null;
-}
 
 /**
  * Owns the managed tmux sessions: keeps the required ones alive on the active account
@@ -128,7 +118,7 @@ export class Pool {
     const account = this.deps.activeAccount();
     if (!account) return;
     const panes = await this.poolPanes();
-    const registry = await this.learnFromSessionFiles(account, panes);
+    const registry = await learnFromSessionFiles({ config: this.deps.config, sessions: this.sessions, files: this.sessionFiles }, account, panes);
     const demand = this.deps.demand?.() ?? { autonomous: 0, hasTask: () => false };
     const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()), demand.autonomous);
     await this.letGoOfExtras(panes, registry, demand);
@@ -172,38 +162,6 @@ export class Pool {
       await this.deps.tmux.killSession(spec.name).catch(() => false);
       panes.delete(spec.name);
     }
-  }
-
-  /**
-   * `<home>/sessions/<pid>.json` is the cheapest map from pane to conversation. Each session's
-   * file is read from the home of the account it runs under, which is not the active one
-   * while it waits to be moved (or after a swap was interrupted).
-   */
-  private async learnFromSessionFiles(active: Account, panes: Map<string, PaneInfo>): Promise<Map<string, SessionRecord>> {
-    const runsOn = new Map(this.sessions.list().map((s) => [s.name, s.account]));
-    const panesByHome = new Map<string, Map<string, PaneInfo>>();
-    for (const pane of panes.values()) {
-      const home = this.deps.config.accounts.find((a) => a.name === runsOn.get(pane.sessionName))?.home ?? active.home;
-      const byPane = panesByHome.get(home) ?? new Map<string, PaneInfo>();
-      byPane.set(pane.paneId, pane);
-      panesByHome.set(home, byPane);
-    }
-    const found: { pane: PaneInfo; file: RunningSessionFile }[] = [];
-    for (const [home, byPane] of panesByHome) {
-      for (const file of await this.sessionFiles.read(home)) {
-        const pane = file.paneId ? byPane.get(file.paneId) : undefined;
-        // A process killed by a respawn may leave its file behind, naming the same pane.
-        if (pane && (file.pid === pane.panePid || processAlive(file.pid))) found.push({ pane, file });
-      }
-    }
-    // The registry is read after the files, with no await before the writes: a hook that
-    // arrived meanwhile (a StopFailure marking the session limited) is not overwritten.
-    const registry = new Map(this.sessions.list().map((s) => [s.name, s]));
-    for (const { pane, file } of found) {
-      const updated = this.sessions.observedRunning(pane.sessionName, { paneId: pane.paneId, sessionId: file.sessionId, cwd: file.cwd, status: file.status }, registry.get(pane.sessionName) ?? null);
-      if (updated) registry.set(pane.sessionName, updated);
-    }
-    return registry;
   }
 
   private snapshotOf(spec: PoolSessionSpec, pane: PaneInfo | undefined, record: SessionRecord | null, working: boolean): SessionSnapshot {

@@ -30,3 +30,16 @@ export interface RelaunchOutcome {
   readonly ok: boolean;
   readonly error: string | null;
 }
+
+/** Queued work: how many autonomous sessions it wants, and which sessions hold a task. */
+export interface PoolDemand {
+  readonly autonomous: number;
+  readonly hasTask: (name: string) => boolean;
+}
+
+/** A task's prompt handed to a session: delivered (confirmed by Claude Code) in conversation `sessionId`. */
+export interface TaskDelivery {
+  readonly delivered: boolean;
+  readonly sessionId: string | null;
+  readonly error: string | null;
+}
