@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TASK_STATES } from '../../src/store/task-queue.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -113,5 +114,12 @@ describe('/metrics after a real swap (real tmux, fake Claude Code, HTTP on 127.0
     expect(family('process_cpu_user_seconds_total')).toHaveLength(1);
     expect(family('process_resident_memory_bytes')).toHaveLength(1);
     expect(family('nodejs_heap_size_used_bytes')).toHaveLength(1);
+
+    // The sample dashboard asks only for what is served.
+    const dashboard = readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const asked = new Set(dashboard.match(/claude_failover_[a-z_]+/g));
+    expect(asked.size).toBeGreaterThan(10);
+    const served = new Set(samples.map((s) => s.name));
+    for (const name of asked) expect(served, name).toContain(name);
   });
 });
