@@ -33,7 +33,8 @@ import { announceHookListener } from './accounts/prepare.js';
 import { buildStatus, type StatusReport } from './status/status-report.js';
 import { checkHealth, type Health } from './status/health.js';
 import { daemonSocketPath, installedCommands } from './claude/self-command.js';
-import { oneAtATime } from './periodic.js';
+import { startDuties } from './duties.js';
+import { cleanupStack } from './cleanup-stack.js';
 import { startUsagePoll } from './usage/usage-poll.js';
 import { describeError } from './errors.js';
 
@@ -72,23 +73,6 @@ export interface Daemon {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Undo steps, run newest first; a failing one is logged and the rest still run. */
-function cleanupStack(logger: Logger) {
-  const steps: (() => Promise<void> | void)[] = [];
-  return {
-    push: (step: () => Promise<void> | void) => steps.push(step),
-    run: async () => {
-      for (const step of steps.splice(0).reverse()) {
-        try {
-          await step();
-        } catch (err) {
-          logger.warn({ err: describeError(err) }, 'cleanup failed');
-        }
-      }
-    },
-  };
-}
 
 /**
  * The composition root: builds every part from the config and wires them, repairs an
@@ -240,50 +224,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       cleanups.push(await announceHookListener(config, server.url, installedCommands(config), (account, line) => { logger.info({ account }, line); }));
     }
 
-    // A tick lists the pool's panes with their last output time, then reads only the screens
+    // A poll lists the pool's panes with their last output time, then reads only the screens
     // that changed: over the control connection, no process either way.
-    const poll = oneAtATime(async () => {
-      try {
-        await monitor.pollScreens(await pool.poolPanes());
-      } catch (err) {
-        logger.debug({ err: describeError(err) }, 'screen poll failed');
-      }
-    });
-    // Tasks are fed and finished each poll (an empty queue costs one query) and at once after an answer.
-    const dispatching = oneAtATime(async () => {
-      try {
-        await tasks.tick();
-      } catch (err) {
-        logger.warn({ err: describeError(err) }, 'dispatch failed');
-      }
-    });
-    dispatchNow = () => void (stopping ? Promise.resolve() : dispatching.run());
-    const reconciling = oneAtATime(async () => {
-      try {
-        jobs.runDue();
-        jobs.leaveExhaustedAccount();
-        await pool.reconcile();
-      } catch (err) {
-        logger.warn({ err: describeError(err) }, 'reconcile failed');
-      }
-    });
-    let stopping = false;
-    // Neither runs during a swap (the swap owns the pool) nor once stopping has begun.
-    const pollScreens = () => (switcher.busy || stopping ? Promise.resolve() : poll.run());
-    const reconcile = () => (switcher.busy || stopping ? Promise.resolve() : reconciling.run());
-
-    await reconcile();
-    const pollTimer = setInterval(() => {
-      void pollScreens();
-      dispatchNow();
-    }, config.monitor.pollIntervalMs);
-    // Hooks and screens tell of a session's life between passes; a dead one waits at most one pass.
-    const reconcileTimer = setInterval(() => void reconcile(), options.reconcileMs ?? 5000);
-    const stopTimers = () => {
-      clearInterval(pollTimer);
-      clearInterval(reconcileTimer);
-    };
-    cleanups.push(stopTimers);
+    const duties = await startDuties(
+      {
+        pollScreens: async () => { await monitor.pollScreens(await pool.poolPanes()); },
+        reconcile: async () => {
+          jobs.runDue();
+          jobs.leaveExhaustedAccount();
+          await pool.reconcile();
+        },
+        dispatch: () => tasks.tick(),
+      },
+      { pollIntervalMs: config.monitor.pollIntervalMs, reconcileMs: options.reconcileMs ?? 5000, swapping: () => switcher.busy, logger },
+    );
+    dispatchNow = () => { duties.dispatchNow(); };
+    cleanups.push(() => duties.stop());
 
     // monitor.usagePollMs (off by default): the usage of the accounts not in use, read-only
     // from the usage endpoint with each account's unexpired token (src/usage/usage-poll.ts).
@@ -299,19 +255,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     return {
       config, store, tmux, pool, switcher, monitor, notifier, httpUrl, status, health,
       requestSwitch,
-      tick: async () => {
-        await reconcile();
-        await pollScreens();
-        await (stopping ? Promise.resolve() : dispatching.run());
-      },
+      tick: () => duties.tick(),
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        stopping = true;
-        stopTimers();
         // A proactive wait ends now; a swap in flight finishes (its journal would repair it anyway), within reason.
         let giveUp: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all([proactive.stop(), switcher.idle(), poll.running(), reconciling.running(), dispatching.running()]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
+        await Promise.race([Promise.all([proactive.stop(), duties.stop(), switcher.idle()]), new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 30_000)))]);
         clearTimeout(giveUp);
         notifier.notify({ kind: 'daemon-stopped', text: 'claude-failover stopped; the sessions keep running.' });
         await notifier.flush(3000);

@@ -56,14 +56,14 @@ async function typePrompt(socket: string, session: string, text: string): Promis
   return at;
 }
 
-/** Records when the pool types `prompt` (its readiness check has passed by then). */
+/** Records when the pool types `prompt` (its readiness check has passed by then): the text is sent literally (`-l`), its Enter apart. */
 function watchTyping(tmux: TmuxClient, prompt: string): number[] {
   const typed: number[] = [];
-  const mutable = tmux as { sendText: TmuxClient['sendText'] };
-  const original = tmux.sendText.bind(tmux);
-  mutable.sendText = (target, text) => {
-    if (text === prompt) typed.push(Date.now());
-    return original(target, text);
+  const mutable = tmux as { sendKeys: TmuxClient['sendKeys'] };
+  const original = tmux.sendKeys.bind(tmux);
+  mutable.sendKeys = (target, keys) => {
+    if (keys[0] === '-l' && keys.at(-1) === prompt) typed.push(Date.now());
+    return original(target, keys);
   };
   return typed;
 }

@@ -153,7 +153,8 @@ export class Monitor {
   handleTranscript(signal: TranscriptSignal & { file: string }): void {
     const session = this.sessions.bySessionId(signal.sessionId);
     if (signal.type === 'activity') {
-      if (session && signal.role === 'user') this.sessions.promptSubmitted(session.name);
+      // A record from before the session's current launch (read late) is its old life's, not news.
+      if (session && signal.role === 'user' && this.sessions.inCurrentLaunch(session.name, signal.timestamp)) this.sessions.promptSubmitted(session.name);
       return;
     }
     if (!this.enabled('transcript')) return;

@@ -182,6 +182,10 @@ export class Dispatcher {
     const name = task.session;
     const record = name ? this.deps.sessions.get(name) : null;
     if (!name || record?.state !== 'idle' || record.sessionId !== task.sessionId) return null;
+    // Relaunched (a swap) since the task began and not yet given a prompt: the continuation is
+    // still to come, and what the transcript ends on is the interrupted turn, not the answer.
+    const launchedHere = this.deps.sessions.launchNumber(name) > 0;
+    if (launchedHere && !this.deps.sessions.hasWorkedSinceLaunch(name)) return null;
     const account = this.deps.config.accounts.find((a) => a.name === record.account);
     const path = account ? await this.deps.pool.transcriptOf(name, account) : null;
     if (!path) return null;

@@ -124,7 +124,10 @@ describe('the task queue end to end (real tmux, fake Claude Code)', () => {
       await d.tick();
       expect((await d.store.tasks.get(ids[2] ?? 0))?.state).toBe('queued');
     }
-    const ended = await waitFor(() => allEnded(d, ids), { timeoutMs: 60_000, intervalMs: 250, what: 'the queue resumed after the reset' });
+    const ended = await waitFor(() => allEnded(d, ids), { timeoutMs: 60_000, intervalMs: 250, what: 'the queue resumed after the reset' }).catch(async (err: unknown) => {
+      process.stderr.write(`DIAG ${JSON.stringify({ tasks: await d.store.tasks.list(), sessions: d.store.listSessions(), jobs: d.store.listJobs(), ledger: d.store.getLedger(), swaps: d.store.listSwaps(5), screen: tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:') })}\n`);
+      throw err;
+    });
     expect(ended.map((t) => t.state)).toEqual(['done', 'done', 'done']);
     expect((ended[2]?.startedAt?.getTime() ?? 0)).toBeGreaterThanOrEqual(resetsAt * 1000);
   });
