@@ -6,6 +6,8 @@ import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
 import type { ControlEvent } from '../monitor/control-socket.js';
 import { isAvailable } from '../switcher/choose-target.js';
+import { windowsUsage } from '../usage/window-usage.js';
+import { USAGE_WINDOWS } from '../store/store.js';
 import { PARTIAL_SWAP_FLAG, type SwapStep, type SwitchOutcome, type SwitchTrigger } from '../switcher/types.js';
 
 /** What the collect-time gauges read when /metrics is scraped (nothing is pushed to them). */
@@ -38,8 +40,6 @@ export const METRIC_PREFIX = 'claude_failover_';
 const SESSION_STATES: readonly SessionState[] = ['idle', 'working', 'limited', 'starting', 'dead'];
 /** The hook events Claude Code sends; anything else is `other`, so a sender cannot grow the label set. */
 const HOOK_EVENTS = new Set(['SessionStart', 'UserPromptSubmit', 'Stop', 'StopFailure', 'SubagentStop', 'PreToolUse', 'PostToolUse', 'Notification', 'PreCompact', 'SessionEnd']);
-/** The ledger keeps one usage reading per account: that of the window nearest its limit. */
-export const USAGE_WINDOW = 'binding';
 
 export function createMetrics(sources?: MetricsSources): Metrics {
   const registry = new Registry();
@@ -79,12 +79,17 @@ export function createMetrics(sources?: MetricsSources): Metrics {
     },
   });
   new Gauge({
-    name: name('account_usage_ratio'), help: `The last usage reading of the account's window (0-1); window "${USAGE_WINDOW}" is the window nearest its limit, the one the ledger keeps`, labelNames: ['account', 'window'], registers,
+    name: name('account_usage_ratio'), help: 'The latest usage reading (0-1) of each window (five_hour, seven_day) not yet reset; no series for a window without one', labelNames: ['account', 'window'], registers,
     collect() {
       if (!read) return;
       this.reset();
-      for (const e of read.store.getLedger()) {
-        if (e.usagePercent !== null) this.set({ account: e.account, window: USAGE_WINDOW }, e.usagePercent / 100);
+      const now = read.now();
+      for (const a of read.config.accounts) {
+        const windows = windowsUsage(read.store, a.name, now);
+        for (const window of USAGE_WINDOWS) {
+          const reading = windows[window];
+          if (reading) this.set({ account: a.name, window }, reading.percent / 100);
+        }
       }
     },
   });

@@ -35,3 +35,21 @@ describe('status: the forecast', () => {
     expect(buildStatus(config, store, null, at(21)).forecast).toEqual({ account: 'work', state: 'limit', window: 'five_hour', limitAt: at(120).toISOString(), resetsAt: at(300).toISOString(), percent: 50, percentPerHour: 30, reason: null });
   });
 });
+
+describe('status: usage per window', () => {
+  it('gives each account the latest reading of each window not yet reset, null where none is current', () => {
+    expect(buildStatus(config, store, null, at(0)).accounts.map((a) => a.windows)).toEqual([{ five_hour: null, seven_day: null }, { five_hour: null, seven_day: null }]);
+    store.addUsageReading({ account: 'work', window: 'five_hour', percent: 40, resetsAt: at(60), source: 'statusline', at: at(0) });
+    store.addUsageReading({ account: 'work', window: 'five_hour', percent: 45, resetsAt: at(60), source: 'statusline', at: at(10) });
+    store.addUsageReading({ account: 'work', window: 'seven_day', percent: 70, resetsAt: at(3000), source: 'statusline', at: at(10) });
+    // Without a reset time a reading stands for the window's length (five hours here).
+    store.addUsageReading({ account: 'spare', window: 'five_hour', percent: 12, resetsAt: null, source: 'poll', at: at(0) });
+    const windows = (minute: number) => buildStatus(config, store, null, at(minute)).accounts.map((a) => a.windows);
+    expect(windows(11)).toEqual([
+      { five_hour: { percent: 45, resetsAt: at(60).toISOString() }, seven_day: { percent: 70, resetsAt: at(3000).toISOString() } },
+      { five_hour: { percent: 12, resetsAt: null }, seven_day: null },
+    ]);
+    // The 5-hour window of work has reset; spare's reading is older than a 5-hour window.
+    expect(windows(5 * 60)).toEqual([{ five_hour: null, seven_day: { percent: 70, resetsAt: at(3000).toISOString() } }, { five_hour: null, seven_day: null }]);
+  });
+});

@@ -4,6 +4,7 @@ import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { isAvailable } from '../switcher/choose-target.js';
 import { taskJson, TASK_STATES, type TaskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
 import { accountForecast, forecastReport, type ForecastReport } from '../usage/account-forecast.js';
+import { windowsUsage, type WindowsUsage } from '../usage/window-usage.js';
 
 /** An account at or over this much of its window (or `monitor.proactivePercent`, when set) is near its limit. */
 export const NEAR_LIMIT_PERCENT = 80;
@@ -26,6 +27,8 @@ export interface StatusReport {
     readonly usageResetsAt: string | null;
     /** Available, with the last reading of a window not yet reset at or over the near-limit mark. */
     readonly nearLimit: boolean;
+    /** The latest reading of each window (`five_hour`, `seven_day`) not yet reset; null when none. */
+    readonly windows: WindowsUsage;
   }[];
   readonly sessions: readonly {
     readonly name: string;
@@ -79,6 +82,7 @@ export function buildStatus(config: Config, store: Store, link: string | null, n
         usagePercent: entry?.usagePercent ?? null,
         usageResetsAt: entry?.usageResetsAt?.toISOString() ?? null,
         nearLimit: !exhausted && (entry?.usagePercent ?? 0) >= nearMark && !(entry?.usageResetsAt && entry.usageResetsAt <= now),
+        windows: windowsUsage(store, a.name, now),
       };
     }),
     sessions: store.listSessions().map((s) => ({

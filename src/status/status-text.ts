@@ -60,6 +60,47 @@ export function usageBar(percent: number | null, paint: Paint, exhausted: boolea
   return `${colour('█'.repeat(filled))}${paint.dim('░'.repeat(BAR_WIDTH - filled))} ${`${Math.round(shown)}%`.padStart(4)}`;
 }
 
+/** How a window is named to a person. */
+export const WINDOW_LABELS = { five_hour: '5-hour', seven_day: 'weekly' } as const;
+
+/** Each window's latest reading not yet reset, one labelled bar a line; nothing when neither is known. */
+function windowLines(a: StatusReport['accounts'][number], paint: Paint, at: string, indent: string): string[] {
+  // Reports from an older daemon have no `windows`.
+  const windows = (a as Partial<typeof a>).windows;
+  if (!windows || (windows.five_hour === null && windows.seven_day === null)) return [];
+  return (['five_hour', 'seven_day'] as const).map((w) => {
+    const reading = windows[w];
+    const label = WINDOW_LABELS[w].padEnd(7);
+    if (!reading) return `${indent}${paint.dim(label)}${usageBar(null, paint, false, false)}`;
+    const near = reading.percent >= 80 && reading.percent < 100;
+    const resets = reading.resetsAt ? `  resets ${countdown(reading.resetsAt, at)}` : '';
+    return `${indent}${paint.dim(label)}${usageBar(reading.percent, paint, reading.percent >= 100, near)}${paint.dim(resets)}`;
+  });
+}
+
+/** `14:32`, in the local time zone. */
+function clockTime(iso: string): string {
+  return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * The forecast in words: when the limit is reached at this pace, or that the window resets
+ * first; null when there is none (too few readings, usage not rising) or no active account.
+ */
+export function forecastSentence(forecast: StatusReport['forecast'] | undefined, at: string): string | null {
+  if (!forecast) return null;
+  const label = forecast.window in WINDOW_LABELS ? WINDOW_LABELS[forecast.window as keyof typeof WINDOW_LABELS] : forecast.window;
+  const pace = forecast.percentPerHour !== null ? ` (${String(forecast.percentPerHour)}%/h, now ${String(forecast.percent ?? '?')}%)` : '';
+  switch (forecast.state) {
+    case 'limit':
+      return forecast.limitAt ? `at this pace the ${label} limit is reached at ${clockTime(forecast.limitAt)} (${countdown(forecast.limitAt, at)})${pace}` : null;
+    case 'reset-first':
+      return `at this pace the ${label} window resets${forecast.resetsAt ? ` at ${clockTime(forecast.resetsAt)} (${countdown(forecast.resetsAt, at)})` : ''} before its limit is reached${pace}`;
+    case 'none':
+      return null;
+  }
+}
+
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
@@ -91,7 +132,10 @@ export function renderStatus(report: StatusReport | StatusWithTasks, paint: Pain
         ? `window ${countdown(a.usageResetsAt, at)}`
         : '';
     out.push(`  ${marker} ${name}  ${state}  ${usageBar(a.usagePercent, paint, a.exhausted, a.nearLimit)}  ${resets}${a.preferred ? paint.dim('  [preferred]') : ''}`);
+    out.push(...windowLines(a, paint, at, ' '.repeat(nameWidth + 6)));
   }
+  const forecast = forecastSentence(report.forecast, at);
+  if (forecast) out.push('', `  ${paint.bold('forecast')} ${report.forecast?.account ?? ''}: ${report.forecast?.state === 'limit' ? paint.yellow(forecast) : forecast}`);
 
   const withTasks = 'tasks' in report ? report : null;
   heading('SESSIONS');

@@ -150,6 +150,10 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
     },
     usageReadings: (account, window, since) =>
       all('SELECT * FROM usage_readings WHERE account = ? AND window_kind = ? AND at >= ? ORDER BY at, id', account, window, since?.getTime() ?? 0).map(usageReading),
+    latestUsageReading: (account, window) => {
+      const row = one('SELECT * FROM usage_readings WHERE account = ? AND window_kind = ? ORDER BY at DESC, id DESC LIMIT 1', account, window);
+      return row ? usageReading(row) : null;
+    },
 
     addSwap: (s) => Number(exec('INSERT INTO swaps (from_account, to_account, at, result, reason, trigger) VALUES (?, ?, ?, ?, ?, ?)', s.from, s.to, s.at.getTime(), s.result, s.reason, s.trigger).lastInsertRowid),
     listSwaps: (limit) =>

@@ -99,6 +99,8 @@ export interface Store {
   addUsageReading(reading: Omit<UsageReading, 'at'> & { readonly at?: Date }): void;
   /** An account's readings of one window, oldest first (from `since` on, when given). */
   usageReadings(account: string, window: UsageWindow, since?: Date): UsageReading[];
+  /** An account's latest reading of one window (null: none kept). */
+  latestUsageReading(account: string, window: UsageWindow): UsageReading | null;
 
   addSwap(swap: Omit<SwapRecord, 'id'>): number;
   listSwaps(limit: number): SwapRecord[];

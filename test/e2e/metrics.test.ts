@@ -76,21 +76,28 @@ describe('/metrics after a real swap (real tmux, fake Claude Code, HTTP on 127.0
     expect(value('detection_latency_seconds_count', { source })).toBe(1);
     expect(family('detection_latency_seconds_bucket').filter((s) => s.labels.source === source).length).toBeGreaterThan(1);
 
-    // Accounts: A exhausted, B active; usage readings as the ledger keeps them (a 0-1 ratio).
+    // Accounts: A exhausted, B active; each window's latest reading not yet reset (a 0-1 ratio).
     expect(value('account_exhausted', { account: 'A' })).toBe(1);
     expect(value('account_exhausted', { account: 'B' })).toBe(0);
     expect(value('active_account', { account: 'B' })).toBe(1);
     expect(value('active_account', { account: 'A' })).toBe(0);
     const usage = family('account_usage_ratio');
-    expect(usage.length).toBeGreaterThan(0);
+    // A's limit record is a reading of 100% of its five-hour window, which has not reset.
+    expect(value('account_usage_ratio', { account: 'A', window: 'five_hour' })).toBe(1);
     for (const s of usage) {
       expect(['A', 'B']).toContain(s.labels.account);
-      expect(s.labels.window).toBe('binding');
-      expect(s.value).toBeGreaterThanOrEqual(0);
-      expect(s.value).toBeLessThanOrEqual(1);
-      const ledger = d.store.getLedgerEntry(s.labels.account ?? '');
-      expect(s.value).toBeCloseTo((ledger?.usagePercent ?? -100) / 100, 6);
+      expect(['five_hour', 'seven_day']).toContain(s.labels.window);
+      const window = s.labels.window === 'seven_day' ? 'seven_day' : 'five_hour';
+      const latest = d.store.latestUsageReading(s.labels.account ?? '', window);
+      expect(s.value).toBeCloseTo((latest?.percent ?? -100) / 100, 6);
     }
+    // A window with no reading has no series until one is kept (here as the usage poll keeps one).
+    if (!d.store.latestUsageReading('B', 'seven_day')) {
+      expect(usage.filter((s) => s.labels.account === 'B' && s.labels.window === 'seven_day')).toEqual([]);
+    }
+    d.store.addUsageReading({ account: 'B', window: 'seven_day', percent: 42, resetsAt: new Date(Date.now() + 86_400_000), source: 'poll' });
+    const rescraped = parseExposition(await (await fetch(`${d.httpUrl ?? ''}/metrics`)).text());
+    expect(rescraped.filter((s) => s.name === 'claude_failover_account_usage_ratio' && s.labels.account === 'B' && s.labels.window === 'seven_day').map((s) => s.value)).toEqual([0.42]);
     expect(value('partial_swap', {})).toBe(0);
 
     // Sessions and tasks by state, read from the store at the scrape.
