@@ -11,7 +11,7 @@ import { limitFromTranscriptTail } from './transcript-tail-limit.js';
 import { ScreenPoll, type PolledPane } from './screen-poll.js';
 import { morePrecise, precisionOf, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
 import { validReset } from './valid-reset.js';
-import { accountForecast } from '../usage/account-forecast.js';
+import { accountForecast, type ForecastCause } from '../usage/account-forecast.js';
 
 const MINUTE_MS = 60_000;
 
@@ -33,8 +33,8 @@ export interface MonitorDeps {
   readonly activeAccount: () => Account | null;
   /** A new exhaustion (not a repeat of one already known) of `account`. */
   readonly onLimit: (event: LimitEvent) => void;
-  /** Usage crossed monitor.proactivePercent on the account. */
-  readonly onNearLimit: (account: string, percent: number, resetsAt: Date | null) => void;
+  /** Usage crossed monitor.proactivePercent on the account, or (`forecast`) its forecast limit is within monitor.proactiveForecastMs. */
+  readonly onNearLimit: (account: string, percent: number, resetsAt: Date | null, forecast?: ForecastCause) => void;
   /** Which signals to use (all by default): lets a test or the benchmark isolate one. */
   readonly sources?: ReadonlySet<LimitSource>;
   /** A pool session's Claude Code confirmed a prompt (its UserPromptSubmit hook). */
@@ -215,7 +215,7 @@ export class Monitor {
     if (this.proactiveFired.get(windowKey) === resetKey) return;
     this.proactiveFired.set(windowKey, resetKey);
     this.deps.logger.info({ account, window: forecast.window, percent: forecast.percent, limitAt: forecast.at.toISOString(), percentPerHour: forecast.percentPerHour }, 'the forecast reaches the limit within monitor.proactiveForecastMs');
-    this.deps.onNearLimit(account, forecast.percent, forecast.resetsAt);
+    this.deps.onNearLimit(account, forecast.percent, forecast.resetsAt, { kind: 'forecast', window: forecast.window, limitAt: forecast.at, percentPerHour: forecast.percentPerHour });
   }
 
   /** Reads the screens of the pool that changed; a blocking limit on one is a limit signal. */

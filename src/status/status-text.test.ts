@@ -42,8 +42,9 @@ describe('status text: each window and the forecast', () => {
   });
 
   it('one window known: the other is shown as not reported', () => {
-    const base = report();
-    const work = { ...base.accounts[0]!, windows: { five_hour: null, seven_day: { percent: 12, resetsAt: null } } };
+    const [first] = report().accounts;
+    if (!first) throw new Error('no account');
+    const work = { ...first, windows: { five_hour: null, seven_day: { percent: 12, resetsAt: null } } };
     const lines = renderStatus(report({ accounts: [work] }), NO_COLOURS).split('\n');
     expect(lines.find((l) => l.includes('5-hour'))).toMatch(/5-hour +·{20} {4}\?$/);
     expect(lines.find((l) => l.includes('weekly'))).toMatch(/weekly +█{2}░{18} {2}12%$/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.js';
-import { ProactiveSwitch } from './proactive.js';
+import { ProactiveSwitch, proactiveReason } from './proactive.js';
 
 describe('ProactiveSwitch', () => {
   it('stop() ends a grace wait in progress and resolves after it: nothing reads the store once the daemon closes it', async () => {
@@ -61,5 +61,31 @@ describe('ProactiveSwitch', () => {
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     expect(requested).toEqual(['work: usage at 97% (monitor.proactivePercent 95%)']);
     expect(looks).toBe(3);
+  });
+});
+
+describe('the proactive switch\'s reason', () => {
+  it('names the forecast when that is what fired, the threshold otherwise', async () => {
+    const requested: string[] = [];
+    const proactive = new ProactiveSwitch({
+      busy: () => false,
+      graceMs: 0,
+      thresholdPercent: null,
+      now: () => new Date(),
+      sleep: () => Promise.resolve(),
+      logger: silentLogger(),
+      request: (account, reason) => {
+        requested.push(`${account}: ${reason}`);
+        return Promise.resolve();
+      },
+    });
+    proactive.trigger('work', 62, { kind: 'forecast', window: 'five_hour', limitAt: new Date('2026-11-24T14:32:00Z'), percentPerHour: 30.04 });
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    expect(requested).toEqual(['work: the forecast reaches the 5-hour limit at 2026-11-24T14:32:00.000Z (usage at 62%, 30%/h; monitor.proactiveForecastMs)']);
+    expect(requested[0]).not.toContain('null');
+    // Without the cause: under the threshold, or with none set, only the forecast can have fired.
+    expect(proactiveReason(62, null)).toBe('the forecast reaches the limit within monitor.proactiveForecastMs (usage at 62%)');
+    expect(proactiveReason(62, 90)).toBe('the forecast reaches the limit within monitor.proactiveForecastMs (usage at 62%)');
+    expect(proactiveReason(93, 90)).toBe('usage at 93% (monitor.proactivePercent 90%)');
   });
 });

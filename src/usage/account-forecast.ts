@@ -17,6 +17,14 @@ export interface ForecastReport {
   readonly reason: string | null;
 }
 
+/** What started a proactive switch, when it was the forecast (`monitor.proactiveForecastMs`). */
+export interface ForecastCause {
+  readonly kind: 'forecast';
+  readonly window: string;
+  readonly limitAt: Date;
+  readonly percentPerHour: number;
+}
+
 /** An account's forecast from the readings the store keeps (both windows; the earliest limit wins). */
 export function accountForecast(store: Store, account: string, now: Date): WindowForecast {
   // The weekly window's pace is measured over the same half hour: older readings are not needed.

@@ -23,6 +23,7 @@ const TOKEN = 'status-page-token-0123456789';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'status-page');
 /** How long the page may take to show what the daemon did (bounded, not a timing claim). */
 const SHOWN_MS = 30_000;
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 const accounts = (): SandboxAccount[] => [
   // A runs out after a few turns; its window resets in an hour, so a return is scheduled, not run.
@@ -177,11 +178,13 @@ describe('status page in a real browser (headless Chromium, sandbox daemon, fake
     }
   });
 
-  it('without server.token: the page is readable, says actions are off, a switch is refused; a partial swap shows as a banner', async () => {
-    const sandbox = await e2e.sandbox({ accounts: accounts().slice(1), autonomous: { min: 1, max: 1 } });
+  it('without server.token: the page is readable, says actions are off, a switch is refused; both usage windows and the forecast show; a partial swap shows as a banner', async () => {
+    // B without a quota file: the fake reports no usage of its own, so B's readings are the test's alone.
+    const sandbox = await e2e.sandbox({ accounts: [{ name: 'B', quota: null }, ...accounts().slice(2)], autonomous: { min: 1, max: 1 } });
     const d = await e2e.startDaemon(sandbox, { http: true });
     await waitForIdlePool(d, ['auto-1']);
-    const context = await launched().newContext({ viewport: { width: 390, height: 844 } });
+    // The page writes times in the browser's locale and zone: pinned, so the test can write them too.
+    const context = await launched().newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', timezoneId: TIME_ZONE });
     try {
       const page = await context.newPage();
       await page.goto(`${d.httpUrl ?? ''}/`);
@@ -192,6 +195,25 @@ describe('status page in a real browser (headless Chromium, sandbox daemon, fake
       const answer = await page.evaluate(`fetch('/api/switch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"account":"C"}' }).then(async (r) => [r.status, (await r.json()).error])`);
       expect(answer).toEqual([403, expect.stringContaining('server.token')]);
       expect(d.store.getActiveAccount()).toBe('B');
+      // Usage readings of both windows (written as the monitor writes them): a labelled bar for each, and
+      // the forecast under the active account (a steady 30%/h from 50%: the 5-hour limit in 100 minutes).
+      const now = Date.now();
+      for (const [minutesAgo, percent] of [[20, 40], [10, 45], [0, 50]] as const) {
+        d.store.addUsageReading({ account: 'B', window: 'five_hour', percent, resetsAt: new Date(now + 4 * 3_600_000), source: 'statusline', at: new Date(now - minutesAgo * 60_000) });
+      }
+      d.store.addUsageReading({ account: 'B', window: 'seven_day', percent: 20, resetsAt: new Date(now + 3 * 86_400_000), source: 'statusline', at: new Date(now) });
+      await shows(page, "document.querySelector('[data-account=B] [data-forecast=limit]') !== null && document.querySelector('[data-account=B] [data-window=seven_day] [role=meter]') !== null", 'both windows and the forecast');
+      const card = page.locator('[data-account=B]');
+      expect(await card.locator('[data-window=five_hour] [role=meter]').getAttribute('aria-label')).toBe('B 5-hour usage');
+      expect(await card.locator('[data-window=five_hour] [role=meter]').getAttribute('aria-valuenow')).toBe('50');
+      expect(await card.locator('[data-window=five_hour]').innerText()).toMatch(/5-hour 50%\s+resets in (3h 5\dm|4h 0m)/);
+      expect(await card.locator('[data-window=seven_day]').innerText()).toMatch(/weekly 20%\s+resets in (2d 23h|3d 0h)/);
+      const limitAt = new Date(now + 100 * 60_000).toLocaleTimeString('en-US', { hour: '2-digit', minute: '2-digit', timeZone: TIME_ZONE });
+      expect(await card.locator('[data-forecast]').innerText()).toMatch(/^At this pace the 5-hour limit is reached at .+ \(in 1h (3[89]|40)m\) · 30%\/h$/);
+      expect(await card.locator('[data-forecast]').innerText()).toContain(limitAt);
+      // C has no reading: no bars of its own windows, no forecast (it is not the active account).
+      expect(await page.locator('[data-account=C] [data-window]').count()).toBe(0);
+      expect(await page.locator('[data-account=C] [data-forecast]').count()).toBe(0);
       // A partial swap (set here as the switcher sets it) becomes a banner saying what to do, on the open page.
       d.store.setFlag(PARTIAL_SWAP_FLAG, 'flip back failed: the link could not be restored');
       await shows(page, "!document.getElementById('partial-swap').hidden", 'the partial-swap banner');

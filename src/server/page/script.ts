@@ -86,6 +86,31 @@ export const PAGE_SCRIPT = String.raw`
       h('div', { class: cls, role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(pct), 'aria-label': a.name + ' usage' },
         fillTo(h('span'), pct)));
   }
+  var WINDOW_LABELS = { five_hour: '5-hour', seven_day: 'weekly' };
+  function clock(iso) { return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
+  // One labelled bar per window (the latest reading of each not yet reset); the ledger's one reading without them.
+  function windowBars(a) {
+    var w = a.windows;
+    if (!w || (!w.five_hour && !w.seven_day)) return usageBar(a);
+    return h('div', { class: 'windows' }, ['five_hour', 'seven_day'].map(function (key) {
+      var r = w[key], label = WINDOW_LABELS[key];
+      if (!r) return h('div', { 'data-window': key }, h('div', { class: 'row' }, h('span', null, label), h('span', { class: 'muted' }, 'not reported yet')));
+      var pct = Math.max(0, Math.min(100, r.percent));
+      var cls = 'bar' + (pct >= 95 ? ' bad' : pct >= 80 ? ' warn' : '');
+      return h('div', { 'data-window': key },
+        h('div', { class: 'row' }, h('span', null, label + ' ' + Math.round(pct) + '%'), r.resetsAt ? h('span', { class: 'muted' }, 'resets ', countdown(r.resetsAt)) : null),
+        h('div', { class: cls, role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(pct), 'aria-label': a.name + ' ' + label + ' usage' }, fillTo(h('span'), pct)));
+    }));
+  }
+  // The active account's forecast in words; nothing without one (too few readings, usage not rising).
+  function forecastLine(f) {
+    if (!f || f.state === 'none') return null;
+    var label = WINDOW_LABELS[f.window] || f.window;
+    var pace = f.percentPerHour !== null ? h('span', { class: 'muted' }, ' · ' + f.percentPerHour + '%/h') : null;
+    if (f.state === 'limit' && f.limitAt) return h('div', { class: 'forecast warn', 'data-forecast': 'limit' }, 'At this pace the ' + label + ' limit is reached at ' + clock(f.limitAt) + ' (', countdown(f.limitAt), ')', pace);
+    if (f.state === 'reset-first') return h('div', { class: 'forecast', 'data-forecast': 'reset-first' }, 'At this pace the ' + label + ' window resets' + (f.resetsAt ? ' at ' + clock(f.resetsAt) : '') + ' before its limit is reached', pace);
+    return null;
+  }
   function renderAccounts(s) {
     fill('active-account', s.activeAccount || '(none)');
     fill('link', s.link || '(missing)');
@@ -94,7 +119,8 @@ export const PAGE_SCRIPT = String.raw`
       return h('div', { class: 'account' + (active ? ' active' : ''), 'data-account': a.name, 'data-state': a.exhausted ? 'exhausted' : a.nearLimit ? 'near-limit' : 'available', 'data-active': active ? 'yes' : 'no' },
         h('div', { class: 'name' }, a.name, active ? h('span', { class: 'badge accent' }, 'active') : null,
           a.preferred ? h('span', { class: 'badge' }, 'preferred') : null, s.link === a.name ? h('span', { class: 'badge' }, 'link') : null, accountState(a, active)),
-        usageBar(a),
+        windowBars(a),
+        active && s.forecast && s.forecast.account === a.name ? forecastLine(s.forecast) : null,
         a.exhausted ? h('div', null, a.resetsAt ? ['resets ', countdown(a.resetsAt), h('span', { class: 'muted' }, ' (' + when(a.resetsAt) + (a.resetGuessed ? ', guessed' : '') + ')')] : 'reset time unknown') : null,
         h('div', { class: 'muted mono', title: a.home }, a.home),
         active ? null : h('div', null, h('button', { class: 'plain', type: 'button', 'data-switch': a.name, disabled: !actionsOn, onclick: function () { switchTo(a.name); } }, 'Switch to ' + a.name)));

@@ -35,6 +35,8 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 .bar { height: .6rem; background: var(--bar); border-radius: 999px; overflow: hidden; }
 .bar > span { display: block; height: 100%; background: var(--ok); }
 .bar.warn > span { background: var(--warn); } .bar.bad > span { background: var(--bad); }
+.windows { display: grid; gap: .35rem; }
+.forecast { font-size: .9rem; } .forecast.warn { color: var(--warn); }
 .row { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; }
 table { width: 100%; border-collapse: collapse; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
