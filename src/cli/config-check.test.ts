@@ -57,6 +57,29 @@ describe('claude-failover config check', () => {
     ]);
   });
 
+  it('--json prints the summary as an object, with only whether a token is set; a failing config as ok false and its report', async () => {
+    const file = write(join(dir, 'config.yaml'), `${valid}server:\n  token: a-secret-token-of-24-chars\n`);
+    const result = await run(['--config', file, 'config', 'check', '--json']);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).not.toContain('a-secret-token');
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({
+      ok: true,
+      file,
+      link: `${home}/.claude`,
+      accounts: [{ name: 'work', home: `${home}/.claude-work`, preferred: true }, { name: 'spare', home: `${home}/.claude-spare`, preferred: false }],
+      monitor: { proactivePercent: null, proactiveForecastMs: null, usagePollMs: null },
+      notify: { telegram: false, webhooks: 0 },
+      server: { tokenSet: true },
+    });
+    const bad = write(join(dir, 'bad.yaml'), 'accounts: []\n');
+    const failing = await run(['--config', bad, 'config', 'check', '--json']);
+    expect(failing.code).toBe(1);
+    const answer = JSON.parse(failing.stdout) as { ok: boolean; report: string };
+    expect(answer.ok).toBe(false);
+    expect(answer.report).toContain(`${bad}:1  accounts: at least one account is required`);
+  });
+
   it('takes --config over $CLAUDE_FAILOVER_CONFIG', async () => {
     const good = write(join(dir, 'good.yaml'), valid);
     const bad = write(join(dir, 'bad.yaml'), 'accounts: []\n');

@@ -22,20 +22,51 @@ function summary(config: Config): string {
   return lines.join('\n');
 }
 
+/** The same summary for a script (`config check --json`): no secret, only whether one is set. */
+export function summaryJson(config: Config): Record<string, unknown> {
+  const auto = config.pool.autonomous;
+  return {
+    ok: true,
+    file: config.file ?? null,
+    link: config.link,
+    sharedDir: config.sharedDir,
+    stateDir: config.stateDir,
+    accounts: config.accounts.map((a, i) => ({ name: a.name, home: a.home, preferred: i === 0 })),
+    claude: { command: config.claude.command, args: config.claude.args },
+    tmux: { socket: config.tmux.socket },
+    pool: {
+      autonomous: { prefix: auto.prefix, startIndex: auto.startIndex, min: auto.min, max: auto.max, project: auto.project },
+      dedicated: config.pool.dedicated.map((d) => ({ name: d.name, project: d.project })),
+    },
+    monitor: {
+      pollIntervalMs: config.monitor.pollIntervalMs,
+      cooldownMs: config.monitor.cooldownMs,
+      returnMarginMs: config.monitor.returnMarginMs,
+      proactivePercent: config.monitor.proactivePercent,
+      proactiveForecastMs: config.monitor.proactiveForecastMs,
+      usagePollMs: config.monitor.usagePollMs,
+    },
+    notify: { telegram: config.notify.telegram !== null, webhooks: config.notify.webhooks.length },
+    server: { listen: config.server.listen, tokenSet: config.server.token !== null },
+  };
+}
+
 export function configCommand(): Command {
   const config = new Command('config').summary('inspect the configuration').description('Inspects the configuration: `config check` validates it.');
   config
     .command('check')
     .summary('validate the config file and print a summary')
-    .description('Validates the config file and prints a summary of what it resolves to: the link, the shared and state dirs, the accounts, the pool, the monitor, notifications and the listener. Every problem is listed at once with its field and line, and the exit code is 1.')
-    .action((_opts, command) => {
+    .description('Validates the config file and prints a summary of what it resolves to: the link, the shared and state dirs, the accounts, the pool, the monitor, notifications and the listener. Every problem is listed at once with its field and line, and the exit code is 1. --json prints the summary as an object (`ok: true`), or `{"ok": false, "report": …}` for a config that does not pass (secrets never: only whether a token is set).')
+    .option('--json', 'print the summary (or the problems) as JSON')
+    .action((opts, command) => {
       const result = loadConfig({ flag: configOption(command) });
       if (!result.ok) {
-        process.stderr.write(result.report + '\n');
+        if (opts.json) process.stdout.write(JSON.stringify({ ok: false, report: result.report }, null, 2) + '\n');
+        else process.stderr.write(result.report + '\n');
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(summary(result.config) + '\n');
+      process.stdout.write((opts.json ? JSON.stringify(summaryJson(result.config), null, 2) : summary(result.config)) + '\n');
     });
   return config;
 }
