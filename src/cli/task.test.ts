@@ -85,6 +85,14 @@ describe('task add', () => {
     ]);
   });
 
+  it('--json prints {"id": N}', async () => {
+    await added(['First']);
+    const result = await task(['add', '--json', 'Second']);
+    expect(result).toEqual({ code: 0, stdout: '{"id":2}\n', stderr: '' });
+    expect((JSON.parse(result.stdout) as { id: number }).id).toBe(2);
+    expect((await queued()).map((t) => t.prompt)).toEqual(['First', 'Second']);
+  });
+
   it('makes a relative --cwd absolute from where it is run', async () => {
     await mkdir(join(dir, 'project'));
     // The CLI runs in this process's cwd.

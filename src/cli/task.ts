@@ -143,7 +143,7 @@ function addCommand(): CommandUnknownOpts {
     .description(
       'Queues a task: a prompt for the next idle session that may take it, highest priority first, then oldest. The prompt is the argument, the content of --file FILE, or stdin when the argument is "-" or absent and stdin is not a terminal.\n\n' +
         'Without --session any autonomous session may take it; with --session NAME only that dedicated session of the config. A task starts a new conversation (--fresh, the default) in its --cwd (a directory, the session\'s own without it), or goes on with the session\'s conversation (--continue). A session that dies mid-task costs an attempt: the task runs again up to --retries more times. Past --timeout the task is interrupted and fails.\n\n' +
-        'Prints the new task\'s id alone on stdout. A bad value is named on stderr with exit 1, and nothing is queued.',
+        'Prints the new task\'s id alone on stdout (--json: `{"id": N}`). A bad value is named on stderr with exit 1, and nothing is queued.',
     )
     .argument('[prompt]', 'the prompt; "-" reads it from stdin')
     .option('--file <file>', 'read the prompt from FILE')
@@ -154,6 +154,7 @@ function addCommand(): CommandUnknownOpts {
     .option('--retries <n>', 'attempts after the first when its session dies mid-task (default 1)')
     .option('--fresh', 'start a new conversation (the default)')
     .option('--continue', "go on with the session's conversation")
+    .option('--json', 'print {"id": N}')
     .action(async (prompt, opts, command) => {
       await withQueue(command, async (queue, config) => {
         if (opts.fresh && opts.continue) throw new TaskCommandError('--fresh and --continue exclude each other: give one');
@@ -164,7 +165,7 @@ function addCommand(): CommandUnknownOpts {
         );
         if (!checked.ok) throw new TaskCommandError(checked.error);
         const task = await queue.add(checked.task);
-        process.stdout.write(`${task.id}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify({ id: task.id })}\n` : `${task.id}\n`);
       });
     });
 }
