@@ -90,6 +90,19 @@ describe('the CLI, built and run as a user would (real tmux, fake Claude Code)',
     expect(unknown.stdout + unknown.stderr).toContain('no account named "nosuch" (configured: A, B, C)');
     expect(d.store.getActiveAccount()).toBe('A');
     expect(d.store.listSwaps(10).filter((s) => s.result === 'done')).toHaveLength(2);
+
+    // --json: the outcome as the daemon gives it.
+    const toC = await cli('switch', 'C', '--json');
+    expect(toC).toMatchObject({ code: 0, stderr: '' });
+    const outcome = JSON.parse(toC.stdout) as { result: string; from: string; to: string; sessions: { name: string; ok: boolean }[] };
+    expect(outcome).toMatchObject({ result: 'done', from: 'A', to: 'C' });
+    expect(outcome.sessions.map((s) => [s.name, s.ok]).sort()).toEqual([['auto-1', true], ['web', true]]);
+    const again = await cli('switch', 'C', '--json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ result: 'skipped', reason: expect.any(String) as string });
+    const refused = await cli('switch', 'nosuch', '--json');
+    expect(refused.code).toBe(1);
+    expect(JSON.stringify(JSON.parse(refused.stdout))).toContain('no account named');
   });
 
   it('switch with no daemon running says so and exits non-zero', async () => {
@@ -98,6 +111,9 @@ describe('the CLI, built and run as a user would (real tmux, fake Claude Code)',
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe('claude-failover switch: the daemon is not running (start it with: claude-failover run)\n');
+    const json = await cli('switch', 'B', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ error: 'the daemon is not running (start it with: claude-failover run)' });
   });
 
   it('a daemon run as a child stops on SIGTERM with exit 0 and leaves the pool\'s sessions running', async () => {
