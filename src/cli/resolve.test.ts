@@ -66,6 +66,34 @@ describe('claude-failover resolve', () => {
     expect(journalRow(id)).toEqual({ outcome: JOURNAL_RESOLVED_BY_OPERATOR, closed: true, steps: ['saved', 'flipping', 'ensuring', JOURNAL_RESOLVED_BY_OPERATOR] });
   });
 
+  it('--json says what it did: resolved, the checks, the flag it cleared, the active account, the journal entry it closed', async () => {
+    const id = leaveOpenSwap();
+    const result = await runCli(['--config', layout.configFile, 'resolve', '--json'], { env: { HOME: layout.home } });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const answer = JSON.parse(result.stdout) as { resolved: boolean; checks: { status: string; message: string; fix: string | null }[]; partialSwap: unknown; activeAccount: string | null; journal: string | null };
+    expect(answer).toMatchObject({
+      resolved: true,
+      partialSwap: { wasSet: true, reason: expect.stringContaining(`journal entry ${String(id)} is still open`) as string, cleared: true },
+      activeAccount: 'A',
+      journal: expect.stringContaining(`journal entry ${String(id)} (A → B, stopped after "ensuring") closed as resolved by the operator`) as string,
+    });
+    expect(answer.checks.length).toBeGreaterThan(0);
+    expect(answer.checks.every((c) => c.status !== 'fail')).toBe(true);
+    expect(journalRow(id)).toMatchObject({ outcome: JOURNAL_RESOLVED_BY_OPERATOR, closed: true });
+  });
+
+  it('--json with a check failing: resolved false, the failing check with its fix, the flag kept; exit 1', async () => {
+    leaveOpenSwap();
+    const link = join(layout.config.accounts[0]?.home ?? '', 'projects');
+    rmSync(link);
+    symlinkSync(join(dir, 'nowhere'), link);
+    const result = await runCli(['--config', layout.configFile, 'resolve', '--json'], { env: { HOME: layout.home } });
+    expect(result.code).toBe(1);
+    const answer = JSON.parse(result.stdout) as { resolved: boolean; checks: { status: string; fix: string | null }[]; partialSwap: { wasSet: boolean; cleared: boolean }; journal: string | null };
+    expect(answer).toMatchObject({ resolved: false, partialSwap: { wasSet: true, cleared: false }, journal: null });
+    expect(answer.checks.some((c) => c.status === 'fail' && c.fix !== null)).toBe(true);
+  });
+
   it('leaves the flag and the journal entry alone while a check fails', async () => {
     const id = leaveOpenSwap();
     // Break the layout: A's shared link `projects` points nowhere now.

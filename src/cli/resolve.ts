@@ -42,9 +42,10 @@ export function resolveCommand(): Command {
     .summary('clear a partial swap once the layout is repaired')
     .description(
       'After a partial swap (the link flipped, the shared links could not be made right, and flipping back failed): re-runs the layout checks of `doctor` and, only when they all pass, clears the partial-swap flag and closes the swap left open in the journal as resolved by the operator, so the next start does not redo it. The active account becomes the one the link points to.\n\n' +
-        'Repair first (often `claude-failover init` does it), then resolve. Exit 1 while a check fails.',
+        'Repair first (often `claude-failover init` does it), then resolve. Exit 1 while a check fails. --json prints what it did: `resolved`, the `checks`, the partial swap (`wasSet`, `reason`, `cleared`), the `activeAccount` and the `journal` entry it closed or left.',
     )
-    .action(async (_opts, command) => {
+    .option('--json', 'print what it did as JSON')
+    .action(async (opts, command) => {
       const config = configFor(command);
       const lock = lockIfIdle(config.stateDir);
       const store = openStore(config.stateDir);
@@ -52,17 +53,26 @@ export function resolveCommand(): Command {
         const flag = store.getFlag(PARTIAL_SWAP_FLAG);
         const checks = await runDoctorChecks(config, { layoutOnly: true });
         const failed = checks.filter((c) => c.status === 'fail');
-        for (const c of checks) process.stdout.write(`${c.status.padEnd(4)}  ${c.message}${c.status !== 'ok' && c.fix ? `\n      fix: ${c.fix}` : ''}\n`);
+        const checksJson = checks.map((c) => ({ status: c.status, message: c.message, fix: c.fix ?? null }));
+        if (!opts.json) for (const c of checks) process.stdout.write(`${c.status.padEnd(4)}  ${c.message}${c.status !== 'ok' && c.fix ? `\n      fix: ${c.fix}` : ''}\n`);
         if (failed.length > 0) {
-          process.stdout.write(`\n${failed.length} check(s) fail: the layout is not repaired${flag.set ? '; the partial-swap flag stays set' : ''}.\n`);
+          process.stdout.write(
+            opts.json
+              ? JSON.stringify({ resolved: false, checks: checksJson, partialSwap: { wasSet: flag.set, reason: flag.reason, cleared: false }, activeAccount: store.getActiveAccount(), journal: null }, null, 2) + '\n'
+              : `\n${failed.length} check(s) fail: the layout is not repaired${flag.set ? '; the partial-swap flag stays set' : ''}.\n`,
+          );
           process.exitCode = 1;
           return;
         }
         const linked = await createAccountLayout(config, silentLogger()).linkedAccount();
         if (linked) store.setActiveAccount(linked);
         const journal = closeOpenJournal(store, flag.set, lock === null);
+        if (flag.set) store.clearFlag(PARTIAL_SWAP_FLAG);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ resolved: true, checks: checksJson, partialSwap: { wasSet: flag.set, reason: flag.reason, cleared: flag.set }, activeAccount: linked, journal }, null, 2) + '\n');
+          return;
+        }
         if (flag.set) {
-          store.clearFlag(PARTIAL_SWAP_FLAG);
           process.stdout.write(`\nthe layout is sound: partial-swap flag cleared (it said: ${flag.reason ?? 'no reason'}); active account: ${linked ?? '(none)'}\n`);
         } else {
           process.stdout.write(`\nthe layout is sound; there was no partial swap to clear. Active account: ${linked ?? '(none)'}\n`);
