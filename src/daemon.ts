@@ -150,7 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         metrics.limitDetected(event, now());
         void requestInBackground({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
       },
-      onNearLimit: (account, percent) => { proactive.trigger(account, percent); },
+      onNearLimit: (account, percent, _resetsAt, cause) => { proactive.trigger(account, percent, cause); },
       onPromptSubmitted: (session, prompt) => { pool.receipts.note(session, prompt); },
       onAnswered: () => { dispatchNow(); },
       onControlEvent: (event) => { metrics.hookEvent(event); },
