@@ -201,36 +201,56 @@ function showCommand(): CommandUnknownOpts {
     });
 }
 
-function cancelCommand(): CommandUnknownOpts {
-  return new Command('cancel')
-    .summary('cancel a queued or running task')
-    .description('Cancels a queued or running task: it is not given to a session again, and a running one is no longer waited for. A task already done, failed or cancelled is left as it is, with exit 1.')
+/** A command that moves one task from some states to another (`cancel`, `retry`): the same checks, the same report. */
+function transitionCommand(spec: {
+  readonly name: string;
+  readonly summary: string;
+  readonly description: string;
+  readonly from: readonly TaskState[];
+  readonly to: TaskState;
+  readonly verb: string;
+  readonly done: string;
+  readonly apply: (queue: TaskQueue, id: number) => Promise<Task | null>;
+}): CommandUnknownOpts {
+  return new Command(spec.name)
+    .summary(spec.summary)
+    .description(spec.description)
     .argument('<id>', 'the task id')
     .action(async (id, _opts, command) => {
       await withQueue(command, async (queue) => {
         const before = await existing(queue, taskId(id));
-        if (before.state !== 'queued' && before.state !== 'running') throw new TaskCommandError(`task ${before.id} is ${before.state}: only a queued or running task can be cancelled`);
-        const after = await queue.cancel(before.id);
-        if (after?.state !== 'cancelled') throw new TaskCommandError(`task ${before.id} became ${after?.state ?? 'gone'} before it could be cancelled`);
-        process.stdout.write(`task ${before.id} cancelled (it was ${before.state})\n`);
+        if (!spec.from.includes(before.state)) throw new TaskCommandError(`task ${before.id} is ${before.state}: only a ${spec.from.join(' or ')} task can be ${spec.verb}`);
+        const after = await spec.apply(queue, before.id);
+        if (after?.state !== spec.to) throw new TaskCommandError(`task ${before.id} became ${after?.state ?? 'gone'} before it could be ${spec.verb}`);
+        process.stdout.write(`task ${before.id} ${spec.done} (it was ${before.state})\n`);
       });
     });
 }
 
+function cancelCommand(): CommandUnknownOpts {
+  return transitionCommand({
+    name: 'cancel',
+    summary: 'cancel a queued or running task',
+    description: 'Cancels a queued or running task: it is not given to a session again, and a running one is interrupted. A task already done, failed or cancelled is left as it is, with exit 1.',
+    from: ['queued', 'running'],
+    to: 'cancelled',
+    verb: 'cancelled',
+    done: 'cancelled',
+    apply: (queue, id) => queue.cancel(id),
+  });
+}
+
 function retryCommand(): CommandUnknownOpts {
-  return new Command('retry')
-    .summary('queue a failed or cancelled task again')
-    .description('Queues a failed or cancelled task again, its attempts counted from zero and its last error cleared. A task queued, running or done is left as it is, with exit 1.')
-    .argument('<id>', 'the task id')
-    .action(async (id, _opts, command) => {
-      await withQueue(command, async (queue) => {
-        const before = await existing(queue, taskId(id));
-        if (before.state !== 'failed' && before.state !== 'cancelled') throw new TaskCommandError(`task ${before.id} is ${before.state}: only a failed or cancelled task can be retried`);
-        const after = await queue.retry(before.id);
-        if (after?.state !== 'queued') throw new TaskCommandError(`task ${before.id} became ${after?.state ?? 'gone'} before it could be retried`);
-        process.stdout.write(`task ${before.id} queued again (it was ${before.state})\n`);
-      });
-    });
+  return transitionCommand({
+    name: 'retry',
+    summary: 'queue a failed or cancelled task again',
+    description: 'Queues a failed or cancelled task again, its attempts counted from zero and its last error cleared. A task queued, running or done is left as it is, with exit 1.',
+    from: ['failed', 'cancelled'],
+    to: 'queued',
+    verb: 'retried',
+    done: 'queued again',
+    apply: (queue, id) => queue.retry(id),
+  });
 }
 
 function waitCommand(): CommandUnknownOpts {
