@@ -3,6 +3,7 @@ import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { ensureStateDir } from '../store/state-dir.js';
+import { tempPathFor } from '../temp-path.js';
 
 /**
  * Where Claude Code's HTTP hooks go: the daemon's loopback listener (`POST <url>`), with the
@@ -37,7 +38,7 @@ export function readHookToken(stateDir: string): string | null {
 
 function writePrivate(path: string, text: string): void {
   ensureStateDir(dirname(path));
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = tempPathFor(path);
   writeFileSync(temp, text, { mode: 0o600 });
   chmodSync(temp, 0o600);
   renameSync(temp, path);

@@ -1,5 +1,6 @@
 import { chmod, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { FailoverError, errnoCode } from '../errors.js';
+import { tempPathFor } from '../temp-path.js';
 
 /** A JSON object file, or {} when it does not exist. Malformed content is an error, never overwritten. */
 export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
@@ -28,7 +29,7 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   } catch {
     // a new file
   }
-  const temp = `${path}.cf-${process.pid}-${Date.now()}.tmp`;
+  const temp = tempPathFor(path);
   try {
     await writeFile(temp, JSON.stringify(value, null, 2) + '\n', { mode });
     await chmod(temp, mode);

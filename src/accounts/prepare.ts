@@ -9,6 +9,7 @@ import { claudeCapabilities, type ClaudeCapabilities } from '../claude/claude-ve
 import { readJsonObject, writeJsonAtomic } from './json-file.js';
 import { clearListening, HOOK_PATH, publishListening, resolveHookEndpoint, type HookEndpoint } from './hook-endpoint.js';
 import { findBash, scriptIsCurrent, STATUSLINE_SCRIPT, STATUSLINE_SCRIPT_NAME } from '../relay/statusline-script.js';
+import { tempPathFor } from '../temp-path.js';
 
 /** The project folders the pool launches in: each must be trusted in every account. */
 export function poolProjects(config: Config): string[] {
@@ -83,7 +84,7 @@ async function statusLineScriptFor(config: Config, endpoint: HookEndpoint, dryRu
   if (!bash) return null;
   const script = join(config.stateDir, STATUSLINE_SCRIPT_NAME);
   if (!dryRun && !scriptIsCurrent(script)) {
-    const temp = `${script}.${process.pid}.tmp`;
+    const temp = tempPathFor(script);
     await writeFile(temp, STATUSLINE_SCRIPT, { mode: 0o700 });
     await chmod(temp, 0o700);
     await rename(temp, script);

@@ -6,6 +6,7 @@ import { configFromObject } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { runInit } from '../accounts/init.js';
 import { installedCommands } from '../claude/self-command.js';
+import { tempPathFor } from '../temp-path.js';
 
 /** The fake Claude Code's quota control file (see test/fixtures/fake-claude/README.md). */
 export interface FakeQuota {
@@ -58,7 +59,7 @@ export function fakeClaudePath(): string {
 }
 
 async function writeJson(path: string, value: unknown, mode = 0o600): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = tempPathFor(path);
   await writeFile(temp, JSON.stringify(value, null, 2) + '\n', { mode });
   await chmod(temp, mode);
   await rename(temp, path);

@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
+import { writeJsonAtomic } from './json-file.js';
+
+describe('writeJsonAtomic', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await makeTempDir('cf-json');
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await removeTempDir(dir);
+  });
+
+  it('lets two writes of one file in the same millisecond both land (a swap preparing an account while the start-up rewrites its hooks)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-01T12:00:00Z'));
+    const path = join(dir, 'settings.json');
+    const writes = Array.from({ length: 8 }, (_, i) => writeJsonAtomic(path, { writer: i }));
+    const results = await Promise.allSettled(writes);
+    expect(results.map((r) => r.status)).toEqual(Array(8).fill('fulfilled'));
+    const final = JSON.parse(await readFile(path, 'utf8')) as { writer: number };
+    expect(final.writer).toBeGreaterThanOrEqual(0);
+  });
+});
