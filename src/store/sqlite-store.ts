@@ -7,11 +7,8 @@ import { ensureStateDir } from './state-dir.js';
 import { createSqliteTaskQueue } from './sqlite-task-queue.js';
 import type { Flag, Job, JournalEntry, LedgerEntry, SessionRecord, SessionUpdate, Store, SwapRecord, UsageReading, UsageWindow } from './store.js';
 
-type Row = Record<string, unknown>;
+import { date, num, text, type Row } from './row.js';
 
-const date = (v: unknown): Date | null => (typeof v === 'number' ? new Date(v) : null);
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 const json = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
 const ms = (d: Date | null | undefined): number | null => (d ? d.getTime() : null);
 

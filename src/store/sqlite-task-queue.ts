@@ -1,10 +1,7 @@
 import type Database from 'better-sqlite3';
 import { TASK_STATES, type NewTask, type Task, type TaskQueue, type TaskState } from './task-queue.js';
 
-type Row = Record<string, unknown>;
-
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
-const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
+import { date, num, text, type Row } from './row.js';
 
 function taskOf(r: Row): Task {
   return {
@@ -14,7 +11,7 @@ function taskOf(r: Row): Task {
     target: text(r.target),
     mode: r.mode === 'continue' ? 'continue' : 'fresh',
     priority: Number(r.priority ?? 0),
-    timeoutMs: r.timeout_ms === null || r.timeout_ms === undefined ? null : Number(r.timeout_ms),
+    timeoutMs: num(r.timeout_ms),
     maxAttempts: Number(r.max_attempts ?? 1),
     state: String(r.state) as TaskState,
     session: text(r.session),

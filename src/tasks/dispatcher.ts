@@ -89,15 +89,15 @@ export class Dispatcher {
     }
     const running = await queue.list({ state: 'running' });
     await this.stopCancelled(new Set(running.map((t) => t.id)));
+    const holders = new Set<string>();
     for (const task of running) {
       try {
-        await this.watch(task);
+        if ((await this.watch(task)) && task.session) holders.add(task.session);
       } catch (err) {
         logger.warn({ task: task.id, err: describeError(err) }, 'could not check a running task');
       }
     }
     const counts = await queue.counts();
-    const holders = new Set((await queue.list({ state: 'running' })).map((t) => t.session).filter((s): s is string => s !== null));
     this.demandCache = { autonomous: counts.queued + counts.running - [...holders].filter((h) => this.specs.get(h)?.kind === 'dedicated').length, holders };
     this.noteDrain(counts.queued + counts.running);
     const account = this.deps.dispatchable();
@@ -145,11 +145,11 @@ export class Dispatcher {
     }
   }
 
-  /** A running task: answered (done), past its timeout (failed), or its session died (an attempt lost). */
-  private async watch(task: Task): Promise<void> {
+  /** A running task: answered (done), past its timeout (failed), or its session died (an attempt lost). True while it still runs. */
+  private async watch(task: Task): Promise<boolean> {
     const { queue, sessions, logger } = this.deps;
     const name = task.session;
-    if (!name) return;
+    if (!name) return true;
     const watch = this.watches.get(task.id) ?? { deaths: sessions.deaths(name), session: name };
     this.watches.set(task.id, watch);
     if (sessions.deaths(name) !== watch.deaths) {
@@ -157,7 +157,7 @@ export class Dispatcher {
       const after = await queue.failed(task.id, `session ${name} died during the task`, { retry: true });
       logger.warn({ task: task.id, session: name, state: after?.state }, 'the session died mid-task');
       if (after?.state === 'failed') this.failedNotice(after);
-      return;
+      return false;
     }
     const result = await this.answer(task);
     if (result !== null) {
@@ -165,7 +165,7 @@ export class Dispatcher {
       await queue.finished(task.id, result);
       this.finishedSince.done++;
       logger.info({ task: task.id, session: name }, 'task done');
-      return;
+      return false;
     }
     if (task.timeoutMs !== null && task.startedAt && this.deps.now().getTime() - task.startedAt.getTime() > task.timeoutMs) {
       this.watches.delete(task.id);
@@ -174,7 +174,9 @@ export class Dispatcher {
       const after = await queue.failed(task.id, `timed out after ${String(Math.round(task.timeoutMs / 1000))} s`, { retry: false });
       logger.warn({ task: task.id, session: name }, 'task timed out: interrupted');
       if (after) this.failedNotice(after);
+      return false;
     }
+    return true;
   }
 
   /** The task's answer once its conversation's turn is over: the last assistant message after it began. */
