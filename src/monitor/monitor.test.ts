@@ -112,6 +112,19 @@ describe('Monitor', () => {
     expect(limits).toHaveLength(2);
   });
 
+  it('does not take a banner still on screen after its exact reset passed for a new limit, but does take a later one', () => {
+    const m = monitor();
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T20:30:40Z'), precision: 'epoch', source: 'transcript', detectedAt: now, session: 's1', text: null });
+    now = new Date('2026-11-24T20:30:45Z');
+    // "resets 8:30pm" read off the screen a few seconds after the exact reset: the same, passed limit.
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T20:30:00Z'), precision: 'text', source: 'screen', detectedAt: now, session: 's1', text: 'banner' });
+    expect(limits).toHaveLength(1);
+    expect(store.getLedgerEntry('work')?.resetsAt).toEqual(new Date('2026-11-24T20:30:40Z'));
+    // A banner for another reset is a new limit.
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-25T01:30:00Z'), precision: 'text', source: 'screen', detectedAt: now, session: 's1', text: 'banner' });
+    expect(limits).toHaveLength(2);
+  });
+
   it('attributes a limit in a session outside the pool to the account whose home holds its transcript', async () => {
     const m = monitor();
     await m.handleHook({ event: 'StopFailure', pane: '%99', payload: { session_id: 'x', error: 'rate_limit', transcript_path: `${dir}/.claude-spare/projects/-p/x.jsonl` } });

@@ -256,6 +256,14 @@ export class Monitor {
     const knownPrecision: ResetPrecision | null = known ? precisionOfSource(entry.source, entry.resetGuessed) : null;
     // A reset that is not a real time (out of range, already past by days) is no reset: guess.
     const given = event.resetsAt && validReset(event.resetsAt.getTime() / 1000, now) ? event.resetsAt : null;
+    // A banner still on screen after the exact reset it stood for has passed (its time cut to
+    // the minute) is that old limit, not a new one: it must not exhaust the account again.
+    const passedExact = entry?.exhausted === true && entry.resetsAt !== null && entry.resetsAt <= now && precisionOfSource(entry.source, entry.resetGuessed) === 'epoch';
+    if (passedExact && event.precision !== 'epoch' && given && Math.abs(given.getTime() - entry.resetsAt.getTime()) < MINUTE_MS) {
+      this.counts.duplicates++;
+      logger.debug({ account: event.account, source: event.source, session: event.session }, 'a limit whose exact reset has passed, seen again');
+      return;
+    }
     // Words give the reset to the minute, cut: the end of that minute is the earliest moment
     // the account is sure to be back (a return any sooner meets the limit again).
     const resetsAt = given ? new Date(given.getTime() + (event.precision === 'text' ? MINUTE_MS : 0)) : new Date(now.getTime() + config.monitor.fallbackResetMs);
