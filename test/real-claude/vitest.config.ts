@@ -1,14 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { isolatedTestEnv } from '../helpers/isolated-home.js';
 
 // The real Claude Code suite (`npm run test:real-claude`, which runs this inside a
 // loopback-only network namespace). Like the main vitest.config.ts, tests never see the
 // real home.
-const testHome = join(tmpdir(), `cf-test-home-${process.pid}`);
-mkdirSync(testHome, { recursive: true, mode: 0o700 });
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -17,12 +14,7 @@ export default defineConfig({
   test: {
     include: ['test/real-claude/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    env: {
-      HOME: testHome,
-      XDG_CONFIG_HOME: join(testHome, '.config'),
-      XDG_STATE_HOME: join(testHome, '.local/state'),
-      CLAUDE_FAILOVER_CONFIG: '',
-    },
+    env: isolatedTestEnv(),
     // Real CLIs, real swaps and waits past real reset times: one at a time, with room.
     testTimeout: 240_000,
     hookTimeout: 60_000,
