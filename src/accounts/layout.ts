@@ -1,13 +1,13 @@
 import type { Account, Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccountLayout } from './account-layout.js';
 import { installedCommands } from '../claude/self-command.js';
 import { describeError, FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';
-import { ensureSharedLinks, verifySharedLinks } from './shared-links.js';
+import { ensureSharedLinks, SHARED_NAMES, verifySharedLinks } from './shared-links.js';
 import { prepareAccount } from './prepare.js';
 
 /** The filesystem half of a swap, as the switcher uses it. */
@@ -21,6 +21,10 @@ export function createAccountLayout(config: Config, logger: Logger): AccountLayo
     prepareTarget: async (account: Account) => {
       const report = await ensureSharedLinks(config, account.home);
       for (const conflict of report.conflicts) logger.warn({ account: account.name, conflict }, 'shared state name clash: both files kept');
+      // A link made right on the way (dangling, a loop, pointing elsewhere) is a repair an operator should hear of.
+      for (const action of report.actions) {
+        if (action.action !== 'ok') logger.warn({ account: account.name, link: action.name, action: action.action, detail: action.detail ?? null }, `${account.name}'s shared link ${action.name} ${action.action}`);
+      }
       await prepareAccount(config, account, installedCommands(config));
       await proveWritable(account);
       const problems = await verifySharedLinks(config, account.home);
@@ -30,16 +34,30 @@ export function createAccountLayout(config: Config, logger: Logger): AccountLayo
 }
 
 /**
- * Claude Code writes into its home all the time (.claude.json, sessions/, todos): a home it
- * cannot write to (an immutable dir, a read-only mount) kills every session after the swap.
- * Prepared settings that were already right write nothing, so the home is probed itself.
+ * Claude Code writes into its home all the time (.claude.json, sessions/, todos) and its
+ * conversations into the shared dirs: a home or shared dir it cannot write to (an immutable
+ * dir, a read-only mount, a full disk) kills every session after the swap. Prepared settings
+ * that were already right write nothing, so each is probed itself, with a block of bytes
+ * (an empty file needs no space, so a full disk would pass).
  */
 async function proveWritable(account: Account): Promise<void> {
-  const probe = join(account.home, `.claude-failover-probe-${randomBytes(4).toString('hex')}`);
-  try {
-    await writeFile(probe, '', { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    throw new FailoverError('TARGET_NOT_WRITABLE', `${account.name}'s home ${account.home} is not writable: ${describeError(err)}`, { cause: err });
+  const where = [{ what: 'home', dir: account.home }, ...SHARED_NAMES.map((name) => ({ what: `shared ${name}`, dir: join(account.home, name) }))];
+  for (const { what, dir } of where) {
+    const probe = join(dir, `.claude-failover-probe-${randomBytes(4).toString('hex')}`);
+    try {
+      const file = await open(probe, 'wx', 0o600);
+      try {
+        await file.write(PROBE_BYTES);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+    } catch (err) {
+      await rm(probe, { force: true }).catch(() => undefined);
+      throw new FailoverError('TARGET_NOT_WRITABLE', `${account.name}'s ${what} ${dir} is not writable: ${describeError(err)}`, { cause: err });
+    }
+    await rm(probe, { force: true });
   }
-  await rm(probe, { force: true });
 }
+
+const PROBE_BYTES = Buffer.alloc(4096, 0x20);

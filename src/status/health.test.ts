@@ -1,3 +1,4 @@
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromObject } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -53,5 +54,15 @@ describe('checkHealth (real tmux on a private socket, real store)', () => {
     store.setFlag(PARTIAL_SWAP_FLAG, 'flip back to A failed: EROFS');
     for (const account of ['A', 'B']) store.markExhausted(account, { kind: 'five_hour', resetsAt: new Date('2026-11-24T22:00:00Z'), resetGuessed: false, source: 'hook:epoch', detectedAt: now });
     expect((await health()).reasons).toEqual(['partial swap: flip back to A failed: EROFS', 'every account is exhausted']);
+  });
+
+  it('names a real directory put where the link lives, and is healthy again once the link is back', async () => {
+    await createTmuxClient({ socket }).newSession({ name: 'auto-1', cwd: dir, command: 'exec cat' });
+    mkdirSync(config.link);
+    expect((await health()).reasons).toEqual([`${config.link} is a real directory or file, not a link to an account home: no swap can go through; run claude-failover init to migrate it`]);
+    await removeTempDir(config.link);
+    mkdirSync(`${dir}/.claude-A`);
+    symlinkSync(`${dir}/.claude-A`, config.link);
+    expect((await health()).healthy).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { PARTIAL_SWAP_FLAG } from '../switcher/types.js';
 import { chooseTarget } from '../switcher/choose-target.js';
 import { requiredPoolSpecs } from '../pool/pool-spec.js';
 import { describeError } from '../errors.js';
+import { readLink } from '../accounts/link.js';
 
 export interface Health {
   readonly healthy: boolean;
@@ -19,6 +20,11 @@ export async function checkHealth(deps: { config: Config; store: Store; tmux: Tm
   const flag = store.getFlag(PARTIAL_SWAP_FLAG);
   if (flag.set) reasons.push(`partial swap: ${flag.reason ?? 'unknown'}`);
   if (!store.writable()) reasons.push(`the store in ${config.stateDir} is not writable`);
+  // Something put a real directory (or file) where the link lives: sessions that follow it
+  // leave the accounts, and no swap can flip it. Said at once, not at the next swap.
+  const link = await readLink(config).catch((err: unknown) => ({ kind: 'unreadable' as const, why: describeError(err) }));
+  if (link.kind === 'not-a-link') reasons.push(`${config.link} is a real directory or file, not a link to an account home: no swap can go through; run claude-failover init to migrate it`);
+  if (link.kind === 'unreadable') reasons.push(`${config.link} cannot be read: ${link.why}`);
   try {
     // No server answers as an empty list: judge by the sessions the pool must have.
     const running = new Set((await tmux.listSessions()).map((s) => s.name));

@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { expect } from 'vitest';
+import type { Daemon } from '../../src/daemon.js';
+import type { Sandbox } from '../../src/demo/sandbox.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import type { E2e } from '../helpers/e2e-fixture.js';
+import { transcripts, waitForIdlePool } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** The probes' shared machinery: the daemon's log kept in memory, mounts, the promises every probe checks. */
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [key: string]: unknown;
+}
+
+/** A logger whose JSON lines the test reads back (what an operator would read in the journal). */
+export function capturedLogger(): { logger: Logger; lines: LogLine[]; text: () => string } {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const raw of chunk.toString('utf8').split('\n')) {
+        if (raw.trim() !== '') lines.push(JSON.parse(raw) as LogLine);
+      }
+      done();
+    },
+  });
+  return { logger: createLogger({ pretty: false, level: 'debug', destination: sink }), lines, text: () => lines.map((l) => JSON.stringify(l)).join('\n') };
+}
+
+/** Runs a root-only system command; a refusal fails the probe with a message that says what was needed. */
+export function privileged(command: string, args: readonly string[], why: string): void {
+  try {
+    execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim() ?? '';
+    throw new Error(`${why}: \`${command} ${args.join(' ')}\` was refused (${stderr || String(err)}). These probes need root (CI runs them as root with e2fsprogs installed by .ci/run).`, { cause: err });
+  }
+}
+
+/** Undoes a mount; a busy one is detached lazily so the temp dir can still be removed. */
+export function unmount(path: string): void {
+  try {
+    execFileSync('umount', [path], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    execFileSync('umount', ['-l', path], { stdio: 'ignore', timeout: 10_000 });
+  }
+}
+
+/** Every transcript's lines now, to prove later that none was lost or cut. */
+export function snapshotTranscripts(sandbox: Sandbox): Map<string, string[]> {
+  return transcripts(sandbox);
+}
+
+/** Nothing deleted: every transcript seen before is still there and begins with every line it had. */
+export function expectTranscriptsIntact(sandbox: Sandbox, before: Map<string, string[]>): void {
+  const now = transcripts(sandbox);
+  for (const [id, lines] of before) {
+    expect(now.has(id), `transcript ${id} still there`).toBe(true);
+    expect(now.get(id)?.slice(0, lines.length), `transcript ${id} keeps its lines`).toEqual(lines);
+  }
+}
+
+/** A pool where each session has a conversation (a transcript), idle at its prompt. */
+export async function poolWithConversations(d: Daemon, names: readonly string[]): Promise<void> {
+  await waitForIdlePool(d, names);
+  for (const name of names) expect(await d.pool.sendPrompt(name, `Warm up ${name} [turns=1]`)).toBe(true);
+  await waitFor(
+    async () => {
+      await d.tick();
+      return names.every((n) => d.store.getSession(n)?.state === 'idle');
+    },
+    { timeoutMs: 30_000, what: 'every session answered its first prompt' },
+  );
+}
+
+/**
+ * The last promise of every probe: the account in use runs out for real (the fake says so in
+ * its hook, transcript and screen), the daemon sees it and moves the pool. Returns the time
+ * from the prompt to the swap's end.
+ */
+export async function realLimitIsSwapped(e2e: E2e, sandbox: Sandbox, session: string, timeoutMs = 60_000): Promise<{ from: string; to: string; ms: number }> {
+  const d = e2e.daemon;
+  const from = d.store.getActiveAccount() ?? '';
+  await sandbox.setQuota(from, { limit: 0, used: 0, resetsAt: Math.floor(Date.now() / 1000) + 3600 });
+  const swapsBefore = e2e.doneSwaps().length;
+  const started = Date.now();
+  await waitFor(() => d.pool.sendPrompt(session, 'One more step [turns=2]'), { timeoutMs: 30_000, what: `${session} takes the prompt that meets the limit` });
+  await waitFor(() => e2e.doneSwaps().length > swapsBefore, { timeoutMs, what: `the swap away from ${from} after its real limit` });
+  const swap = e2e.doneSwaps()[swapsBefore];
+  expect(swap?.from).toBe(from);
+  expect(d.store.listSwaps(1)[0]).toMatchObject({ from, result: 'done', trigger: 'limit' });
+  return { from, to: swap?.to ?? '', ms: Date.now() - started };
+}
