@@ -25,6 +25,16 @@ const LOGIN = /(?:Please run \/login|Invalid API key|OAuth token revoked|OAuth t
 const LIMIT_MENU = /What do you want to do\?/;
 const LIMIT_MENU_OPTION = /Stop and wait for limit to reset/;
 
+/**
+ * Whether the pane shows Claude Code's rate-limit options menu ("What do you want to do?").
+ * Claude Code opens it by itself when a limit message is drawn, also one in the history of a
+ * resumed conversation (2.0.x does so on every resume); it takes the keyboard until Escape.
+ */
+export function limitMenuOpen(capture: string): boolean {
+  const bottom = stripAnsi(capture).split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n');
+  return LIMIT_MENU.test(bottom) && LIMIT_MENU_OPTION.test(bottom);
+}
+
 /** The uuid in Claude Code's exit hint (`claude --resume <uuid>`), the last resort for a session id. */
 export function extractResumeHint(capture: string): string | null {
   const lines = stripAnsi(capture).split('\n').reverse();

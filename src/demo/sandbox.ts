@@ -21,6 +21,8 @@ export interface FakeQuota {
   timeZone?: string;
   /** The fake dies at start with this message (a launch that fails). */
   crashOnStart?: string;
+  /** Like Claude Code 2.0.x: resuming a conversation that shows a limit reopens the rate-limit menu. */
+  reopenLimitMenu?: boolean;
 }
 
 export interface SandboxAccount {

@@ -221,7 +221,13 @@ export class Monitor {
   /** Reads the screens of the pool that changed; a blocking limit on one is a limit signal. */
   async pollScreens(panes: ReadonlyMap<string, PolledPane>): Promise<void> {
     const now = this.deps.now();
-    for (const { session, limit } of await this.screens.poll(panes, now)) {
+    const { limits, reopenedMenus } = await this.screens.poll(panes, now);
+    for (const { session, paneId } of reopenedMenus) {
+      // It takes every key the pool or a task would type: closed (Escape is its "cancel").
+      this.deps.logger.info({ session }, 'closing the rate-limit menu Claude Code reopened over an old limit');
+      await this.deps.tmux.sendKeys(paneId, ['Escape']).catch(() => undefined);
+    }
+    for (const { session, limit } of limits) {
       if (!this.enabled('screen')) continue;
       this.sessions.limited(session);
       const account = this.accountNamed(this.sessions.get(session)?.account);

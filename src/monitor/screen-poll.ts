@@ -15,6 +15,20 @@ export interface ScreenLimit {
   readonly limit: NonNullable<ScreenClassification['limit']>;
 }
 
+/** What one poll found: limits to act on, and rate-limit menus reopened over old limits. */
+export interface ScreenFindings {
+  readonly limits: ScreenLimit[];
+  /**
+   * Sessions showing the rate-limit menu without having worked since their launch: Claude
+   * Code (2.0.x) opens it by itself when a resumed conversation shows an old limit, and it
+   * holds the keyboard until Escape. Not a limit: the pane it is in.
+   */
+  readonly reopenedMenus: { readonly session: string; readonly paneId: string }[];
+}
+
+/** A menu reported once is given this long to close before it is reported again. */
+const MENU_REPORT_EVERY_MS = 3000;
+
 interface SeenScreen {
   readonly capture: string;
   readonly screen: ScreenClassification;
@@ -33,6 +47,8 @@ export class ScreenPoll {
   private readonly lastScreens = new Map<string, SeenScreen>();
   /** The registry's version when a poll last went through every pane; null before the first. */
   private registryVersionPolled: number | null = null;
+  /** When a session's reopened menu was last reported, and in which launch. */
+  private readonly menusReported = new Map<string, { launch: number; at: number }>();
   private readonly tmux: TmuxClient;
   private readonly sessions: SessionStates;
 
@@ -41,9 +57,10 @@ export class ScreenPoll {
     this.sessions = sessions;
   }
 
-  async poll(panes: ReadonlyMap<string, PolledPane>, now: Date): Promise<ScreenLimit[]> {
+  async poll(panes: ReadonlyMap<string, PolledPane>, now: Date): Promise<ScreenFindings> {
     const live = [...panes.entries()].filter(([, p]) => !p.dead);
-    if (live.length === 0) return [];
+    const findings: ScreenFindings = { limits: [], reopenedMenus: [] };
+    if (live.length === 0) return findings;
     const current = (name: string) => {
       const seen = this.lastScreens.get(name);
       return seen?.launch === this.sessions.launchNumber(name) ? seen : undefined;
@@ -59,12 +76,11 @@ export class ScreenPoll {
     const toRead = live.filter(([name]) => !skipped.has(name));
     // No screen to read and no registry write since the last full pass: that pass's
     // conclusions stand for every pane, so the registry is not even read (an idle pool).
-    if (toRead.length === 0 && this.sessions.version() === this.registryVersionPolled) return [];
+    if (toRead.length === 0 && this.sessions.version() === this.registryVersionPolled) return findings;
     const readAtSecond = Math.floor(Date.now() / 1000);
     const captures = toRead.length > 0 ? await this.tmux.captureMany(toRead.map(([, p]) => p.paneId), 15) : new Map<string, string>();
     // One registry read per poll, not one per pane.
     const registry = new Map(this.sessions.list().map((s) => [s.name, s]));
-    const limits: ScreenLimit[] = [];
     for (const [name, pane] of live) {
       const cached = current(name);
       const skip = skipped.has(name);
@@ -82,10 +98,20 @@ export class ScreenPoll {
         this.sessions.seenIdle(name, stored);
       } else if (screen.state === 'limited' && screen.limit?.blocked && this.sessions.hasWorkedSinceLaunch(name)) {
         // A resumed conversation shows its old banners: only a session seen working since its launch is news.
-        limits.push({ session: name, limit: screen.limit });
+        findings.limits.push({ session: name, limit: screen.limit });
+      } else if (screen.rule === 'limited:menu' && this.menuIsNews(name, now)) {
+        findings.reopenedMenus.push({ session: name, paneId: pane.paneId });
       }
     }
     this.registryVersionPolled = this.sessions.version();
-    return limits;
+    return findings;
+  }
+
+  private menuIsNews(name: string, now: Date): boolean {
+    const launch = this.sessions.launchNumber(name);
+    const last = this.menusReported.get(name);
+    if (last?.launch === launch && now.getTime() - last.at < MENU_REPORT_EVERY_MS) return false;
+    this.menusReported.set(name, { launch, at: now.getTime() });
+    return true;
   }
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createSandbox, type Sandbox } from '../demo/sandbox.js';
 import { createTmuxClient, type TmuxClient } from '../tmux/client.js';
 import { launchCommandLine } from '../claude/launch-command.js';
@@ -7,10 +8,15 @@ import { transcriptPath } from '../claude/transcript-record.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../../test/helpers/private-tmux.js';
 import { transcripts, userPrompts } from '../../test/helpers/e2e.js';
+import { limitMenuOpen } from '../claude/screen-state.js';
+import { waitFor } from '../../test/helpers/wait-for.js';
 import { deliverPrompt } from './deliver-prompt.js';
 import { PromptReceipts } from './prompt-receipts.js';
 
 const sessionId = '0b5e3c1a-1f2e-4d5c-9a8b-7c6d5e4f3a2b';
+function writeQuota(home: string, quota: Record<string, unknown>): void {
+  writeFileSync(join(home, 'fake-quota.json'), JSON.stringify(quota));
+}
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Typing into the fake Claude Code (as strict as the real one) before it reads its input. */
@@ -70,5 +76,30 @@ describe('deliverPrompt (real tmux, fake Claude Code)', () => {
     expect(await typed).toEqual({ delivered: true, attempts: 1 });
     const lost = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 300, attempts: 2 }, { name: 'fast', target: paneId, transcript: () => Promise.resolve(null) }, 'Nobody confirms this');
     expect(lost).toEqual({ delivered: false, attempts: 2 });
+  });
+
+  it("closes the rate-limit menu Claude Code 2.0.x reopens over a resumed conversation's old limit before typing: nothing typed is lost in it, no Enter picks its options", async () => {
+    const account = sandbox.config.accounts[0];
+    if (!account) throw new Error('no account');
+    const cwd = realpathSync(sandbox.config.pool.dedicated[0]?.project ?? '');
+    const transcript = transcriptPath(account.home, cwd, sessionId);
+    writeQuota(account.home, { limit: 100, turnMs: 50, reopenLimitMenu: true });
+    mkdirSync(dirname(transcript), { recursive: true });
+    const at = new Date().toISOString();
+    const common = { isSidechain: false, userType: 'external', cwd, sessionId, version: '2.0.77', gitBranch: '' };
+    writeFileSync(
+      transcript,
+      [
+        { ...common, parentUuid: null, type: 'user', message: { role: 'user', content: 'Refactor the parser' }, uuid: 'u1', timestamp: at },
+        { ...common, parentUuid: 'u1', type: 'assistant', uuid: 'a1', timestamp: at, isApiErrorMessage: true, error: 'rate_limit', message: { role: 'assistant', model: '<synthetic>', content: [{ type: 'text', text: "You've hit your limit · resets 5:18pm (UTC)" }] } },
+      ].map((r) => JSON.stringify(r)).join('\n') + '\n',
+    );
+    const { command, args, env } = sandbox.config.claude;
+    const { paneId } = await tmux.newSession({ name: 'menu', cwd, command: launchCommandLine({ accountHome: account.home, command, args, env, resumeId: sessionId }), keepPaneOnExit: true });
+    await waitFor(async () => limitMenuOpen(await tmux.capturePane(paneId, 30)), { what: 'the menu reopened on resume' });
+
+    const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep }, { name: 'menu', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
+    expect(delivery).toEqual({ delivered: true, attempts: 1 });
+    expect(userPrompts(transcripts(sandbox).get(sessionId) ?? [])).toEqual(['Refactor the parser', 'Continue the task']);
   });
 });

@@ -1,5 +1,6 @@
 import type { TmuxClient } from '../tmux/client.js';
 import { promptInTranscript } from '../claude/conversation-tail.js';
+import { limitMenuOpen } from '../claude/screen-state.js';
 import type { PromptReceipts } from './prompt-receipts.js';
 
 export interface DeliveryDeps {
@@ -25,6 +26,8 @@ const ECHO_MS = 3000;
 const CHECK_EVERY_MS = 50;
 /** What precedes the input line: `❯` (2.1.x), `>` inside a box (older versions). */
 const INPUT_MARKERS = ['❯', '>'];
+/** How long the rate-limit menu gets to close after its Escape. */
+const MENU_CLOSE_MS = 1500;
 /** The transcript is read less often than the in-memory receipts are checked. */
 const TRANSCRIPT_EVERY = 5;
 
@@ -46,6 +49,9 @@ function occurrences(haystack: string, needle: string): number {
  * taken as a paste, and the Enter becomes a newline in the input instead of submitting it.
  * An unconfirmed prompt whose text still sits in the input line gets Enter again; one that
  * never showed is typed again. Nothing is cleared (older versions take Ctrl-U as a character).
+ * The rate-limit menu Claude Code opens by itself (over a resumed conversation's old limit)
+ * takes every key but Escape and Enter: it is closed with Escape before each try, so nothing
+ * typed is lost in it and no Enter picks one of its options.
  * Times are wall-clock (they are compared with the transcript's own timestamps).
  */
 export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name: string; readonly target: string; readonly transcript: () => Promise<string | null> }, prompt: string): Promise<Delivery> {
@@ -55,9 +61,11 @@ export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name
   // In Claude Code's own input line (after its marker), not where the terminal echoed keys
   // typed before Claude Code took the keyboard.
   const head = squeeze(prompt).slice(0, 30);
-  const shown = async (): Promise<number> => {
-    const screen = squeeze(await deps.tmux.capturePane(session.target, 60).catch(() => ''));
-    return INPUT_MARKERS.reduce((n, marker) => n + occurrences(screen, marker + head), 0);
+  /** How many copies of the prompt's head follow an input marker, and whether the limit menu is open. */
+  const look = async (): Promise<{ copies: number; menu: boolean }> => {
+    const capture = await deps.tmux.capturePane(session.target, 60).catch(() => '');
+    const screen = squeeze(capture);
+    return { copies: INPUT_MARKERS.reduce((n, marker) => n + occurrences(screen, marker + head), 0), menu: limitMenuOpen(capture) };
   };
   const confirmed = async (check: number): Promise<boolean> => {
     if (deps.receipts.received(session.name, prompt, firstTypedAt)) return true;
@@ -75,14 +83,25 @@ export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name
     }
     return done(0);
   };
+  const closeLimitMenu = async (): Promise<void> => {
+    if (!(await look()).menu) return;
+    await deps.tmux.sendKeys(session.target, ['Escape']);
+    await waitUntil(MENU_CLOSE_MS, async () => !(await look()).menu);
+  };
   // The prompt may already be on screen (an earlier turn in the history): count the copies.
-  const before = await shown();
+  const before = (await look()).copies;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const waiting = (await shown()) > before;
+    await closeLimitMenu();
+    const waiting = (await look()).copies > before;
     if (!waiting) {
       await deps.tmux.sendKeys(session.target, ['-l', '--', prompt]);
-      await waitUntil(ECHO_MS, async () => (await shown()) > before);
+      await waitUntil(ECHO_MS, async () => {
+        const seen = await look();
+        return seen.copies > before || seen.menu;
+      });
     }
+    // The menu opened under the typing: it took the keys, and an Enter would pick one of its options.
+    if ((await look()).menu) continue;
     await deps.tmux.sendKeys(session.target, ['Enter']);
     if (await waitUntil(confirmMs, confirmed)) return { delivered: true, attempts: attempt };
   }

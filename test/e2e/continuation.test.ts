@@ -166,4 +166,38 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
     const outcome = await d.requestSwitch({ trigger: 'retry', account: 'A', reason: 'scheduled retry' });
     expect(outcome).toMatchObject({ result: 'done', to: 'B' });
   });
+
+  it("closes the rate-limit menu Claude Code 2.0.x reopens over a resumed conversation's old limit: the continuation is delivered once, and a session moved with nothing to continue is left at its prompt", async () => {
+    // reopenLimitMenu: on --resume of a history with a limit message, the menu opens 150 ms
+    // after start-up and takes every key until Escape (Enter would pick "Stop and wait").
+    const sandbox = await e2e.sandbox({
+      accounts: [
+        { name: 'A', quota: { limit: 2, used: 0, windowSeconds: 3600, turnMs: 200, reopenLimitMenu: true } },
+        { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200, reopenLimitMenu: true } },
+        { name: 'C', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200, reopenLimitMenu: true } },
+      ],
+      dedicated: ['web'],
+      monitor: { returnMarginMs: 600_000 },
+    });
+    const d = await e2e.startDaemon(sandbox);
+    await waitForIdlePool(d, ['web']);
+    const id = d.store.getSession('web')?.sessionId ?? '';
+    expect(await d.pool.sendPrompt('web', 'Long task [turns=4]')).toBe(true);
+
+    await waitFor(() => doneSwaps().length === 1, { timeoutMs: 60_000, what: 'the swap to B' });
+    expect(doneSwaps()[0]?.sessions.find((s) => s.name === 'web')).toMatchObject({ ok: true, continuation: 'delivered', sessionId: id });
+    await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes(DEFAULT_RESUME_PROMPT), { what: 'the continuation on B' });
+    await waitForIdlePool(d, ['web']);
+
+    // Nothing to continue: the menu reopened on C is closed by the daemon, not left holding the keyboard.
+    expect(await d.requestSwitch({ trigger: 'manual', target: 'C', reason: 'test' })).toMatchObject({ result: 'done', to: 'C' });
+    await waitFor(() => tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('/rate-limit-options'), { what: 'the menu reopened on C' });
+    await waitFor(() => !tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('What do you want to do?'), { what: 'the menu closed' });
+    await waitForIdlePool(d, ['web']);
+    expect(await d.pool.sendPrompt('web', 'After the move to C')).toBe(true);
+    await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes('After the move to C'), { what: 'the prompt on C' });
+    const prompts = userPrompts(transcripts(sandbox).get(id) ?? []);
+    expect(prompts.filter((p) => p === DEFAULT_RESUME_PROMPT)).toHaveLength(1);
+    expect(prompts.filter((p) => p === 'After the move to C')).toHaveLength(1);
+  });
 });

@@ -57,6 +57,8 @@ async function fiveHourLimitAndReturn(sandbox: RealSandbox): Promise<void> {
   expect(back).toMatchObject({ from: 'beta', to: 'alpha', result: 'done', trigger: 'return' });
   expect(new Date(back?.at ?? 0).getTime()).toBeGreaterThanOrEqual(resetsAt * 1000);
   await waitForIdle(sandbox, ['web']);
+  // 2.0.77 reopens its rate-limit menu over the resumed history: the daemon closes it.
+  await waitFor(() => !sandbox.screen('web').includes('What do you want to do?'), { timeoutMs: 15_000, what: 'no rate-limit menu holding the keyboard after the return' });
   expect(sandbox.sessionIdOf('web')).toBe(id);
   expect(await daemon.pool.sendPrompt('web', 'After the return: add a test')).toBe(true);
   const after = await waitForTurn(sandbox, 'the prompt after the return', (r) => includesPrompt(r, 'After the return: add a test'));
