@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyScreen, extractResumeHint } from './screen-state.js';
+import { classifyScreen, extractResumeHint, limitMenuOpen } from './screen-state.js';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, '../../test/fixtures/screens', name), 'utf8');
 const now = new Date('2026-11-24T20:00:00Z');
@@ -13,6 +13,7 @@ describe('classifyScreen over real-shaped pane captures', () => {
     ['limited-5h.txt', 'limited'],
     ['limited-weekly.txt', 'limited'],
     ['limited-menu.txt', 'limited'],
+    ['limit-menu-reopened.txt', 'limited'],
     ['auto-continue.txt', 'limited'],
     ['old-banner-scrollback.txt', 'idle'],
     ['warning-95.txt', 'idle'],
@@ -23,6 +24,13 @@ describe('classifyScreen over real-shaped pane captures', () => {
     ['shell.txt', 'shell'],
   ])('%s → %s', (file, state) => {
     expect(classifyScreen(fixture(file), { now, timeZone: 'UTC' }).state).toBe(state);
+  });
+
+  it('tells the rate-limit menu (2.0.77 reopening it over a resumed history) from a limit banner or an idle prompt', () => {
+    expect(limitMenuOpen(fixture('limit-menu-reopened.txt'))).toBe(true);
+    expect(limitMenuOpen(fixture('limited-menu.txt'))).toBe(true);
+    expect(classifyScreen(fixture('limit-menu-reopened.txt'), { now, timeZone: 'UTC' }).rule).toBe('limited:menu');
+    for (const other of ['limited-5h.txt', 'idle.txt', 'auto-continue.txt', 'old-banner-scrollback.txt']) expect(limitMenuOpen(fixture(other))).toBe(false);
   });
 
   it('reads the limit and its reset from a limited screen', () => {
