@@ -17,6 +17,7 @@ import { Launcher } from './launcher.js';
 import { CrashRecovery } from './crash-recovery.js';
 import { SwapRelaunch, type StoppedAs } from './swap-relaunch.js';
 import { learnFromSessionFiles } from './session-file-sync.js';
+import { finishPlanned, planContinuations, relaunchPlanned, type SwapPlanDeps } from './swap-plan.js';
 
 export type { Continuation, PoolDemand, RelaunchOutcome, SessionSnapshot, TaskDelivery } from './swap-types.js';
 import type { PoolDemand, RelaunchOutcome, SessionSnapshot, TaskDelivery } from './swap-types.js';
@@ -47,7 +48,6 @@ export interface PoolDeps {
   readonly demand?: () => PoolDemand;
 }
 
-
 /**
  * Owns the managed tmux sessions: keeps the required ones alive on the active account
  * (crash-recovery.ts), and stops and relaunches all of them for a swap (swap-relaunch.ts).
@@ -63,6 +63,7 @@ export class Pool {
   private readonly crashes: CrashRecovery;
   private readonly swapping: SwapRelaunch;
   private readonly delivery: DeliveryDeps;
+  private readonly plan: SwapPlanDeps;
 
   constructor(deps: PoolDeps) {
     this.deps = deps;
@@ -89,6 +90,7 @@ export class Pool {
       transcriptOf: (name, account) => this.transcriptOf(name, account),
       ...(deps.readyTimeoutMs ? { readyTimeoutMs: deps.readyTimeoutMs } : {}),
     });
+    this.plan = { specs: this.specs, sessions: this.sessions, swapping: this.swapping, tmux: deps.tmux, logger: deps.logger, transcriptOf: (name, account) => this.transcriptOf(name, account) };
   }
 
   /** Runs `task` with the pool to itself: reconciling and swapping never interleave. */
@@ -197,26 +199,22 @@ export class Pool {
     return this.swapping.stopAll(snapshot);
   }
 
+  /** Which conversations get `resumePrompt` after the stop (swap-plan.ts): the swap journals it. */
+  continuationsNeeded(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, atStop: ReadonlyMap<string, StoppedAs> = new Map()): Promise<Set<string>> {
+    return planContinuations(this.plan, snapshot, account, resumePrompt, atStop);
+  }
+
   /**
    * Starts every session of the snapshot again on `account` (after `stopAll`), resuming its
-   * conversation from its own cwd. Which ones get `resumePrompt` is decided from each
-   * conversation's transcript now that its process has stopped, not from the snapshot. Runs
-   * inside `exclusive`.
+   * conversation from its own cwd; those in `toContinue` get `resumePrompt`. Runs inside `exclusive`.
    */
-  async relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, atStop: ReadonlyMap<string, StoppedAs> = new Map()): Promise<RelaunchOutcome[]> {
-    return Promise.all(
-      snapshot.map(async (s) => {
-        const spec = this.specs.get(s.name);
-        if (!spec) return { name: s.name, sessionId: null, resumed: false, prompted: false, continuation: 'not-needed' as const, ok: false, error: 'not a pool session' };
-        // Brought up to date with the registry: a /clear or a hook since the snapshot moved its id.
-        const record = this.sessions.get(s.name);
-        const current = { ...s, sessionId: record?.sessionId ?? s.sessionId, cwd: record?.cwd ?? s.cwd };
-        // Recovery after a crash knows no stop: the snapshot's "working" stands in for it.
-        const found = atStop.get(s.name) ?? (s.working ? 'working' : 'idle');
-        const needed = resumePrompt !== null && (await this.swapping.needsContinuation(current, account, found));
-        return this.swapping.relaunchOne(spec, current, account, needed ? resumePrompt : null);
-      }),
-    );
+  relaunchAll(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, toContinue: ReadonlySet<string>): Promise<RelaunchOutcome[]> {
+    return relaunchPlanned(this.plan, snapshot, account, resumePrompt, toContinue);
+  }
+
+  /** Finishes a relaunch a crash interrupted (swap-plan.ts): each planned continuation delivered once. */
+  finishRelaunch(snapshot: readonly SessionSnapshot[], account: Account, resumePrompt: string | null, toContinue: ReadonlySet<string>, since: Date): Promise<RelaunchOutcome[]> {
+    return finishPlanned(this.plan, snapshot, account, resumePrompt, toContinue, since);
   }
 
   /**

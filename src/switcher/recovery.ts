@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { AccountLayout } from '../accounts/account-layout.js';
 import { RETURN_JOB, type SwitchOutcome } from './types.js';
-import type { JournalSnapshot, SwapSteps } from './swap.js';
+import { relaunchPlanOf, type JournalSnapshot, type SwapSteps } from './swap.js';
 
 export interface RecoveryDeps {
   readonly config: Config;
@@ -80,6 +80,18 @@ export async function recoverSwap(deps: RecoveryDeps): Promise<Recovery> {
       }
       const outcome = steps.commit(journal.id, journal.from, to, trigger, null);
       return { summary: `interrupted before the commit: committed (${outcome.result})`, outcome };
+    }
+    case 'relaunching': {
+      // Some sessions may run on the target already, continued or not: the journaled plan says
+      // which conversations were cut off, their transcripts whether the continuation landed.
+      const relaunching = journal.steps.at(-1);
+      const plan = relaunchPlanOf(relaunching?.data);
+      if (plan && relaunching) {
+        const outcome = await steps.finishRelaunch(journal.id, journal.from, to, snapshot?.sessions ?? [], plan, relaunching.at, trigger);
+        return { summary: `interrupted relaunch finished (${String(plan.continue.length)} conversation(s) to continue): ${outcome.result}`, outcome };
+      }
+      const outcome = await steps.carryOut(journal.id, journal.from, to, snapshot?.sessions ?? [], trigger);
+      return { summary: `interrupted swap completed: ${outcome.result}`, outcome };
     }
     default: {
       const outcome = await steps.carryOut(journal.id, journal.from, to, snapshot?.sessions ?? [], trigger);

@@ -25,6 +25,18 @@ export interface SwapDeps {
   readonly onStep?: (step: SwapStep, journalId: number) => void | Promise<void>;
 }
 
+/** Which conversations the relaunch continues: journaled with the "relaunching" step. */
+export interface RelaunchPlan {
+  readonly continue: readonly string[];
+}
+
+/** The plan a "relaunching" step carries, if it is one (a journal written before plans has none). */
+export function relaunchPlanOf(data: unknown): RelaunchPlan | null {
+  if (typeof data !== 'object' || data === null || !('continue' in data)) return null;
+  const names: unknown = data.continue;
+  return Array.isArray(names) && names.every((n) => typeof n === 'string') ? { continue: names } : null;
+}
+
 /** What a swap saved in its journal entry before it touched anything. */
 export interface JournalSnapshot {
   readonly sessions: readonly SessionSnapshot[];
@@ -56,23 +68,47 @@ export class SwapSteps {
     await this.deps.onStep?.(step, journalId);
   }
 
-  /** From the flip onwards; also how recovery finishes an interrupted swap. */
+  /** From the flip onwards; also how recovery finishes a swap interrupted before its relaunch. */
   async carryOut(journalId: number, fromName: string | null, to: Account, sessions: readonly SessionSnapshot[], trigger: string): Promise<SwitchOutcome> {
-    const { layout, pool, config } = this.deps;
+    const { pool, config } = this.deps;
+    const cancelled = await this.flipAndPrepare(journalId, fromName, to, trigger, true);
+    if (cancelled) return cancelled;
+    await this.step(journalId, 'stopping');
+    const atStop = await pool.stopAll(sessions);
+    // Decided now, journaled before anything is relaunched: a relaunch overwrites what the stop found.
+    const plan: RelaunchPlan = { continue: [...(await pool.continuationsNeeded(sessions, to, config.claude.resumePrompt, atStop))] };
+    await this.step(journalId, 'relaunching', plan);
+    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt, new Set(plan.continue));
+    await this.step(journalId, 'committing');
+    return this.commit(journalId, fromName, to, trigger, outcomes);
+  }
+
+  /**
+   * Recovery of a swap interrupted during its relaunch: the link and the target made right
+   * again, then the relaunch finished from its journaled plan (`since`: when it began), so
+   * every planned continuation is delivered exactly once.
+   */
+  async finishRelaunch(journalId: number, fromName: string | null, to: Account, sessions: readonly SessionSnapshot[], plan: RelaunchPlan, since: Date, trigger: string): Promise<SwitchOutcome> {
+    const { pool, config } = this.deps;
+    const cancelled = await this.flipAndPrepare(journalId, fromName, to, trigger, false);
+    if (cancelled) return cancelled;
+    const outcomes = await pool.finishRelaunch(sessions, to, config.claude.resumePrompt, new Set(plan.continue), since);
+    await this.step(journalId, 'committing');
+    return this.commit(journalId, fromName, to, trigger, outcomes);
+  }
+
+  /** Flips the link to `to` and prepares it (idempotent); a failure rolls the swap back. Journaled when `journaled` (recovery re-does them without new steps, so the journal keeps its plan as the last step). */
+  private async flipAndPrepare(journalId: number, fromName: string | null, to: Account, trigger: string, journaled: boolean): Promise<SwitchOutcome | null> {
+    const { layout } = this.deps;
     try {
-      await this.step(journalId, 'flipping');
+      if (journaled) await this.step(journalId, 'flipping');
       await layout.flipLink(to);
-      await this.step(journalId, 'ensuring');
+      if (journaled) await this.step(journalId, 'ensuring');
       await layout.prepareTarget(to);
+      return null;
     } catch (err) {
       return this.rollBack(journalId, this.account(fromName), to, describeError(err), trigger);
     }
-    await this.step(journalId, 'stopping');
-    const atStop = await pool.stopAll(sessions);
-    await this.step(journalId, 'relaunching');
-    const outcomes: RelaunchOutcome[] = await pool.relaunchAll(sessions, to, config.claude.resumePrompt, atStop);
-    await this.step(journalId, 'committing');
-    return this.commit(journalId, fromName, to, trigger, outcomes);
   }
 
   /** The active account, the swap record and the closed journal land together, then the news. */

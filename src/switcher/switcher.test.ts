@@ -29,6 +29,7 @@ function fakePool() {
       calls.push(`stop ${snapshot.map((s) => s.name).join(',')}`);
       return Promise.resolve(new Map(snapshot.map((s) => [s.name, 'idle' as const])));
     },
+    continuationsNeeded: () => Promise.resolve(new Set<string>()),
     relaunchAll: (snapshot: readonly SessionSnapshot[], account: Account): Promise<RelaunchOutcome[]> => {
       calls.push(`relaunch on ${account.name}`);
       return Promise.resolve(snapshot.map((s) => ({ name: s.name, sessionId: s.sessionId, resumed: true, prompted: false, continuation: 'not-needed', ok: true, error: null })));
@@ -37,7 +38,7 @@ function fakePool() {
       calls.push(`continue ${name}`);
       return Promise.resolve(true);
     },
-  } satisfies Pick<Pool, 'exclusive' | 'snapshot' | 'stopAll' | 'relaunchAll' | 'continueSession'>;
+  } satisfies Pick<Pool, 'exclusive' | 'snapshot' | 'stopAll' | 'continuationsNeeded' | 'relaunchAll' | 'continueSession'>;
   return { pool, calls };
 }
 
