@@ -155,14 +155,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onAnswered: () => { dispatchNow(); },
       onControlEvent: (event) => { metrics.hookEvent(event); },
     });
-    const jobs = new ScheduledJobs({ store, logger, now, request: requestInBackground });
+    const jobs = new ScheduledJobs({ store, logger, now, request: requestInBackground, busy: () => sessions.anyWorking(), returnGraceMs: config.monitor.returnGraceMs });
     dispatcher = new Dispatcher({
       config, queue: store.tasks, sessions, pool, tmux, notifier, now,
       logger: logger.child({ part: 'tasks' }),
       // Work goes out only to an account that answers, and never while the pool is being moved.
       dispatchable: () => {
         const account = activeAccount();
-        if (!account || switcher.busy || store.getFlag(PARTIAL_SWAP_FLAG).set) return null;
+        if (!account || switcher.busy || jobs.returnWaiting() || store.getFlag(PARTIAL_SWAP_FLAG).set) return null;
         return isAvailable(store.getLedgerEntry(account.name) ?? undefined, now()) ? account : null;
       },
     });

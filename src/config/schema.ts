@@ -46,6 +46,8 @@ const monitor = z.strictObject({
   pollIntervalMs: orDefault(z.number().int().min(100).max(60_000).default(1000)),
   cooldownMs: orDefault(z.number().int().min(0).default(300_000)),
   returnMarginMs: orDefault(z.number().int().min(0).default(300_000)),
+  /** How long the return to the preferred account waits for no pool session to be mid-answer. */
+  returnGraceMs: orDefault(z.number().int().min(0).default(900_000)),
   proactivePercent: z.number().min(1).max(100).nullable().default(null),
   /** How long a proactive switch waits for a moment when no pool session is mid-answer. */
   proactiveGraceMs: orDefault(z.number().int().min(0).default(120_000)),

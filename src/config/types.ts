@@ -53,6 +53,7 @@ export interface Config {
     readonly pollIntervalMs: number;
     readonly cooldownMs: number;
     readonly returnMarginMs: number;
+    readonly returnGraceMs: number;
     readonly proactivePercent: number | null;
     readonly proactiveGraceMs: number;
     readonly fallbackResetMs: number;

@@ -91,7 +91,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
       autonomous: { prefix: 'auto-', startIndex: 1, min: options.autonomous?.min ?? 0, max: options.autonomous?.max ?? 0, project: autoProject },
       dedicated,
     },
-    monitor: { pollIntervalMs: 500, cooldownMs: 2000, returnMarginMs: 1000 },
+    monitor: { pollIntervalMs: 500, cooldownMs: 2000, returnMarginMs: 1000, returnGraceMs: 20_000 },
     server: { listen: '127.0.0.1:0' },
     ...options.overrides,
   };

@@ -10,15 +10,26 @@ export interface ScheduledJobsDeps {
   readonly now: () => Date;
   /** Asks the switcher (never rejects: a fault is logged by the caller). */
   readonly request: (req: SwitchRequest) => Promise<unknown>;
+  /** True while a pool session is mid-answer. */
+  readonly busy: () => boolean;
+  /** How long a due return waits for no session to be mid-answer (`monitor.returnGraceMs`). */
+  readonly returnGraceMs: number;
 }
 
 /**
  * What the daemon asks of the switcher by itself, on each reconcile pass: the scheduled
  * returns and retries whose time has come, and a swap away from an account the ledger says
  * is exhausted.
+ *
+ * A return is not urgent (the account in use has quota): it waits, up to its grace, for a
+ * moment when no session is mid-answer, since a swap stops every session and a task cut off
+ * would only be continued. While it waits no new task is started (`returnWaiting`), so the
+ * pool gets quiet rather than being kept busy.
  */
 export class ScheduledJobs {
   private readonly running = new Set<string>();
+  /** The due return that is waiting for a quiet moment (its runAt), if any. */
+  private returnWaitingSince: number | null = null;
   private readonly deps: ScheduledJobsDeps;
 
   constructor(deps: ScheduledJobsDeps) {
@@ -33,6 +44,7 @@ export class ScheduledJobs {
       const req: SwitchRequest | null =
         job.key === RETURN_JOB ? { trigger: 'return', reason: 'scheduled return to the preferred account' } : job.key === RETRY_JOB ? { trigger: 'retry', account: store.getActiveAccount(), reason: 'scheduled retry' } : null;
       if (!req) continue;
+      if (job.key === RETURN_JOB && this.deferReturn(job.runAt)) continue;
       this.running.add(job.key);
       void this.deps.request(req).finally(() => {
         this.running.delete(job.key);
@@ -44,6 +56,28 @@ export class ScheduledJobs {
         }
       });
     }
+  }
+
+  /** A due return is waiting for the pool to be quiet: start no new work meanwhile. */
+  returnWaiting(): boolean {
+    if (this.returnWaitingSince === null) return false;
+    const job = this.deps.store.listJobs().find((j) => j.key === RETURN_JOB);
+    // Rescheduled or run meanwhile: that wait is over.
+    return job !== undefined && job.runAt.getTime() === this.returnWaitingSince && job.runAt.getTime() <= this.deps.now().getTime();
+  }
+
+  /** Whether the due return waits (a session is mid-answer, and its grace has not run out). */
+  private deferReturn(runAt: Date): boolean {
+    const waitedMs = this.deps.now().getTime() - runAt.getTime();
+    const wait = this.deps.busy() && waitedMs < this.deps.returnGraceMs;
+    if (wait && this.returnWaitingSince !== runAt.getTime()) {
+      this.returnWaitingSince = runAt.getTime();
+      this.deps.logger.info({ graceMs: this.deps.returnGraceMs }, 'the return to the preferred account waits for no session to be mid-answer');
+    } else if (!wait && this.returnWaitingSince !== null) {
+      this.deps.logger.info({ waitedMs, quiet: !this.deps.busy() }, this.deps.busy() ? 'the return grace ran out with sessions still working' : 'returning at a quiet moment');
+      this.returnWaitingSince = null;
+    }
+    return wait;
   }
 
   /**
