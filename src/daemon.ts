@@ -37,6 +37,9 @@ import { startDuties } from './duties.js';
 import { cleanupStack } from './cleanup-stack.js';
 import { startUsagePoll } from './usage/usage-poll.js';
 import { describeError } from './errors.js';
+import { failpoint } from './failpoint.js';
+import { createFleet, type Fleet } from './fleet/fleet.js';
+import type { TaskQueue } from './store/task-queue.js';
 
 export interface DaemonOptions {
   readonly config: Config;
@@ -63,6 +66,10 @@ export interface Daemon {
   readonly switcher: Switcher;
   readonly monitor: Monitor;
   readonly notifier: Notifier;
+  /** The task queue: the store's own, or the fleet's with store.shared. */
+  readonly tasks: TaskQueue;
+  /** This host's part in a fleet (null without store.shared). */
+  readonly fleet: Fleet | null;
   readonly httpUrl: string | null;
   status(): Promise<StatusReport>;
   health(): Promise<Health>;
@@ -92,8 +99,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const poolNames = allPoolSpecs(config).map((spec) => spec.name);
     const tmux = createTmuxClient({ socket: config.tmux.socket, controlMode: { sessions: () => poolNames } });
     cleanups.push(() => { tmux.close(); });
-    const notifier = createNotifier({ notify: config.notify, logger });
-    const metrics = createMetrics({ config, store, notifier, now });
+    // store.shared: a limit any host sees reaches the monitor as one seen "from the fleet" (src/fleet).
+    let monitorRef: Monitor | null = null;
+    const hostNotifier = createNotifier({ notify: config.notify, logger });
+    const fleet = createFleet({
+      config, store, logger, now, notifier: hostNotifier,
+      applyLimit: (event) => { monitorRef?.handleLimit(event); },
+      hostState: async () => ({ activeAccount: store.getActiveAccount(), sessions: sessions.list().length, runningTasks: (await queue.list({ state: 'running', mine: true })).length }),
+    });
+    if (fleet) cleanups.push(() => fleet.stop());
+    const notifier = fleet?.notifier ?? hostNotifier;
+    const queue = fleet?.shared.tasks ?? store.tasks;
+    const metrics = createMetrics({ config, store, tasks: queue, notifier, now });
     const layout = options.layout ?? createAccountLayout(config, logger);
     const activeAccount = (): Account | null => config.accounts.find((a) => a.name === store.getActiveAccount()) ?? null;
     const sessions = new SessionStates(store, now);
@@ -112,6 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     cleanups.push(() => { pool.close(); });
     const switcher = new Switcher({
       config, store, pool, layout, notifier, now,
+      ...(fleet ? { accountLoad: () => fleet.accountLoad() } : {}),
       logger: logger.child({ part: 'switcher' }),
       onStep: async (step, id) => {
         metrics.swapStep(step);
@@ -148,6 +166,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(options.sources ? { sources: options.sources } : {}),
       onLimit: (event) => {
         metrics.limitDetected(event, now());
+        fleet?.sync.kick();
         void requestInBackground({ trigger: 'limit', account: event.account, reason: event.text ?? event.kind });
       },
       onNearLimit: (account, percent, _resetsAt, cause) => { proactive.trigger(account, percent, cause); },
@@ -155,9 +174,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onAnswered: () => { dispatchNow(); },
       onControlEvent: (event) => { metrics.hookEvent(event); },
     });
+    monitorRef = monitor;
     const jobs = new ScheduledJobs({ store, logger, now, request: requestInBackground, busy: () => sessions.anyWorking(), returnGraceMs: config.monitor.returnGraceMs });
     dispatcher = new Dispatcher({
-      config, queue: store.tasks, sessions, pool, tmux, notifier, now,
+      config, queue, sessions, pool, tmux, notifier, now,
       logger: logger.child({ part: 'tasks' }),
       // Work goes out only to an account that answers, and never while the pool is being moved.
       dispatchable: () => {
@@ -179,6 +199,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     }
 
+    // The fleet's limits before the pool is fed (a database down now only marks this host degraded).
+    await fleet?.start();
+
     const requests: DaemonRequests = {
       switch: ({ account, via }) => requestSwitch({ trigger: 'manual', target: account, reason: via === 'http' ? 'manual switch (HTTP)' : 'manual switch' }),
       ping: () => Promise.resolve({ pid: process.pid }),
@@ -199,8 +222,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     cleanups.push(() => { watcher.close(); });
 
-    const health = () => checkHealth({ config, store, tmux, now: now() });
-    const status = async () => buildStatus(config, store, await layout.linkedAccount(), now());
+    const health = () => checkHealth({ config, store, tmux, now: now(), fleetDegraded: fleet?.sync.health.state?.reason ?? null });
+    const status = async () => ({ ...buildStatus(config, store, await layout.linkedAccount(), now()), fleet: fleet?.report() ?? null });
     let httpUrl: string | null = null;
     if (options.http !== false) {
       const app = createHttpApp({
@@ -214,7 +237,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         token: config.server.token,
         listenHost: config.server.host,
         hooks: { token: ensureHookToken(config.stateDir), deliver: (event) => { monitor.handleControlEvent(event); } },
-        tasks: store.tasks,
+        tasks: queue,
+        fleetQueue: fleet !== null,
         dedicatedSessions: config.pool.dedicated.map((d) => d.name),
       });
       const server = await startHttpServer(app, { host: config.server.host, port: config.server.port });
@@ -253,7 +277,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
     let stopped = false;
     return {
-      config, store, tmux, pool, switcher, monitor, notifier, httpUrl, status, health,
+      config, store, tmux, pool, switcher, monitor, notifier, tasks: queue, fleet, httpUrl, status, health,
       requestSwitch,
       tick: () => duties.tick(),
       stop: async () => {
@@ -273,13 +297,4 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await cleanups.run();
     throw err;
   }
-}
-
-/**
- * A crash at a chosen journal step, for the crash-recovery tests (like a database's
- * failpoints): `CLAUDE_FAILOVER_FAILPOINT=<step>` kills the daemon with SIGKILL right
- * after that step is written.
- */
-function failpoint(step: SwapStep): void {
-  if (process.env.CLAUDE_FAILOVER_FAILPOINT === step) process.kill(process.pid, 'SIGKILL');
 }

@@ -11,6 +11,7 @@ import { hookCommand, statuslineCommand } from './hook.js';
 import { demoCommand } from './demo.js';
 import { taskCommand } from './task.js';
 import { serviceCommand } from './service.js';
+import { fleetCommand } from './fleet.js';
 import { describeError } from '../errors.js';
 
 /** A paragraph's line breaks become spaces (a blank line still ends it): commander wraps to the terminal. */
@@ -48,6 +49,7 @@ export function buildProgram(): Command<[], { config?: string }> {
   program.addCommand(resolveCommand());
   program.addCommand(taskCommand());
   program.addCommand(serviceCommand());
+  program.addCommand(fleetCommand());
   program.addCommand(doctorCommand());
   program.addCommand(detectCommand());
   program.addCommand(hookCommand().summary('forward a Claude Code hook to the daemon'));

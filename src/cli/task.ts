@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
-import { openStore, storeFile } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import { openQueueFor } from './queue-for.js';
 import { TASK_STATES, taskJson, type Task, type TaskQueue, type TaskState } from '../store/task-queue.js';
 import { checkNewTask, MAX_PROMPT_LENGTH, parseDuration, taskRulesOf } from '../tasks/new-task.js';
-import { stateDirProblem } from '../store/state-dir.js';
 import { describeError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { configFor } from './shared.js';
@@ -28,25 +26,24 @@ function commandName(command: CommandUnknownOpts): string {
 }
 
 /**
- * Runs `work` on the state dir's task queue (the daemon's own, shared through SQLite's WAL),
+ * Runs `work` on the task queue (the fleet's with store.shared, else the state dir's),
  * refusing clearly when no daemon ever ran with this config. A refusal is one line on stderr.
  */
 async function withQueue(command: CommandUnknownOpts, work: (queue: TaskQueue, config: Config) => Promise<void>, refusedExit = 1): Promise<void> {
   const name = commandName(command);
   const config = configFor(command);
-  let store: Store | null = null;
+  let close: (() => Promise<void>) | null = null;
   try {
-    if (!existsSync(storeFile(config.stateDir))) {
-      throw new TaskCommandError(stateDirProblem(config.stateDir) ?? `no task queue in ${config.stateDir} yet: the daemon has never run with this config (start it with: claude-failover run)`, refusedExit);
-    }
-    store = openStore(config.stateDir);
-    await work(store.tasks, config);
+    const opened = await openQueueFor(config);
+    if (opened.queue === null) throw new TaskCommandError(opened.problem, refusedExit);
+    close = opened.close;
+    await work(opened.queue, config);
   } catch (err) {
     if (!(err instanceof TaskCommandError)) throw err;
     process.stderr.write(`${name}: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } finally {
-    store?.close();
+    await close?.();
   }
 }
 

@@ -10,6 +10,7 @@ import { defaultConfigFile, defaultStateDir, expandPath, type PathContext } from
 import { checkConsistency } from './consistency.js';
 import { locate, type FieldPath } from './locate.js';
 import { rawAt, readFields, splitListen } from './fields.js';
+import { defaultHostName } from './host-name.js';
 
 export interface ConfigProblem {
   readonly path: FieldPath;
@@ -90,6 +91,7 @@ function resolvePaths(raw: RawConfig, file: string | null, ctx: PathContext): Co
     return expanded.ok ? expanded.path : value;
   };
   const home = path(raw.home);
+  const optionalPath = (value: string | null): string | null => (value === null ? null : path(value));
   const [host, port] = splitListen(raw.server.listen);
   return {
     file,
@@ -107,6 +109,8 @@ function resolvePaths(raw: RawConfig, file: string | null, ctx: PathContext): Co
     monitor: raw.monitor,
     notify: raw.notify,
     server: { listen: raw.server.listen, host, port, token: raw.server.token },
+    store: { shared: raw.store.shared && { ...raw.store.shared, tls: raw.store.shared.tls && { ...raw.store.shared.tls, ca: optionalPath(raw.store.shared.tls.ca), cert: optionalPath(raw.store.shared.tls.cert), key: optionalPath(raw.store.shared.tls.key) } } },
+    fleet: { ...raw.fleet, host: raw.fleet.host ?? defaultHostName() },
   };
 }
 

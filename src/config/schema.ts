@@ -85,6 +85,40 @@ const server = z.strictObject({
   token: z.string().min(16, 'must be at least 16 characters').nullable().default(null),
 });
 
+/** TLS to the shared database: files are read when the daemon connects. */
+const sharedTls = z.strictObject({
+  ca: pathString.nullable().default(null),
+  cert: pathString.nullable().default(null),
+  key: pathString.nullable().default(null),
+  rejectUnauthorized: orDefault(z.boolean().default(true)),
+});
+
+/**
+ * The state of the accounts and the work (ledger, task queue, swap history, notification
+ * de-duplication) in a database several hosts share. The URL may hold a password: no message
+ * ever repeats it, so the rules below check its shape without echoing it.
+ */
+const sharedStore = z.strictObject({
+  url: z
+    .string()
+    .min(1, 'must not be empty')
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a PostgreSQL URL, postgresql://user:password@host:port/database'),
+  tls: sharedTls.nullable().default(null),
+  poolSize: orDefault(z.number().int().min(2).max(100).default(10)),
+  connectTimeoutMs: orDefault(z.number().int().min(100).max(60_000).default(5000)),
+});
+
+const store = z.strictObject({ shared: sharedStore.nullable().default(null) });
+
+const fleet = z.strictObject({
+  /** This host's name in the fleet (default: the machine's hostname). */
+  host: safeName('a fleet host name').nullable().default(null),
+  /** Prefer the account with the most headroom per host over the preferred one. */
+  spread: orDefault(z.boolean().default(false)),
+  /** How long a host's claim on a running task lasts without renewal (its death is noticed after this). */
+  leaseMs: orDefault(z.number().int().min(1000).max(3_600_000).default(30_000)),
+});
+
 export const rawConfigSchema = z.strictObject({
   home: orDefault(pathString.default('~')),
   sharedDir: orDefault(pathString.default('~/.claude-shared')),
@@ -103,6 +137,8 @@ export const rawConfigSchema = z.strictObject({
   monitor: orDefault(monitor.default(monitor.parse({}))),
   notify: orDefault(notify.default({ telegram: null, webhooks: [] })),
   server: orDefault(server.default(server.parse({}))),
+  store: orDefault(store.default({ shared: null })),
+  fleet: orDefault(fleet.default(fleet.parse({}))),
 });
 
 export type RawConfig = z.infer<typeof rawConfigSchema>;

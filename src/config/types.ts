@@ -21,6 +21,14 @@ export interface WebhookConfig {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** `store.shared`: the database the fleet's hosts share (PostgreSQL). Its URL may hold a password. */
+export interface SharedStoreConfig {
+  readonly url: string;
+  readonly tls: { readonly ca: string | null; readonly cert: string | null; readonly key: string | null; readonly rejectUnauthorized: boolean } | null;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+}
+
 export interface Config {
   /** The file this came from, or null for an in-memory config (the demo, tests). */
   readonly file: string | null;
@@ -69,5 +77,13 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly token: string | null;
+  };
+  /** Where the accounts' and the work's state lives: null is this host's own SQLite. */
+  readonly store: { readonly shared: SharedStoreConfig | null };
+  readonly fleet: {
+    /** This host's name among the hosts sharing `store.shared`. */
+    readonly host: string;
+    readonly spread: boolean;
+    readonly leaseMs: number;
   };
 }

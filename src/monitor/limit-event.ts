@@ -1,7 +1,7 @@
 import type { LimitKind } from '../claude/limit-text.js';
 
-/** Where a limit was seen, best first. */
-export type LimitSource = 'hook' | 'transcript' | 'statusline' | 'screen';
+/** Where a limit was seen, best first; `fleet`: another host saw it (store.shared). */
+export type LimitSource = 'hook' | 'transcript' | 'statusline' | 'screen' | 'fleet';
 
 /** How much a reset time can be trusted: an epoch from the API beats text beats a guess. */
 export type ResetPrecision = 'epoch' | 'text' | 'guess';

@@ -272,7 +272,9 @@ export class Monitor {
     }
     // Words give the reset to the minute, cut: the end of that minute is the earliest moment
     // the account is sure to be back (a return any sooner meets the limit again).
-    const resetsAt = given ? new Date(given.getTime() + (event.precision === 'text' ? MINUTE_MS : 0)) : new Date(now.getTime() + config.monitor.fallbackResetMs);
+    // (A limit from the fleet has had that minute added by the host that saw it.)
+    const endOfMinute = event.precision === 'text' && event.source !== 'fleet' ? MINUTE_MS : 0;
+    const resetsAt = given ? new Date(given.getTime() + endOfMinute) : new Date(now.getTime() + config.monitor.fallbackResetMs);
     const precision: ResetPrecision = given ? event.precision : 'guess';
     if (!known || morePrecise(precision, knownPrecision)) {
       store.markExhausted(event.account, { kind: event.kind, resetsAt, resetGuessed: precision === 'guess', source: `${event.source}:${precision}`, detectedAt: event.detectedAt });

@@ -32,6 +32,8 @@ export interface HttpDeps {
   readonly tasks?: TaskQueue;
   /** The config's dedicated sessions: the only ones a task may name. */
   readonly dedicatedSessions?: readonly string[];
+  /** The queue is the fleet's: a task may name a cwd or session of another host. */
+  readonly fleetQueue?: boolean;
 }
 
 /** A hook event as the control socket carries it (`Monitor.handleControlEvent` takes it). */
@@ -181,7 +183,7 @@ function taskRoutes(app: Hono, deps: HttpDeps): void {
     if (!body.ok) return c.json({ error: `${body.error}; expected {"prompt": "...", ...}` }, 400);
     const unknown = Object.keys(body.value).filter((k) => !(TASK_FIELDS as readonly string[]).includes(k));
     if (unknown.length > 0) return c.json({ error: `unknown field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}: a task has ${TASK_FIELDS.join(', ')}` }, 400);
-    const checked = checkNewTask(body.value, { dedicated: deps.dedicatedSessions ?? [], naming: 'json' });
+    const checked = checkNewTask(body.value, { dedicated: deps.dedicatedSessions ?? [], naming: 'json', fleet: deps.fleetQueue === true });
     if (!checked.ok) return c.json({ error: checked.error }, 400);
     return c.json(taskJson(await queue.add(checked.task)), 201);
   });

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/types.js';
 import type { Store, SessionState } from '../store/store.js';
-import { TASK_STATES } from '../store/task-queue.js';
+import { TASK_STATES, type TaskQueue } from '../store/task-queue.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
 import type { ControlEvent } from '../monitor/control-socket.js';
@@ -14,6 +14,8 @@ import { PARTIAL_SWAP_FLAG, type SwapStep, type SwitchOutcome, type SwitchTrigge
 export interface MetricsSources {
   readonly config: Config;
   readonly store: Store;
+  /** The task queue, when it is not the store's own (the fleet's, with store.shared). */
+  readonly tasks?: TaskQueue;
   readonly notifier: Notifier;
   readonly now: () => Date;
 }
@@ -55,7 +57,7 @@ export function createMetrics(sources?: MetricsSources): Metrics {
   const limitEvents = new Counter({ name: name('limit_events_total'), help: 'New usage limits detected, by the signal that saw them first', labelNames: ['source'], registers });
   const detectionLatency = new Histogram({ name: name('detection_latency_seconds'), help: 'From a limit signal reaching the daemon to its limit event (a hook includes reading the reset from the transcript), by signal', labelNames: ['source'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers });
   const hookEvents = new Counter({ name: name('hook_events_total'), help: 'Hook events and statusline updates received from Claude Code, by type', labelNames: ['type'], registers });
-  for (const source of ['hook', 'transcript', 'statusline', 'screen']) {
+  for (const source of ['hook', 'transcript', 'statusline', 'screen', 'fleet']) {
     limitEvents.inc({ source }, 0);
   }
   for (const result of ['delivered', 'not-delivered']) continuations.inc({ result }, 0);
@@ -111,7 +113,7 @@ export function createMetrics(sources?: MetricsSources): Metrics {
     name: name('tasks'), help: 'Tasks in the queue by state', labelNames: ['state'], registers,
     async collect() {
       if (!read) return;
-      const counts = await read.store.tasks.counts();
+      const counts = await (read.tasks ?? read.store.tasks).counts();
       for (const state of TASK_STATES) this.set({ state }, counts[state]);
     },
   });

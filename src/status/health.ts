@@ -14,9 +14,11 @@ export interface Health {
 }
 
 /** What `/healthz` answers: every reason a person should look, or healthy. */
-export async function checkHealth(deps: { config: Config; store: Store; tmux: TmuxClient; now: Date }): Promise<Health> {
+export async function checkHealth(deps: { config: Config; store: Store; tmux: TmuxClient; now: Date; fleetDegraded?: string | null }): Promise<Health> {
   const { config, store, tmux, now } = deps;
   const reasons: string[] = [];
+  // The host still fails over on its own ledger; the fleet does not hear of its limits meanwhile.
+  if (deps.fleetDegraded) reasons.push(`fleet degraded: the shared database is unreachable (${deps.fleetDegraded}); failing over on this host's own ledger`);
   const flag = store.getFlag(PARTIAL_SWAP_FLAG);
   if (flag.set) reasons.push(`partial swap: ${flag.reason ?? 'unknown'}`);
   if (!store.writable()) reasons.push(`the store in ${config.stateDir} is not writable`);

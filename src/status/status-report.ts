@@ -5,6 +5,7 @@ import { isAvailable } from '../switcher/choose-target.js';
 import { taskJson, TASK_STATES, type TaskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
 import { accountForecast, forecastReport, type ForecastReport } from '../usage/account-forecast.js';
 import { windowsUsage, type WindowsUsage } from '../usage/window-usage.js';
+import type { FleetReport } from '../fleet/fleet.js';
 
 /** An account at or over this much of its window (or `monitor.proactivePercent`, when set) is near its limit. */
 export const NEAR_LIMIT_PERCENT = 80;
@@ -57,6 +58,8 @@ export interface StatusReport {
    * `reason`); null without an active account.
    */
   readonly forecast: ForecastReport | null;
+  /** This host's fleet (store.shared): the hosts, and whether the shared database is lost; absent or null on a single host. */
+  readonly fleet?: FleetReport | null;
 }
 
 export function buildStatus(config: Config, store: Store, link: string | null, now: Date): StatusReport {

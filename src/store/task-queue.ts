@@ -21,6 +21,8 @@ export interface Task {
   readonly state: TaskState;
   /** The session running it (or that ran it last). */
   readonly session: string | null;
+  /** The fleet host whose session has it claimed, running or ran it (a fleet's queue only: absent on a single host). */
+  readonly host?: string | null;
   /** The conversation it ran in. */
   readonly sessionId: string | null;
   readonly attempts: number;
@@ -62,7 +64,8 @@ export function taskJson(task: Task): TaskJson {
 export interface TaskQueue {
   add(task: NewTask): Promise<Task>;
   get(id: number): Promise<Task | null>;
-  list(filter?: { readonly state?: TaskState }): Promise<Task[]>;
+  /** `mine`: only the tasks this host claimed (a fleet's queue holds every host's). */
+  list(filter?: { readonly state?: TaskState; readonly mine?: boolean }): Promise<Task[]>;
   counts(): Promise<Record<TaskState, number>>;
   /** An operator's cancel of a queued or running task; null when there is no such task. */
   cancel(id: number): Promise<Task | null>;

@@ -43,6 +43,17 @@ export interface TargetOptions {
   readonly nearLimitPercent?: number | null;
   /** Refuse accounts near their limit instead of ranking them last (a proactive swap). */
   readonly requireHeadroom?: boolean;
+  /**
+   * `fleet.spread`: how many other hosts of the fleet are on each account. Among accounts with
+   * headroom, the one leaving each host the most (100% less its last reading, shared by the hosts
+   * on it and this one) is chosen instead of the first in priority order.
+   */
+  readonly spread?: ReadonlyMap<string, number>;
+}
+
+/** What an account leaves each host that would use it: its unused percent over its hosts. */
+function headroomPerHost(entry: LedgerEntry | undefined, hosts: number): number {
+  return (100 - Math.min(100, entry?.usagePercent ?? 0)) / (hosts + 1);
 }
 
 /**
@@ -58,7 +69,10 @@ export function chooseTarget(accounts: readonly Account[], ledger: readonly Ledg
   const byName = new Map(ledger.map((e) => [e.account, e]));
   const candidates = accounts.filter((a) => !exclude.includes(a.name) && isAvailable(byName.get(a.name), now));
   const tightNow = (a: Account) => isNearLimit(byName.get(a.name), now, percent) || readsFull(byName.get(a.name), now);
-  const roomy = candidates.find((a) => !tightNow(a));
+  const spread = options.spread;
+  const roomyOnes = candidates.filter((a) => !tightNow(a));
+  // Sort is stable: equal headroom keeps priority order.
+  const roomy = spread ? [...roomyOnes].sort((a, b) => headroomPerHost(byName.get(b.name), spread.get(b.name) ?? 0) - headroomPerHost(byName.get(a.name), spread.get(a.name) ?? 0))[0] : roomyOnes[0];
   if (roomy) return { found: true, account: roomy, nearLimit: false };
   // Every candidate here is near its limit: a reading says so, so the lowest reading leaves the most room (sort is stable).
   const tight = [...candidates].sort((a, b) => (byName.get(a.name)?.usagePercent ?? 0) - (byName.get(b.name)?.usagePercent ?? 0))[0];

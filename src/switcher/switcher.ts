@@ -10,6 +10,8 @@ import { recoverSwap, type Recovery } from './recovery.js';
 /** What a swap needs (swap.ts), and who hears of every outcome. */
 export interface SwitcherDeps extends SwapDeps {
   readonly onSwap?: (outcome: SwitchOutcome) => void;
+  /** How many other hosts of the fleet are on each account (`fleet.spread` chooses by it). */
+  readonly accountLoad?: () => ReadonlyMap<string, number>;
 }
 
 /**
@@ -63,7 +65,8 @@ export class Switcher {
     const ledger = store.getLedger();
 
     const nearLimitPercent = config.monitor.proactivePercent;
-    const others = { exclude: active ? [active] : [], nearLimitPercent };
+    const spread = config.fleet.spread && this.deps.accountLoad ? { spread: this.deps.accountLoad() } : {};
+    const others = { exclude: active ? [active] : [], nearLimitPercent, ...spread };
     let target: Account | undefined;
     switch (req.trigger) {
       case 'limit': {
@@ -86,7 +89,7 @@ export class Switcher {
         break;
       }
       case 'retry': {
-        const choice = chooseTarget(config.accounts, ledger, now, { nearLimitPercent });
+        const choice = chooseTarget(config.accounts, ledger, now, { nearLimitPercent, ...spread });
         if (!choice.found) return this.noTarget(active, choice.earliestReset, req.trigger);
         if (choice.account.name === active) return this.sameAccountAvailable(choice.account);
         target = choice.account;

@@ -64,7 +64,7 @@ export class Dispatcher {
    */
   async adopt(): Promise<void> {
     const { queue, logger } = this.deps;
-    for (const task of await queue.list({ state: 'queued' })) {
+    for (const task of await queue.list({ state: 'queued', mine: true })) {
       if (!task.session) continue;
       const landed = await this.promptLanded(task);
       if (landed) {
@@ -87,7 +87,7 @@ export class Dispatcher {
       this.noteDrain(0);
       return;
     }
-    const running = await queue.list({ state: 'running' });
+    const running = await queue.list({ state: 'running', mine: true });
     await this.stopCancelled(new Set(running.map((t) => t.id)));
     const holders = new Set<string>();
     for (const task of running) {

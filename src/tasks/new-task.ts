@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/types.js';
+import { SAFE_NAME } from '../config/schema.js';
 import type { NewTask, TaskMode } from '../store/task-queue.js';
 
 /** Longest prompt taken (characters): a task is typed into a session, not uploaded. */
@@ -51,13 +52,19 @@ export interface TaskRules {
   readonly baseDir?: string;
   /** How fields are named in errors: CLI options (`--cwd`) or JSON fields (`cwd`). */
   readonly naming: 'cli' | 'json';
+  /**
+   * The queue is the fleet's (`store.shared`): a cwd need not exist on this host (the task
+   * runs only where it does), and a session need not be one of this host's (it runs on the
+   * host that has it).
+   */
+  readonly fleet?: boolean;
 }
 
 export type CheckedTask = { readonly ok: true; readonly task: NewTask } | { readonly ok: false; readonly error: string };
 
 /** What a task may name as its session. */
-export function taskRulesOf(config: Config): Pick<TaskRules, 'dedicated'> {
-  return { dedicated: config.pool.dedicated.map((d) => d.name) };
+export function taskRulesOf(config: Config): Pick<TaskRules, 'dedicated' | 'fleet'> {
+  return { dedicated: config.pool.dedicated.map((d) => d.name), fleet: config.store.shared !== null };
 }
 
 const CLI_NAMES: Record<keyof TaskFields, string> = {
@@ -106,7 +113,8 @@ export function checkNewTask(fields: TaskFields, rules: TaskRules): CheckedTask 
     else {
       const dir = resolve(rules.baseDir ?? '/', fields.cwd);
       const info = statSync(dir, { throwIfNoEntry: false });
-      if (!info) errors.push(`${name('cwd')} ${dir} does not exist`);
+      if (!info && rules.fleet === true) cwd = dir;
+      else if (!info) errors.push(`${name('cwd')} ${dir} does not exist`);
       else if (!info.isDirectory()) errors.push(`${name('cwd')} ${dir} is not a directory`);
       else cwd = dir;
     }
@@ -116,6 +124,7 @@ export function checkNewTask(fields: TaskFields, rules: TaskRules): CheckedTask 
   if (given(fields.session)) {
     const has = rules.dedicated.length > 0 ? `the config's dedicated sessions are ${rules.dedicated.join(', ')}` : 'the config has no dedicated sessions (pool.dedicated)';
     if (typeof fields.session !== 'string') errors.push(`${name('session')} must be a session's name; ${has}`);
+    else if (rules.fleet === true && SAFE_NAME.test(fields.session)) target = fields.session;
     else if (!rules.dedicated.includes(fields.session)) errors.push(`${name('session')} ${shown(fields.session)} is not a dedicated session: ${has}`);
     else target = fields.session;
   }

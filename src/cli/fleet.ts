@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import type { Config } from '../config/types.js';
+import type { FleetHost } from '../store/shared-store.js';
+import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
+import { createEmbeddedSharedStore } from '../store/embedded-shared-store.js';
+import { openStore, storeFile } from '../store/sqlite-store.js';
+import { describeDatabase } from '../store/postgres/pg-connect.js';
+import { describeError } from '../errors.js';
+import { configFor } from './shared.js';
+
+/** A host silent longer than this is shown as such: it may be gone. */
+const SILENT_MS = 30_000;
+
+/** Every host as the shared store knows it; a single host (no store.shared) is this one, read from its own store. */
+async function readHosts(config: Config): Promise<{ where: string; hosts: FleetHost[] }> {
+  const shared = config.store.shared;
+  if (shared) {
+    const store = openPgSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
+    try {
+      await store.prepare();
+      return { where: `postgres ${describeDatabase(shared.url)}`, hosts: await store.hosts() };
+    } finally {
+      await store.close();
+    }
+  }
+  if (!existsSync(storeFile(config.stateDir))) return { where: 'this host only (no store.shared)', hosts: [] };
+  const local = openStore(config.stateDir);
+  try {
+    const embedded = createEmbeddedSharedStore(local);
+    const running = await local.tasks.list({ state: 'running' });
+    await embedded.heartbeat({ name: config.fleet.host, activeAccount: local.getActiveAccount(), sessions: local.listSessions().length, runningTasks: running.length, degraded: false });
+    return { where: 'this host only (no store.shared)', hosts: await embedded.hosts() };
+  } finally {
+    local.close();
+  }
+}
+
+function stateOf(host: FleetHost, now: Date): string {
+  if (host.degraded) return 'degraded';
+  return now.getTime() - host.lastSeen.getTime() > SILENT_MS ? 'silent' : 'ok';
+}
+
+function table(hosts: readonly FleetHost[], now: Date): string {
+  const ago = (d: Date) => `${String(Math.max(0, Math.round((now.getTime() - d.getTime()) / 1000)))} s ago`;
+  const rows = [['HOST', 'LAST SEEN', 'ACCOUNT', 'SESSIONS', 'TASKS', 'STATE'], ...hosts.map((h) => [h.name, ago(h.lastSeen), h.activeAccount ?? '-', String(h.sessions), String(h.runningTasks), stateOf(h, now)])];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+export function fleetCommand(): CommandUnknownOpts {
+  const fleet = new Command('fleet').summary('the hosts sharing the accounts (store.shared)').description('The hosts that share the accounts, the ledger and the task queue through store.shared (PostgreSQL).');
+  fleet
+    .command('status')
+    .summary('every host: name, last seen, active account, sessions, running tasks')
+    .description(
+      'Lists every host of the fleet as the shared database knows it: its name (fleet.host), when it was last seen (each daemon reports every second), its active account, its managed sessions and its running tasks, and its state: ok, degraded (it lost the shared database and fails over on its own ledger) or silent (not seen for 30 s: stopped, or cut off). Without store.shared, the one host is this one.\n\n' +
+        'Reads the database directly: it works with no daemon running. Exit 1 when the database cannot be reached. --json prints {"shared": …, "hosts": [{name, lastSeen, activeAccount, sessions, runningTasks, degraded, state}]}.',
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts, command) => {
+      const config = configFor(command);
+      const now = new Date();
+      try {
+        const { where, hosts } = await readHosts(config);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ shared: where, hosts: hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString(), state: stateOf(h, now) })) }, null, 2) + '\n');
+        } else {
+          process.stdout.write(`shared state: ${where}\n${hosts.length === 0 ? 'no host has reported yet (start the daemon: claude-failover run)' : table(hosts, now)}\n`);
+        }
+      } catch (err) {
+        process.stderr.write(`claude-failover fleet status: ${describeError(err)}\n`);
+        process.exitCode = 1;
+      }
+    });
+  return fleet;
+}

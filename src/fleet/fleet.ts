@@ -1,0 +1,105 @@
+import type { Config } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/store.js';
+import type { FleetHost, SharedStore } from '../store/shared-store.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { LimitEvent } from '../monitor/limit-event.js';
+import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
+import { describeDatabase } from '../store/postgres/pg-connect.js';
+import { FleetSync } from './fleet-sync.js';
+import { fleetNotifier } from './fleet-notifier.js';
+
+/** What the status report, `/healthz` and `fleet status` say of the fleet. */
+export interface FleetReport {
+  readonly host: string;
+  /** Where the shared state lives: `postgres` (host:port/database, never the URL) or this host's own SQLite. */
+  readonly shared: string;
+  readonly degraded: { readonly since: string; readonly reason: string } | null;
+  readonly spread: boolean;
+  readonly hosts: readonly (Omit<FleetHost, 'lastSeen'> & { readonly lastSeen: string })[];
+}
+
+export interface Fleet {
+  readonly shared: SharedStore;
+  readonly sync: FleetSync;
+  /** The notifier every part of this host uses: fleet-wide events are sent once for the fleet. */
+  readonly notifier: Notifier;
+  /** How many other live hosts are on each account (`fleet.spread`). */
+  accountLoad(): ReadonlyMap<string, number>;
+  report(): FleetReport;
+  /** A first sync (the fleet's limits before the pool is fed), then one every second and on every change. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface FleetDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now: () => Date;
+  /** This host's own notifier (its channels). */
+  readonly notifier: Notifier;
+  /** Late-bound: the monitor is built after the fleet. */
+  readonly applyLimit: (event: LimitEvent) => void;
+  readonly hostState: () => Promise<{ activeAccount: string | null; sessions: number; runningTasks: number }>;
+}
+
+/** A host silent this long is not counted as being on an account (it may be gone). */
+const LIVE_HOST_MS = 30_000;
+
+/**
+ * This host's part in a fleet (`store.shared`): the shared store, the sync of the ledger, the
+ * notifier that speaks once for the fleet. Null without `store.shared`: a single host changes
+ * nothing.
+ */
+export function createFleet(deps: FleetDeps): Fleet | null {
+  const shared = deps.config.store.shared;
+  if (!shared) return null;
+  const { config, logger, now } = deps;
+  const host = config.fleet.host;
+  const where = describeDatabase(shared.url);
+  const log = logger.child({ part: 'fleet' });
+  const store = openPgSharedStore({
+    config: shared,
+    host,
+    leaseMs: config.fleet.leaseMs,
+    now,
+    onConnectionError: (message) => { log.debug({ err: message }, 'a shared database connection broke'); },
+  });
+  let sync: FleetSync | null = null;
+  const notifier = fleetNotifier(deps.notifier, { shared: store, host, degraded: () => sync?.health.degraded ?? true, logger: log });
+  sync = new FleetSync({ store: deps.store, shared: store, host, now, logger: log, notifier: deps.notifier, applyLimit: deps.applyLimit, hostState: deps.hostState, where });
+  const fleetSync = sync;
+  return {
+    shared: store,
+    sync: fleetSync,
+    notifier,
+    accountLoad: () => {
+      const load = new Map<string, number>();
+      const at = now().getTime();
+      for (const h of fleetSync.hosts) {
+        if (h.name === host || !h.activeAccount || at - h.lastSeen.getTime() > LIVE_HOST_MS) continue;
+        load.set(h.activeAccount, (load.get(h.activeAccount) ?? 0) + 1);
+      }
+      return load;
+    },
+    report: () => {
+      const degraded = fleetSync.health.state;
+      return {
+        host,
+        shared: `postgres ${where}`,
+        degraded: degraded ? { since: degraded.since.toISOString(), reason: degraded.reason } : null,
+        spread: config.fleet.spread,
+        hosts: fleetSync.hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString() })),
+      };
+    },
+    start: async () => {
+      await fleetSync.syncNow();
+      fleetSync.start();
+    },
+    stop: async () => {
+      await fleetSync.stop();
+      await store.close();
+    },
+  };
+}

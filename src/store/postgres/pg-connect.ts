@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { SharedStoreConfig } from '../../config/types.js';
+import { FailoverError, describeError } from '../../errors.js';
+import { redactSecrets } from '../../log.js';
+
+/** The parts of a database URL that must never reach a log, a status or an error message. */
+export function urlSecrets(url: string): string[] {
+  const secrets = [url];
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) secrets.push(parsed.password, decodeURIComponent(parsed.password));
+  } catch {
+    // not a URL the WHATWG parser takes: the whole text is still hidden
+  }
+  return secrets;
+}
+
+/** Where the database is, as it may be shown: host, port and database, never the user's password. */
+export function describeDatabase(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+  } catch {
+    return '(the configured database)';
+  }
+}
+
+/** A fault of the shared database, its message scrubbed of the URL and password. */
+export function sharedStoreError(what: string, err: unknown, url: string): FailoverError {
+  return new FailoverError('SHARED_STORE', `${what}: ${redactSecrets(describeError(err), urlSecrets(url))}`);
+}
+
+/** The pool options: pooled connections, timeouts so nothing waits forever on a lost database, TLS when asked. */
+export function poolOptions(config: SharedStoreConfig): pg.PoolConfig {
+  const tls = config.tls;
+  return {
+    connectionString: config.url,
+    max: config.poolSize,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    // A query on a connection that went silent (the database host gone) fails instead of hanging.
+    query_timeout: 15_000,
+    keepAlive: true,
+    application_name: 'claude-failover',
+    ...(tls
+      ? {
+          ssl: {
+            rejectUnauthorized: tls.rejectUnauthorized,
+            ...(tls.ca ? { ca: readFileSync(tls.ca, 'utf8') } : {}),
+            ...(tls.cert ? { cert: readFileSync(tls.cert, 'utf8') } : {}),
+            ...(tls.key ? { key: readFileSync(tls.key, 'utf8') } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * A connection pool to the shared database. An idle connection that breaks (the server
+ * restarting) is reported to `onIdleError`, never thrown: the daemon goes on without it.
+ */
+export function connectPool(config: SharedStoreConfig, onIdleError: (message: string) => void): pg.Pool {
+  const pool = new pg.Pool(poolOptions(config));
+  pool.on('error', (err) => { onIdleError(redactSecrets(describeError(err), urlSecrets(config.url))); });
+  return pool;
+}
+
+/** Runs `work` in one transaction on one connection. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

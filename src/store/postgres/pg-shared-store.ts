@@ -1,0 +1,163 @@
+import { existsSync, statSync } from 'node:fs';
+import pg from 'pg';
+import type { SharedStoreConfig } from '../../config/types.js';
+import type { SwapRecord } from '../store.js';
+import type { FleetHost, PublishedLimit, SharedLedgerRow, SharedLimit, SharedStore } from '../shared-store.js';
+import { connectPool, describeDatabase, inTransaction, poolOptions, sharedStoreError } from './pg-connect.js';
+import { migrateShared } from './pg-migrations.js';
+import { createPgTaskQueue } from './pg-task-queue.js';
+
+type Row = Record<string, unknown>;
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
+
+/** The channel every ledger change is announced on (payload: the account). */
+export const LEDGER_CHANNEL = 'cf_ledger';
+
+const RANK: Record<string, number> = { guess: 0, text: 1, epoch: 2 };
+/** How exact a ledger source's reset is (`hook:epoch` → 2); a guessed reset ranks lowest. */
+const rankOf = (source: string | null, guessed: boolean): number => (guessed || !source ? 0 : (RANK[source.split(':')[1] ?? ''] ?? 1));
+
+function ledgerRow(r: Row): SharedLedgerRow {
+  return {
+    account: String(r.account),
+    exhausted: r.exhausted === true,
+    kind: text(r.kind),
+    resetsAt: date(r.resets_at),
+    resetGuessed: r.reset_guessed === true,
+    source: text(r.source),
+    host: text(r.host),
+    seq: Number(r.seq ?? 0),
+    usagePercent: r.usage_percent === null || r.usage_percent === undefined ? null : Number(r.usage_percent),
+    usageResetsAt: date(r.usage_resets_at),
+    usageAt: date(r.usage_at),
+  };
+}
+
+export interface PgSharedStoreOptions {
+  readonly config: SharedStoreConfig;
+  readonly host: string;
+  readonly leaseMs: number;
+  readonly now?: () => Date;
+  /** A broken idle connection (the server restarting): reported, never thrown. */
+  readonly onConnectionError?: (message: string) => void;
+}
+
+const isDirectory = (path: string): boolean => existsSync(path) && statSync(path).isDirectory();
+
+/**
+ * The SharedStore in PostgreSQL. Nothing is connected until `prepare` (or a first query): a
+ * host whose database is down at start still starts, degraded, and prepares it later.
+ */
+export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
+  const { config, host } = options;
+  const now = options.now ?? (() => new Date());
+  const where = describeDatabase(config.url);
+  const pool = connectPool(config, options.onConnectionError ?? (() => undefined));
+  let prepared = false;
+  const prepare = async () => {
+    if (prepared) return;
+    try {
+      await migrateShared(pool, where);
+      prepared = true;
+    } catch (err) {
+      throw sharedStoreError(`the shared database at ${where} could not be prepared`, err, config.url);
+    }
+  };
+  const query = async (sql: string, params: unknown[] = []): Promise<Row[]> => (await pool.query(sql, params)).rows as Row[];
+  const tasks = createPgTaskQueue(pool, { host, leaseMs: options.leaseMs, now, cwdHere: isDirectory });
+
+  const publishLimit = (limit: SharedLimit): Promise<PublishedLimit> =>
+    inTransaction(pool, async (client) => {
+      await client.query('INSERT INTO ledger (account) VALUES ($1) ON CONFLICT (account) DO NOTHING', [limit.account]);
+      const current = ledgerRow((await client.query('SELECT * FROM ledger WHERE account = $1 FOR UPDATE', [limit.account])).rows[0] as Row);
+      const standing = current.exhausted && current.resetsAt !== null && current.resetsAt > now();
+      const set = 'exhausted = true, kind = $2, resets_at = $3, reset_guessed = $4, source = $5, updated_at = now()';
+      const values = [limit.account, limit.kind, limit.resetsAt, limit.resetGuessed, limit.source];
+      if (!standing) {
+        // A new exhaustion for the whole fleet: this host saw it first.
+        const seq = current.seq + 1;
+        await client.query(`UPDATE ledger SET ${set}, host = $6, seq = $7 WHERE account = $1`, [...values, limit.host, seq]);
+        await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, limit.account]);
+        return { fresh: true, seq };
+      }
+      if (rankOf(limit.source, limit.resetGuessed) > rankOf(current.source, current.resetGuessed)) {
+        await client.query(`UPDATE ledger SET ${set} WHERE account = $1`, values);
+        await client.query('SELECT pg_notify($1, $2)', [LEDGER_CHANNEL, limit.account]);
+      }
+      return { fresh: false, seq: current.seq };
+    });
+
+  return {
+    kind: 'postgres',
+    tasks,
+    prepare,
+    ledger: async () => (await query('SELECT * FROM ledger ORDER BY account')).map(ledgerRow),
+    publishLimit,
+    publishUsage: async (account, usage) => {
+      await query(
+        `INSERT INTO ledger (account, usage_percent, usage_resets_at, usage_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account) DO UPDATE SET usage_percent = $2, usage_resets_at = $3, usage_at = $4
+         WHERE ledger.usage_at IS NULL OR ledger.usage_at < $4`,
+        [account, usage.percent, usage.resetsAt, usage.at],
+      );
+    },
+    addSwaps: async (swapHost, swaps: readonly SwapRecord[]) => {
+      for (const s of swaps) {
+        await query(
+          'INSERT INTO swaps (host, local_id, from_account, to_account, at, result, reason, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
+          [swapHost, s.id, s.from, s.to, s.at, s.result, s.reason, s.trigger],
+        );
+      }
+    },
+    lastSwapId: async (swapHost) => Number((await query('SELECT COALESCE(MAX(local_id), 0) AS id FROM swaps WHERE host = $1', [swapHost]))[0]?.id ?? 0),
+    listSwaps: async (limit) =>
+      (await query('SELECT * FROM swaps ORDER BY at DESC LIMIT $1', [limit])).map((r) => ({
+        id: Number(r.local_id),
+        host: String(r.host),
+        from: text(r.from_account),
+        to: text(r.to_account),
+        at: date(r.at) ?? new Date(0),
+        result: String(r.result) as SwapRecord['result'],
+        reason: text(r.reason),
+        trigger: String(r.trigger),
+      })),
+    claimNotification: async (key, claimer) => (await query('INSERT INTO notifications (key, host) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key', [key, claimer])).length === 1,
+    heartbeat: async (h) => {
+      await query(
+        `INSERT INTO hosts (name, last_seen, active_account, sessions, running_tasks, degraded) VALUES ($1, now(), $2, $3, $4, $5)
+         ON CONFLICT (name) DO UPDATE SET last_seen = now(), active_account = $2, sessions = $3, running_tasks = $4, degraded = $5`,
+        [h.name, h.activeAccount, h.sessions, h.runningTasks, h.degraded],
+      );
+    },
+    hosts: async () =>
+      (await query('SELECT * FROM hosts ORDER BY name')).map(
+        (r): FleetHost => ({ name: String(r.name), lastSeen: date(r.last_seen) ?? new Date(0), activeAccount: text(r.active_account), sessions: Number(r.sessions), runningTasks: Number(r.running_tasks), degraded: r.degraded === true }),
+      ),
+    renewLeases: async () => {
+      await tasks.renewLeases();
+    },
+    onLedgerChange: async (listener, onLost) => {
+      // LISTEN needs a connection of its own for as long as it listens: not one of the pool's.
+      const client = new pg.Client(poolOptions(config));
+      client.on('error', (err) => { onLost(sharedStoreError('the ledger listener lost its connection', err, config.url)); });
+      client.on('end', () => { onLost(new Error('the ledger listener connection ended')); });
+      client.on('notification', () => { listener(); });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${LEDGER_CHANNEL}`);
+      } catch (err) {
+        client.removeAllListeners('end');
+        await client.end().catch(() => undefined);
+        throw sharedStoreError('the ledger listener could not connect', err, config.url);
+      }
+      return async () => {
+        client.removeAllListeners('end');
+        await client.end().catch(() => undefined);
+      };
+    },
+    close: async () => {
+      await pool.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import type pg from 'pg';
+import { TASK_STATES, type NewTask, type Task, type TaskQueue, type TaskState } from '../task-queue.js';
+import { inTransaction } from './pg-connect.js';
+
+type Row = Record<string, unknown>;
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
+const int = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function taskOf(r: Row): Task {
+  return {
+    id: Number(r.id),
+    prompt: String(r.prompt),
+    cwd: text(r.cwd),
+    target: text(r.target),
+    mode: r.mode === 'continue' ? 'continue' : 'fresh',
+    priority: Number(r.priority ?? 0),
+    timeoutMs: int(r.timeout_ms),
+    maxAttempts: Number(r.max_attempts ?? 1),
+    state: String(r.state) as TaskState,
+    session: text(r.session),
+    host: text(r.host),
+    sessionId: text(r.session_id),
+    attempts: Number(r.attempts ?? 0),
+    createdAt: date(r.created_at) ?? new Date(0),
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+    result: text(r.result),
+    error: text(r.error),
+  };
+}
+
+export interface PgTaskQueueOptions {
+  /** This host's name: its claims carry it, and `mine` means it. */
+  readonly host: string;
+  /** How long a claim lasts without renewal. */
+  readonly leaseMs: number;
+  readonly now: () => Date;
+  /** Whether a task's cwd exists on this host: a task is claimed only where it can run. */
+  readonly cwdHere: (cwd: string) => boolean;
+}
+
+/** Candidates looked at per claim: locked rows are skipped, and those whose cwd is elsewhere passed over. */
+const CLAIM_WINDOW = 20;
+
+/**
+ * The fleet's task queue in PostgreSQL. A claim locks the first fitting rows with
+ * `FOR UPDATE SKIP LOCKED`, so two hosts never take one task and never wait for each other; the
+ * claiming host holds a lease on it, renewed while it lives (`renewLeases`). A lease that ran
+ * out (its host died) puts the task back in the queue, attempts kept, before the next claim.
+ */
+export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): TaskQueue & { renewLeases(): Promise<void>; requeueExpired(): Promise<number> } {
+  const { host } = options;
+  const lease = `${String(options.leaseMs)} milliseconds`;
+  const query = async (sql: string, params: unknown[] = []): Promise<Row[]> => (await pool.query(sql, params)).rows as Row[];
+  const get = async (id: number): Promise<Task | null> => {
+    const r = (await query('SELECT * FROM tasks WHERE id = $1', [id]))[0];
+    return r ? taskOf(r) : null;
+  };
+  const requeueExpired = async (): Promise<number> => {
+    const rows = await query(
+      `UPDATE tasks SET
+         state = CASE WHEN state = 'queued' OR attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+         finished_at = CASE WHEN state = 'queued' OR attempts < max_attempts THEN NULL ELSE $1::timestamptz END,
+         error = 'host ' || host || ' stopped renewing its lease',
+         claimed_by = NULL, host = NULL, lease_until = NULL
+       WHERE claimed_by IS NOT NULL AND state IN ('queued', 'running') AND lease_until < now()
+       RETURNING id`,
+      [options.now()],
+    );
+    return rows.length;
+  };
+  return {
+    add: async (task: NewTask) => {
+      const r = (await query(
+        'INSERT INTO tasks (prompt, cwd, target, mode, priority, timeout_ms, max_attempts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *',
+        [task.prompt, task.cwd ?? null, task.target ?? null, task.mode ?? 'fresh', task.priority ?? 0, task.timeoutMs ?? null, task.maxAttempts ?? 2, options.now()],
+      ))[0];
+      if (!r) throw new Error('a task just added cannot be read back');
+      return taskOf(r);
+    },
+    get,
+    list: async (filter = {}) => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.state) where.push(`state = $${String(params.push(filter.state))}`);
+      if (filter.mine) where.push(`host = $${String(params.push(host))}`);
+      return (await query(`SELECT * FROM tasks ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`, params)).map(taskOf);
+    },
+    counts: async () => {
+      const counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+      for (const r of await query('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state')) counts[String(r.state) as TaskState] = Number(r.n);
+      return counts;
+    },
+    cancel: async (id) => {
+      await query("UPDATE tasks SET state = 'cancelled', claimed_by = NULL, lease_until = NULL, finished_at = $2 WHERE id = $1 AND state IN ('queued', 'running')", [id, options.now()]);
+      return get(id);
+    },
+    retry: async (id) => {
+      await query("UPDATE tasks SET state = 'queued', claimed_by = NULL, host = NULL, lease_until = NULL, attempts = 0, error = NULL, result = NULL, started_at = NULL, finished_at = NULL WHERE id = $1 AND state IN ('failed', 'cancelled')", [id]);
+      return get(id);
+    },
+    claim: async (session, claimOptions) => {
+      await requeueExpired();
+      return inTransaction(pool, async (client) => {
+        const candidates = (await client.query(
+          `SELECT * FROM tasks WHERE state = 'queued' AND claimed_by IS NULL AND (target = $1 OR (target IS NULL AND $2))
+           ORDER BY priority DESC, id LIMIT ${String(CLAIM_WINDOW)} FOR UPDATE SKIP LOCKED`,
+          [session, claimOptions.autonomous],
+        )).rows as Row[];
+        const fitting = candidates.find((r) => typeof r.cwd !== 'string' || options.cwdHere(r.cwd));
+        if (!fitting) return null;
+        const claimed = (await client.query(
+          `UPDATE tasks SET claimed_by = $2, session = $2, host = $3, lease_until = now() + $4::interval WHERE id = $1 RETURNING *`,
+          [fitting.id, session, host, lease],
+        )).rows as Row[];
+        return claimed[0] ? taskOf(claimed[0]) : null;
+      });
+    },
+    release: async (id) => {
+      await query("UPDATE tasks SET claimed_by = NULL, host = NULL, lease_until = NULL WHERE id = $1 AND state = 'queued' AND host = $2", [id, host]);
+    },
+    started: async (id, sessionId) => {
+      await query("UPDATE tasks SET state = 'running', session_id = $2, started_at = $3, attempts = attempts + 1, error = NULL WHERE id = $1 AND state = 'queued' AND host = $4", [id, sessionId, options.now(), host]);
+      return get(id);
+    },
+    finished: async (id, result) => {
+      await query("UPDATE tasks SET state = 'done', claimed_by = NULL, lease_until = NULL, result = $2, finished_at = $3 WHERE id = $1 AND state = 'running' AND host = $4", [id, result, options.now(), host]);
+    },
+    failed: async (id, error, failOptions) =>
+      inTransaction(pool, async (client) => {
+        const r = (await client.query('SELECT * FROM tasks WHERE id = $1 FOR UPDATE', [id])).rows[0] as Row | undefined;
+        if (!r) return null;
+        const task = taskOf(r);
+        if ((task.state !== 'running' && task.state !== 'queued') || task.host !== host) return task;
+        const again = failOptions.retry && task.attempts < task.maxAttempts;
+        const after = again
+          ? await client.query("UPDATE tasks SET state = 'queued', claimed_by = NULL, host = NULL, lease_until = NULL, error = $2 WHERE id = $1 RETURNING *", [id, error])
+          : await client.query("UPDATE tasks SET state = 'failed', claimed_by = NULL, lease_until = NULL, error = $2, finished_at = $3 WHERE id = $1 RETURNING *", [id, error, options.now()]);
+        const row = after.rows[0] as Row | undefined;
+        return row ? taskOf(row) : null;
+      }),
+    onSession: async (session) => {
+      const r = (await query("SELECT * FROM tasks WHERE claimed_by = $1 AND host = $2 AND state IN ('queued', 'running') ORDER BY id LIMIT 1", [session, host]))[0];
+      return r ? taskOf(r) : null;
+    },
+    renewLeases: async () => {
+      await query("UPDATE tasks SET lease_until = now() + $2::interval WHERE host = $1 AND claimed_by IS NOT NULL AND state IN ('queued', 'running')", [host, lease]);
+    },
+    requeueExpired,
+  };
+}

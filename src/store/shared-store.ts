@@ -1,0 +1,83 @@
+import type { SwapRecord } from './store.js';
+import type { TaskQueue } from './task-queue.js';
+
+/**
+ * What belongs to the accounts and the work rather than to one host: the ledger (limits and
+ * the latest usage), the task queue, the swap history and notification de-duplication. A host's
+ * own state (its link, pool, sessions, swap journal) stays in its local Store.
+ *
+ * Two implementations: embedded (the host's own SQLite: one host, nothing to set up) and
+ * PostgreSQL (`store.shared`), which several hosts share. Asynchronous, as a database across a
+ * network is: the fleet layer (src/fleet) keeps the local ledger as each host's synchronous
+ * working copy and this store as the fleet's.
+ */
+export interface SharedLedgerRow {
+  readonly account: string;
+  /** Marked exhausted (its reset may have passed since: the reader judges by `resetsAt`). */
+  readonly exhausted: boolean;
+  readonly kind: string | null;
+  readonly resetsAt: Date | null;
+  readonly resetGuessed: boolean;
+  /** `<signal>:<precision>` as the local ledger writes it (`hook:epoch`, `screen:text`, …). */
+  readonly source: string | null;
+  /** The host that saw the limit first. */
+  readonly host: string | null;
+  /** Grows by one with each new exhaustion of the account: a limit's identity in the fleet. */
+  readonly seq: number;
+  readonly usagePercent: number | null;
+  readonly usageResetsAt: Date | null;
+  readonly usageAt: Date | null;
+}
+
+export interface SharedLimit {
+  readonly account: string;
+  readonly kind: string;
+  readonly resetsAt: Date;
+  readonly resetGuessed: boolean;
+  readonly source: string;
+  readonly host: string;
+}
+
+/** What publishing a limit did: `fresh` when it is a new exhaustion for the fleet (no other host had it). */
+export interface PublishedLimit {
+  readonly fresh: boolean;
+  readonly seq: number;
+}
+
+/** A host as the fleet sees it (`fleet status`). */
+export interface FleetHost {
+  readonly name: string;
+  readonly lastSeen: Date;
+  readonly activeAccount: string | null;
+  readonly sessions: number;
+  readonly runningTasks: number;
+  /** The host lost the shared database and works on its own ledger. */
+  readonly degraded: boolean;
+}
+
+export interface SharedStore {
+  readonly kind: 'embedded' | 'postgres';
+  readonly tasks: TaskQueue;
+  /** Connects and brings the schema up to date (again after a failure; at once when done). */
+  prepare(): Promise<void>;
+  ledger(): Promise<SharedLedgerRow[]>;
+  /** Records a limit: a new exhaustion, a more precise reset of a known one, or nothing new. */
+  publishLimit(limit: SharedLimit): Promise<PublishedLimit>;
+  /** The latest usage reading of an account (kept when newer than the one recorded). */
+  publishUsage(account: string, usage: { readonly percent: number; readonly resetsAt: Date | null; readonly at: Date }): Promise<void>;
+  /** A host's swaps, by their local ids: written once each, however often they are sent. */
+  addSwaps(host: string, swaps: readonly SwapRecord[]): Promise<void>;
+  /** The highest local swap id a host has written (0: none). */
+  lastSwapId(host: string): Promise<number>;
+  /** Every host's swaps, newest first. */
+  listSwaps(limit: number): Promise<(SwapRecord & { readonly host: string })[]>;
+  /** True for the first host to claim `key`: it alone sends that notification. */
+  claimNotification(key: string, host: string): Promise<boolean>;
+  heartbeat(host: Omit<FleetHost, 'lastSeen'>): Promise<void>;
+  hosts(): Promise<FleetHost[]>;
+  /** Renews this host's leases on its claimed and running tasks; returns nothing of theirs. */
+  renewLeases(host: string): Promise<void>;
+  /** Calls `listener` whenever any host changes the ledger (LISTEN/NOTIFY); the returned function stops listening. */
+  onLedgerChange(listener: () => void, onLost: (err: unknown) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}

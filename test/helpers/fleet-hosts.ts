@@ -1,0 +1,121 @@
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
+import { listeningPath } from '../../src/accounts/hook-endpoint.js';
+import { openStore } from '../../src/store/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { makeTempDir, removeTempDir } from './temp-dir.js';
+import { killPrivateServer, privateSocketName } from './private-tmux.js';
+import { exitOf, spawnCli } from './cli.js';
+import { waitFor } from './wait-for.js';
+
+export const FLEET_API_TOKEN = 'fleet-api-token-0123456789';
+
+/** One host of a test fleet: its own home, tmux server and state dir; the daemon a child process (`run`). */
+export interface FleetTestHost {
+  readonly name: string;
+  readonly sandbox: Sandbox;
+  readonly socket: string;
+  child: ChildProcess | null;
+  /** Its own store, read as the CLI reads it (SQLite's WAL lets the daemon go on writing). */
+  store(): Store;
+  /** The daemon's HTTP base URL, once it listens. */
+  url(): string;
+  start(): void;
+  /** SIGKILL, and its tmux server with it: the machine is gone. */
+  kill(): Promise<void>;
+}
+
+export interface HostSpec {
+  readonly name: string;
+  readonly accounts: readonly SandboxAccount[];
+  readonly dedicated?: readonly string[];
+  readonly autonomous?: { readonly min: number; readonly max: number };
+}
+
+export interface TestFleet {
+  readonly hosts: FleetTestHost[];
+  /** A client of the shared database (the test reads the fleet's tables through it). */
+  readonly db: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** Three (or more) hosts on one machine sharing one database, each a `claude-failover run` of its own. */
+export async function startTestFleet(options: { url: string; telegramUrl: string; specs: readonly HostSpec[]; leaseMs: number }): Promise<TestFleet> {
+  const roots: string[] = [];
+  const hosts: FleetTestHost[] = [];
+  const db = new pg.Pool({ connectionString: options.url, max: 2 });
+  db.on('error', () => undefined);
+  for (const spec of options.specs) {
+    const root = await makeTempDir(`cf-fleet-${spec.name}`);
+    roots.push(root);
+    const socket = privateSocketName(`cf-fleet-${spec.name}`);
+    const sandbox = await createSandbox({
+      root,
+      socket,
+      accounts: spec.accounts,
+      autonomous: spec.autonomous ?? { min: 2, max: 2 },
+      dedicated: spec.dedicated ?? [],
+      overrides: {
+        monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000 },
+        server: { listen: '127.0.0.1:0', token: FLEET_API_TOKEN },
+        notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: options.telegramUrl } },
+        store: { shared: { url: options.url, connectTimeoutMs: 2000 } },
+        fleet: { host: spec.name, leaseMs: options.leaseMs },
+      },
+    });
+    let store: Store | null = null;
+    const host: FleetTestHost = {
+      name: spec.name,
+      sandbox,
+      socket,
+      child: null,
+      store: () => (store ??= openStore(sandbox.config.stateDir)),
+      url: () => readFileSync(listeningPath(sandbox.config.stateDir), 'utf8').trim(),
+      start: () => {
+        const log = createWriteStream(join(root, 'daemon.log'), { flags: 'a' });
+        const child = spawnCli(['--config', sandbox.configFile, 'run'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout?.pipe(log);
+        child.stderr?.pipe(log);
+        host.child = child;
+      },
+      kill: async () => {
+        const child = host.child;
+        if (child && child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await exitOf(child, 10_000);
+        }
+        await killPrivateServer(socket);
+      },
+    };
+    hosts.push(host);
+  }
+  for (const host of hosts) host.start();
+  for (const host of hosts) await waitFor(() => host.url(), { timeoutMs: 60_000, what: `${host.name} listening` });
+  return {
+    hosts,
+    db,
+    close: async () => {
+      for (const host of hosts) {
+        const child = host.child;
+        if (child && child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM');
+          const exited = await Promise.race([exitOf(child, 20_000).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => { resolve(false); }, 20_000))]);
+          if (!exited) child.kill('SIGKILL');
+        }
+        await killPrivateServer(host.socket).catch(() => undefined);
+      }
+      await db.end().catch(() => undefined);
+      for (const root of roots) await removeTempDir(root);
+    },
+  };
+}
+
+/** Sends a prompt to a pool session as a person would: the text, then Enter in a write of its own. */
+export async function typeInto(socket: string, session: string, text: string, tmux: (socket: string, ...args: string[]) => string): Promise<void> {
+  tmux(socket, 'send-keys', '-t', `=${session}:`, '-l', text);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  tmux(socket, 'send-keys', '-t', `=${session}:`, 'Enter');
+}
