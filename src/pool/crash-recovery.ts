@@ -6,7 +6,7 @@ import type { SessionStates } from '../sessions/session-states.js';
 import { extractResumeHint } from '../claude/screen-state.js';
 import type { PoolSessionSpec } from './pool-spec.js';
 import type { Launcher } from './launcher.js';
-import { lastWords } from './session-waits.js';
+import { deadStatusIn, lastWords } from './session-waits.js';
 import { isQuickDeath, QUICK_DEATH_MS, retryDelayMs } from './backoff.js';
 
 const NO_CONVERSATION = /No conversation found with session ID/;
@@ -97,7 +97,7 @@ export class CrashRecovery {
     if (isQuickDeath(record?.launchedAt?.getTime() ?? 0, now, this.quickDeathMs)) {
       const count = (streak?.count ?? 0) + 1;
       const delay = retryDelayMs(count);
-      const reason = words || `exited with status ${pane.deadStatus ?? '?'}`;
+      const reason = words || `claude exited with status ${pane.deadStatus ?? deadStatusIn(capture) ?? '?'} right after its launch, printing nothing`;
       const next: FailureStreak = { count, nextAttemptAt: now + delay, reason, launch: this.deps.sessions.launchNumber(spec.name), notified: streak?.notified ?? false };
       this.streaks.set(spec.name, next);
       this.deps.sessions.died(spec.name, reason, sessionId);

@@ -40,12 +40,24 @@ export async function waitForScreen(
   }
 }
 
-/** The last few non-empty lines of a capture: what a failed launch said before it died. */
+/** tmux's own line under a dead pane (remain-on-exit): not the process's words. */
+const PANE_IS_DEAD = /^Pane is dead \(/;
+
+/** The exit status tmux wrote under a dead pane ("Pane is dead (status 0, …)"), when the pane list did not give it. */
+export function deadStatusIn(capture: string): number | null {
+  const match = /^Pane is dead \(status (\d+)/m.exec(capture);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+/**
+ * The last few non-empty lines of a capture: what a failed launch said before it died.
+ * Empty when it said nothing (tmux's "Pane is dead" line is not its words).
+ */
 export function lastWords(capture: string, lines = 6): string {
   return capture
     .split('\n')
     .map((l) => l.trimEnd())
-    .filter((l) => l.trim() !== '')
+    .filter((l) => l.trim() !== '' && !PANE_IS_DEAD.test(l.trim()))
     .slice(-lines)
     .join('\n');
 }
