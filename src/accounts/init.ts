@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, rename } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
@@ -6,10 +6,18 @@ import type { InstalledCommands } from '../claude/self-command.js';
 import type { ClaudeCapabilities } from '../claude/claude-version.js';
 import { FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';
-import { SHARED_NAMES, ensureSharedLinks } from './shared-links.js';
+import { SHARED_NAMES, ensureSharedLinks, refuseLinkedSharedDir } from './shared-links.js';
 import { prepareAccount } from './prepare.js';
 import { mergeInto, moveKeepingBoth, removeEmptyTree } from './merge-dir.js';
 import { readJsonObject, writeJsonAtomic } from './json-file.js';
+import { isLinkToDirectory, migrateLinkedShared, refuseWhileClaudeRuns } from './init-guards.js';
+
+/**
+ * Left in the first account's home once `~/.claude.json` has been merged into its own: the
+ * merge happens once, so keys Claude Code (or the person) later drops are not copied back on
+ * every init.
+ */
+export const CLAUDE_JSON_MERGED_MARK = '.claude.json.merged-by-claude-failover';
 
 export interface InitOptions {
   readonly dryRun: boolean;
@@ -33,6 +41,10 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
   const dry = options.dryRun;
   const first = config.accounts[0];
   if (!first) throw new FailoverError('NO_ACCOUNTS', 'no accounts configured');
+  refuseLinkedSharedDir(config);
+  const link = await readLink(config);
+  const running = await refuseWhileClaudeRuns(config, link, dry);
+  if (running !== null) options.log(running);
 
   if (!existsSync(config.sharedDir)) {
     step(`create the shared dir ${config.sharedDir}`);
@@ -45,7 +57,6 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
     }
   }
 
-  const link = await readLink(config);
   if (link.kind === 'not-a-link') {
     const info = await lstat(config.link);
     if (!info.isDirectory()) throw new FailoverError('LINK_IS_FILE', `${config.link} is a file, not a directory or a link; move it away and run init again`);
@@ -54,19 +65,21 @@ export async function runInit(config: Config, options: InitOptions): Promise<{ s
   }
 
   const outsideJson = join(config.home, '.claude.json');
-  if (existsSync(outsideJson)) {
+  const mark = join(first.home, CLAUDE_JSON_MERGED_MARK);
+  if (existsSync(outsideJson) && !existsSync(mark)) {
     const accountJsonPath = join(first.home, '.claude.json');
     const outside = await readJsonObject(outsideJson);
     const inside = await readJsonObject(accountJsonPath);
     const missing = Object.keys(outside).filter((k) => !(k in inside));
-    if (missing.length > 0) {
-      step(`copy ${missing.length} key(s) of ${outsideJson} into ${accountJsonPath} (the original stays)`);
-      if (!dry) await writeJsonAtomic(accountJsonPath, { ...outside, ...inside });
+    step(`copy ${missing.length} key(s) of ${outsideJson} into ${accountJsonPath}, once (the original stays)`);
+    if (!dry) {
+      if (missing.length > 0) await writeJsonAtomic(accountJsonPath, { ...outside, ...inside });
+      await writeFile(mark, `claude-failover merged ${outsideJson} into ${accountJsonPath} on ${new Date().toISOString()}; it does not do it again.\n`, { mode: 0o600 });
     }
   }
 
   for (const account of config.accounts) {
-    const report = await ensureSharedLinks(config, account.home, { dryRun: dry });
+    const report = await ensureSharedLinks(config, account.home, { dryRun: dry, mergeLinked: true });
     for (const a of report.actions) if (a.action !== 'ok') step(`${account.name}: ${a.name} ${a.action}${a.detail ? ` (${a.detail})` : ''}`);
     for (const c of report.conflicts) step(`${account.name}: name clash, both kept: ${c}`);
     for (const change of await prepareAccount(config, account, options.commands, { dryRun: dry, ...(options.claude ? { claude: options.claude } : {}) })) step(change);
@@ -96,8 +109,9 @@ async function migrateRealClaudeDir(config: Config, first: Account, step: (line:
   try {
     for (const name of await readdir(config.link)) {
       const from = join(config.link, name);
-      const shared = (SHARED_NAMES as readonly string[]).includes(name) && (await lstat(from)).isDirectory();
-      if (shared) await mergeInto(from, join(config.sharedDir, name), 'migrated', clashes);
+      const sharedName = (SHARED_NAMES as readonly string[]).includes(name);
+      if (sharedName && (await lstat(from)).isDirectory()) await mergeInto(from, join(config.sharedDir, name), 'migrated', clashes);
+      else if (sharedName && (await isLinkToDirectory(from))) await migrateLinkedShared(from, join(config.sharedDir, name), clashes, step);
       else await moveKeepingBoth(from, join(first.home, name), 'migrated', clashes);
     }
     const aside = `${config.link}.cf-migrated-${Date.now()}`;

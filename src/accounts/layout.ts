@@ -7,11 +7,15 @@ import type { AccountLayout } from './account-layout.js';
 import { installedCommands } from '../claude/self-command.js';
 import { describeError, FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';
-import { ensureSharedLinks, SHARED_NAMES, verifySharedLinks } from './shared-links.js';
+import { ensureSharedLinks, refuseLinkedSharedDir, SHARED_NAMES, verifySharedLinks } from './shared-links.js';
 import { prepareAccount } from './prepare.js';
 
-/** The filesystem half of a swap, as the switcher uses it. */
+/**
+ * The filesystem half of a swap, as the switcher uses it. A shared dir that is a symbolic
+ * link is refused here, so a daemon never starts over one (SHARED_LINK_SHARED_DIR_IS_LINK).
+ */
 export function createAccountLayout(config: Config, logger: Logger): AccountLayout {
+  refuseLinkedSharedDir(config);
   return {
     linkedAccount: async () => {
       const state = await readLink(config);

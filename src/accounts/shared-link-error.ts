@@ -3,9 +3,10 @@ import { FailoverError, errnoCode } from '../errors.js';
 /**
  * Why a shared link could not be made right. The caller (the switcher, `init`) chooses its
  * advice by cause: a permission or read-only fault needs the operator, a full disk needs
- * space, a loop or a file in the way needs the path fixed by hand.
+ * space, a loop or a file in the way needs the path fixed by hand; so does a shared dir that
+ * is a symbolic link (it may have been planted to send every transcript elsewhere).
  */
-export type SharedLinkFault = 'EACCES' | 'EROFS' | 'ENOSPC' | 'ELOOP' | 'NOT_A_DIRECTORY' | 'FAILED';
+export type SharedLinkFault = 'EACCES' | 'EROFS' | 'ENOSPC' | 'ELOOP' | 'NOT_A_DIRECTORY' | 'SHARED_DIR_IS_LINK' | 'FAILED';
 
 export class SharedLinkError extends FailoverError {
   readonly fault: SharedLinkFault;

@@ -1,9 +1,11 @@
-import { lstat, mkdir, readlink, rename, stat, symlink, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, realpath, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { access, constants } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, basename } from 'node:path';
 import type { Config } from '../config/types.js';
 import { errnoCode } from '../errors.js';
+import { isSameOrInside } from '../config/paths.js';
 import { mergeInto, removeEmptyTree } from './merge-dir.js';
 import { SharedLinkError, sharedLinkFault } from './shared-link-error.js';
 
@@ -62,19 +64,41 @@ async function ensureSharedTarget(target: string, dry: boolean): Promise<void> {
 }
 
 /**
+ * Why the shared dir is refused: a symbolic link at `sharedDir` itself may have been planted
+ * to send every conversation elsewhere, so it is never followed (null: a directory, or not
+ * there yet). Links inside it (e.g. `projects` on another disk) are the owner's own layout.
+ */
+export function sharedDirProblem(config: Config): string | null {
+  try {
+    if (!lstatSync(config.sharedDir).isSymbolicLink()) return null;
+    return `the shared dir ${config.sharedDir} is a symbolic link (to ${readlinkSync(config.sharedDir)}); claude-failover shares conversations only through a real directory: remove the link, or set sharedDir to the directory itself`;
+  } catch {
+    return null; // not there yet, or unreadable: the steps that use it say why
+  }
+}
+
+/** Throws SHARED_LINK_SHARED_DIR_IS_LINK for a shared dir that is a symbolic link. */
+export function refuseLinkedSharedDir(config: Config): void {
+  const problem = sharedDirProblem(config);
+  if (problem !== null) throw new SharedLinkError('SHARED_DIR_IS_LINK', config.sharedDir, problem);
+}
+
+/**
  * Makes `<accountHome>/<name>` a link into the shared dir for each required name: creates
  * it, leaves a right one alone, replaces a wrong or dangling one, and merges a real
- * directory into the shared target (no file is ever deleted) before replacing it.
- * Faults are `SharedLinkError`s naming the path, with a code by cause.
+ * directory into the shared target (no file is ever deleted) before replacing it; with
+ * `mergeLinked` (init), the files of a wrong link's directory elsewhere merge in too.
+ * A shared dir that is itself a symbolic link is refused. Faults are `SharedLinkError`s naming the path, with a code by cause.
  */
-export async function ensureSharedLinks(config: Config, accountHome: string, options: { dryRun?: boolean } = {}): Promise<EnsureReport> {
+export async function ensureSharedLinks(config: Config, accountHome: string, options: { dryRun?: boolean; mergeLinked?: boolean } = {}): Promise<EnsureReport> {
   const report: EnsureReport = { actions: [], conflicts: [] };
   const dry = options.dryRun === true;
+  refuseLinkedSharedDir(config);
   for (const { name, target } of requiredShared(config)) {
     await ensureSharedTarget(target, dry);
     const path = join(accountHome, name);
     try {
-      report.actions.push({ name, ...(await ensureOne(path, target, accountHome, dry, report.conflicts)) });
+      report.actions.push({ name, ...(await ensureOne(path, target, accountHome, { dry, mergeLinked: options.mergeLinked === true }, report.conflicts)) });
     } catch (err) {
       throw sharedLinkFault(path, 'cannot make the shared link', err);
     }
@@ -82,7 +106,8 @@ export async function ensureSharedLinks(config: Config, accountHome: string, opt
   return report;
 }
 
-async function ensureOne(path: string, target: string, accountHome: string, dry: boolean, conflicts: string[]): Promise<Omit<EnsureReport['actions'][number], 'name'>> {
+async function ensureOne(path: string, target: string, accountHome: string, how: { dry: boolean; mergeLinked: boolean }, conflicts: string[]): Promise<Omit<EnsureReport['actions'][number], 'name'>> {
+  const dry = how.dry;
   let info;
   try {
     info = await lstat(path);
@@ -94,8 +119,18 @@ async function ensureOne(path: string, target: string, accountHome: string, dry:
   if (info.isSymbolicLink()) {
     const current = resolve(dirname(path), await readlink(path));
     if (current === target) return { action: 'ok' };
-    if (!dry) await placeLink(path, target);
-    return { action: 'replaced', detail: `was a link to ${current}` };
+    // A link to a directory of files elsewhere (another disk, an old shared dir): replacing it
+    // alone would hide them, so init merges them into the shared target first. A swap leaves
+    // them where they are (a copy across disks has no place in a swap).
+    const elsewhere = how.mergeLinked ? await filesElsewhere(current, target) : null;
+    if (elsewhere === null) {
+      if (!dry) await placeLink(path, target);
+      return { action: 'replaced', detail: `was a link to ${current}` };
+    }
+    if (dry) return { action: 'merged', detail: `would merge ${elsewhere} (where ${path} pointed) into ${target}` };
+    const moved = await mergeInto(elsewhere, target, basename(accountHome).replace(/^\./, ''), conflicts);
+    await placeLink(path, target);
+    return { action: 'merged', detail: `${String(moved)} entr${moved === 1 ? 'y' : 'ies'} of ${elsewhere}, where it pointed, moved into ${target}` };
   }
   if (!info.isDirectory()) {
     throw new SharedLinkError('NOT_A_DIRECTORY', path, `${path} is a file where a directory or link should be; move it away and run init again`);
@@ -109,8 +144,25 @@ async function ensureOne(path: string, target: string, accountHome: string, dry:
   return { action: 'merged', detail: `${moved} entr${moved === 1 ? 'y' : 'ies'} moved into ${target}` };
 }
 
+/**
+ * The real path of the directory a wrong link points at when it holds files of its own: not
+ * the shared target itself (reached by another path), not inside it nor around it (null).
+ */
+async function filesElsewhere(current: string, target: string): Promise<string | null> {
+  try {
+    const [from, to] = [await realpath(current), await realpath(target)];
+    if (isSameOrInside(from, to) || isSameOrInside(to, from)) return null;
+    if (!(await stat(from)).isDirectory()) return null;
+    return (await readdir(from)).length > 0 ? from : null;
+  } catch {
+    return null; // dangling or unreadable: nothing reachable to keep
+  }
+}
+
 /** What is wrong with an account home's shared links (empty when all is right). */
 export async function verifySharedLinks(config: Config, accountHome: string): Promise<string[]> {
+  const planted = sharedDirProblem(config);
+  if (planted !== null) return [planted];
   const problems: string[] = [];
   for (const { name, target } of requiredShared(config)) {
     const path = join(accountHome, name);

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, FailoverError } from '../errors.js';
 
@@ -21,9 +21,13 @@ const WHY: Readonly<Record<string, string>> = {
  * one that is group- or world-accessible is tightened back to 0700 only when it carries our
  * mark: a directory the user made (and perhaps shares on purpose) is left as it is, without a
  * word, since every file we keep in it (the database, its -wal/-shm, the lock) is 0600 anyway.
- * A state dir that cannot be made or used is a `STATE_DIR_UNUSABLE` fault naming it and why.
+ * A state dir that cannot be made or used is a `STATE_DIR_UNUSABLE` fault naming it and why;
+ * so is one that is a symbolic link: it may have been planted to send the database, the lock
+ * and the sockets somewhere another user reads or controls (`STATE_DIR_IS_LINK`).
  */
 export function ensureStateDir(stateDir: string): void {
+  const planted = linkProblem(stateDir);
+  if (planted !== null) throw new FailoverError('STATE_DIR_IS_LINK', planted);
   try {
     const marker = join(stateDir, STATE_DIR_MARKER);
     if (mkdirSync(stateDir, { recursive: true, mode: 0o700 }) !== undefined) {
@@ -42,8 +46,20 @@ function fault(err: unknown): string {
   return code === undefined ? String(err) : `${WHY[code] ?? (err instanceof Error ? err.message : code)} (${code})`;
 }
 
+/** Why `stateDir`, a symbolic link, is refused (null: it is not one, or not there yet). */
+function linkProblem(stateDir: string): string | null {
+  try {
+    if (!lstatSync(stateDir).isSymbolicLink()) return null;
+    return `the state dir ${stateDir} is a symbolic link (to ${readlinkSync(stateDir)}); claude-failover keeps its state only in a real directory: remove the link, or set stateDir to the directory itself`;
+  } catch {
+    return null; // not there yet, or unreadable: ensureStateDir and stateDirProblem say why
+  }
+}
+
 /** Why `stateDir` cannot be used as it stands (null: a directory, or not there yet), creating nothing. */
 export function stateDirProblem(stateDir: string): string | null {
+  const planted = linkProblem(stateDir);
+  if (planted !== null) return planted;
   try {
     return statSync(stateDir).isDirectory() ? null : `the state dir ${stateDir} is not a directory`;
   } catch (err) {
