@@ -21,13 +21,19 @@ export async function readJsonObject(path: string): Promise<Record<string, unkno
   throw new FailoverError('BAD_JSON', `${path} does not hold a JSON object; nothing was changed`);
 }
 
-/** Temp file + rename in the same directory, keeping the file's mode (new files: 0600). */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  let mode = 0o600;
-  try {
-    mode = (await stat(path)).mode & 0o777;
-  } catch {
-    // a new file
+/**
+ * Temp file + rename in the same directory, keeping the file's mode (new files: 0600), or with
+ * `mode` when given: the temp file is born with it, so content that must stay private (a hook
+ * token) is never in a file anyone else may read, not even for a moment.
+ */
+export async function writeJsonAtomic(path: string, value: unknown, options: { readonly mode?: number } = {}): Promise<void> {
+  let mode = options.mode ?? 0o600;
+  if (options.mode === undefined) {
+    try {
+      mode = (await stat(path)).mode & 0o777;
+    } catch {
+      // a new file
+    }
   }
   const temp = tempPathFor(path);
   try {

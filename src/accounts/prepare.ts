@@ -69,11 +69,8 @@ async function writeHookSettings(config: Config, account: Account, commands: Ins
   const statusLineScript = endpoint ? await statusLineScriptFor(config, endpoint, dryRun) : null;
   const merged = mergeSettings(settings, commands, { skipBypassPrompt: skipsBypassPrompt(config), claude, endpoint, statusLineScript });
   if (isDeepStrictEqual(merged, settings)) return [];
-  // settings.json holds the hook token when hooks go over HTTP: 0600 (a new file is 0600 already).
-  if (!dryRun) {
-    await writeJsonAtomic(settingsPath, merged);
-    if (endpoint && claude.httpHooks) await chmod(settingsPath, 0o600);
-  }
+  // settings.json holds the hook token when hooks go over HTTP: written 0600 from its first byte.
+  if (!dryRun) await writeJsonAtomic(settingsPath, merged, endpoint && claude.httpHooks ? { mode: 0o600 } : {});
   const how = endpoint && claude.httpHooks ? `hooks over HTTP to ${endpoint.url}` : 'hook commands';
   return [`${settingsPath}: ${how}, statusline and cleanupPeriodDays installed for Claude Code ${claude.version?.text ?? '(version unknown)'}`];
 }

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -73,6 +74,32 @@ describe('security (probe 7)', () => {
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
     for (const name of ['state.db', 'hook-token']) expect([name, statSync(join(stateDir, name)).mode & 0o777]).toEqual([name, 0o600]);
   }, 240_000);
+
+  it('an account\'s settings.json that carries the hook token is born 0600, even where the one before was 0644 (init traced under umask 022)', async () => {
+    const port = await new Promise<number>((done) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => { done(typeof address === 'object' && address ? address.port : 0); });
+      });
+    });
+    const sandbox = await e2e.sandbox({ accounts: ONE_ACCOUNT, server: { listen: `127.0.0.1:${String(port)}` } });
+    const settings = join(sandbox.config.home, '.claude-A', 'settings.json');
+    writeFileSync(settings, '{"model":"opus"}\n');
+    chmodSync(settings, 0o644); // as a person's settings.json usually is
+    const trace = join(e2e.root, 'strace-init.txt');
+    const script = `umask 022; exec strace -f -qq -s 4096 -o "$0" -e trace=$4 "$1" "$2" --config "$3" init`;
+    const run = spawnSync('sh', ['-c', script, trace, process.execPath, CLI_ENTRY, sandbox.configFile, TRACED_CALLS], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const born = creationsIn(readFileSync(trace, 'utf8'), 0o022).filter((c) => c.path.startsWith(settings));
+    const hookToken = readFileSync(hookTokenPath(sandbox.config.stateDir), 'utf8').trim();
+    const carries = readFileSync(settings, 'utf8').includes(hookToken);
+    const wider = born.filter((c) => (c.mode & 0o077) !== 0);
+    recordFigure({ probe: 'settings.json with the hook token born 0600', test: TEST, runs: 1, passes: carries && born.length > 0 && wider.length === 0 ? 1 : 0, measured: { writesTraced: born.length, widerThanPrivate: wider.length, finalMode: `0${(statSync(settings).mode & 0o777).toString(8)}` } });
+    expect(carries).toBe(true);
+    expect(born.length).toBeGreaterThan(0);
+    expect(wider).toEqual([]);
+    expect(statSync(settings).mode & 0o777).toBe(0o600);
+  }, 180_000);
 
   it('the trace reader sees a file born wide (the probe above can fail)', () => {
     const trace = [
