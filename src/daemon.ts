@@ -189,7 +189,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const tasks = dispatcher;
 
     logger.info({ recovery: await switcher.recover() }, 'state checked at start');
-    await tasks.adopt();
+    // The fleet's limits before the pool is fed (a database down now only marks this host degraded).
+    await fleet?.start();
+    await tasks.adopt().catch((err: unknown) => { logger.warn({ err: describeError(err) }, 'tasks handed over before the restart could not be checked'); });
+    // Followed (from their end) before the standing limits are read: a limit written between is seen.
+    const watcher = watchTranscripts({
+      projectsDir: join(config.sharedDir, 'projects'),
+      parseLine: parseTranscriptLine,
+      onSignal: (signal) => { monitor.handleTranscript(signal); },
+      logger: logger.child({ part: 'transcripts' }),
+      ...(options.transcriptRescanMs ? { rescanMs: options.transcriptRescanMs } : {}),
+    });
+    cleanups.push(() => { watcher.close(); });
+    await watcher.ready;
     // A limit hit while the daemon was down (or before it could act) stands in the transcripts.
     for (const event of await standingLimits(config, sessions.list(), activeAccount(), now())) {
       try {
@@ -198,10 +210,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         logger.warn({ session: event.session, err: describeError(err) }, 'a standing limit could not be recorded');
       }
     }
-
-    // The fleet's limits before the pool is fed (a database down now only marks this host degraded).
-    await fleet?.start();
-
     const requests: DaemonRequests = {
       switch: ({ account, via }) => requestSwitch({ trigger: 'manual', target: account, reason: via === 'http' ? 'manual switch (HTTP)' : 'manual switch' }),
       ping: () => Promise.resolve({ pid: process.pid }),
@@ -212,15 +220,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       onRequest: (message) => serveSocketRequest(requests, message.command, message.args),
     });
     cleanups.push(() => socket.close());
-
-    const watcher = watchTranscripts({
-      projectsDir: join(config.sharedDir, 'projects'),
-      parseLine: parseTranscriptLine,
-      onSignal: (signal) => { monitor.handleTranscript(signal); },
-      logger: logger.child({ part: 'transcripts' }),
-      ...(options.transcriptRescanMs ? { rescanMs: options.transcriptRescanMs } : {}),
-    });
-    cleanups.push(() => { watcher.close(); });
 
     const health = () => checkHealth({ config, store, tmux, now: now(), fleetDegraded: fleet?.sync.health.state?.reason ?? null });
     const status = async () => ({ ...buildStatus(config, store, await layout.linkedAccount(), now()), fleet: fleet?.report() ?? null });

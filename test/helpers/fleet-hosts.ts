@@ -26,6 +26,7 @@ export interface FleetTestHost {
   start(): void;
   /** SIGKILL, and its tmux server with it: the machine is gone. */
   kill(): Promise<void>;
+  closeStore(): void;
 }
 
 export interface HostSpec {
@@ -73,6 +74,10 @@ export async function startTestFleet(options: { url: string; telegramUrl: string
       socket,
       child: null,
       store: () => (store ??= openStore(sandbox.config.stateDir)),
+      closeStore: () => {
+        store?.close();
+        store = null;
+      },
       url: () => readFileSync(listeningPath(sandbox.config.stateDir), 'utf8').trim(),
       start: () => {
         const log = createWriteStream(join(root, 'daemon.log'), { flags: 'a' });
@@ -92,25 +97,28 @@ export async function startTestFleet(options: { url: string; telegramUrl: string
     };
     hosts.push(host);
   }
-  for (const host of hosts) host.start();
-  for (const host of hosts) await waitFor(() => host.url(), { timeoutMs: 60_000, what: `${host.name} listening` });
-  return {
-    hosts,
-    db,
-    close: async () => {
-      for (const host of hosts) {
-        const child = host.child;
-        if (child && child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGTERM');
-          const exited = await Promise.race([exitOf(child, 20_000).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => { resolve(false); }, 20_000))]);
-          if (!exited) child.kill('SIGKILL');
-        }
-        await killPrivateServer(host.socket).catch(() => undefined);
+  const close = async () => {
+    for (const host of hosts) {
+      const child = host.child;
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const exited = await exitOf(child, 20_000).then(() => true, () => false);
+        if (!exited) child.kill('SIGKILL');
       }
-      await db.end().catch(() => undefined);
-      for (const root of roots) await removeTempDir(root);
-    },
+      await killPrivateServer(host.socket).catch(() => undefined);
+      host.closeStore();
+    }
+    await db.end().catch(() => undefined);
+    for (const root of roots) await removeTempDir(root);
   };
+  try {
+    for (const host of hosts) host.start();
+    for (const host of hosts) await waitFor(() => host.url(), { timeoutMs: 60_000, what: `${host.name} listening` });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { hosts, db, close };
 }
 
 /** Sends a prompt to a pool session as a person would: the text, then Enter in a write of its own. */

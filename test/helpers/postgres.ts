@@ -89,7 +89,7 @@ export async function startThrowawayPostgres(label = 'cf-pg'): Promise<Throwaway
     const [file, argv] = command(bin, 'postgres', ['-D', data, '-p', String(port), '-k', sockets, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200']);
     const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let log = '';
-    child.stderr?.on('data', (chunk: Buffer) => { log = (log + chunk.toString('utf8')).slice(-4000); });
+    child.stderr.on('data', (chunk: Buffer) => { log = (log + chunk.toString('utf8')).slice(-4000); });
     server = child;
     const deadline = Date.now() + 30_000;
     while (!log.includes('ready to accept connections')) {

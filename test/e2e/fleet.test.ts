@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
+import type { Sandbox } from '../../src/demo/sandbox.js';
+import { startThrowawayPostgres, TEST_PG_PASSWORD, type ThrowawayPostgres } from '../helpers/postgres.js';
+import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
+import { FLEET_API_TOKEN, startTestFleet, typeInto, type FleetTestHost, type TestFleet } from '../helpers/fleet-hosts.js';
+import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { runCli } from '../helpers/cli.js';
+
+const LEASE_MS = 3000;
+const BIG = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
+
+function prompts(sandbox: Sandbox): string[] {
+  return [...transcripts(sandbox).values()].flatMap((lines) => userPrompts(lines)).filter((p) => p !== DEFAULT_RESUME_PROMPT);
+}
+
+/** Whether any transcript on the host holds a limit record: the host met a limit itself. */
+function metALimit(sandbox: Sandbox): boolean {
+  return [...transcripts(sandbox).values()].some((lines) => lines.some((l) => l.includes('"isApiErrorMessage":true')));
+}
+
+async function health(host: FleetTestHost): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${host.url()}/healthz`);
+  return { status: res.status, body: await res.text() };
+}
+
+/**
+ * Three daemons on one machine as three hosts of one fleet: separate homes, tmux servers and
+ * state dirs, one PostgreSQL. Each daemon is a `claude-failover run` of its own, so a host can
+ * be killed as a machine dies.
+ */
+describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
+  let postgres: ThrowawayPostgres | undefined;
+  let telegram: TelegramStandIn | undefined;
+  let fleet: TestFleet | undefined;
+  const need = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`no ${what}: the set-up failed`);
+    return value;
+  };
+  const host = (i: number): FleetTestHost => {
+    const h = fleet?.hosts[i];
+    if (!h) throw new Error(`no host ${String(i)}`);
+    return h;
+  };
+
+  beforeAll(async () => {
+    postgres = await startThrowawayPostgres('cf-fleet-pg');
+    telegram = await startTelegramStandIn();
+    fleet = await startTestFleet({
+      url: postgres.url,
+      telegramUrl: telegram.url,
+      leaseMs: LEASE_MS,
+      specs: [
+        // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
+        { name: 'h1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
+        { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+        { name: 'h3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+    await telegram?.close();
+    await postgres?.destroy();
+  }, 120_000);
+
+  it('moves every host off an account the moment one host hits its limit, runs one queue across the hosts, survives a host dying and the database going away', { timeout: 300_000 }, async () => {
+    const db = need(fleet, 'fleet').db;
+    const pg = need(postgres, 'PostgreSQL');
+    const standIn = need(telegram, 'Telegram stand-in');
+    // Every host reports to the fleet.
+    const status = await waitFor(async () => {
+      const run = await runCli(['--config', host(0).sandbox.configFile, 'fleet', 'status', '--json']);
+      const parsed = JSON.parse(run.stdout) as { hosts: { name: string; activeAccount: string | null; state: string }[] };
+      return parsed.hosts.length === 3 && parsed.hosts.every((h) => h.activeAccount === 'A') && { run, parsed };
+    }, { timeoutMs: 60_000, intervalMs: 500, what: 'three hosts on A in fleet status' });
+    expect(status.parsed.hosts.map((h) => h.name)).toEqual(['h1', 'h2', 'h3']);
+    expect(status.run.stdout).not.toContain(TEST_PG_PASSWORD);
+
+    // 1. A limit on A on host 1: hosts 2 and 3 leave A without meeting it themselves.
+    const post = async (h: FleetTestHost, body: Record<string, unknown>) => {
+      const res = await fetch(`${h.url()}/api/tasks`, { method: 'POST', headers: { authorization: `Bearer ${FLEET_API_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: number };
+    };
+    const wall = await post(host(0), { prompt: 'Use up A on host 1 [turns=5]', session: 'solo' });
+    await waitFor(() => [0, 1, 2].every((i) => host(i).store().getActiveAccount() === 'B'), { timeoutMs: 60_000, intervalMs: 100, what: 'every host off A (on B)' });
+    for (const i of [1, 2]) {
+      const entry = host(i).store().getLedgerEntry('A');
+      expect(entry?.exhausted).toBe(true);
+      expect(entry?.source).toMatch(/^fleet:/);
+      expect(metALimit(host(i).sandbox)).toBe(false);
+      expect(host(i).store().listSessions().every((s) => s.account === 'B')).toBe(true);
+    }
+    expect(metALimit(host(0).sandbox)).toBe(true);
+    await waitFor(async () => (await db.query<{ state: string }>('SELECT state FROM tasks WHERE id = $1', [wall.id])).rows[0]?.state === 'done', { timeoutMs: 60_000, what: 'the task that hit the wall done on B' });
+    await waitFor(() => standIn.messages.some((m) => String(m.body.text).includes('Account A hit its')), { what: 'the limit notification' });
+
+    // 2. 30 tasks queued through host 2 run across the three hosts, each done once; host 3 dies mid-task.
+    const ids: number[] = [];
+    for (let i = 1; i <= 30; i++) ids.push((await post(host(1), { prompt: `Fleet task ${String(i)} [turns=4]` })).id);
+    const victim = await waitFor(async () => (await db.query<{ id: string }>("SELECT id FROM tasks WHERE host = 'h3' AND state = 'running' ORDER BY id LIMIT 1")).rows[0]?.id, { timeoutMs: 60_000, intervalMs: 100, what: 'a task running on host 3' });
+    await host(2).kill();
+    const ended = await waitFor(async () => {
+      const rows = (await db.query<{ id: string; state: string; host: string | null; attempts: number; prompt: string }>('SELECT id, state, host, attempts, prompt FROM tasks WHERE id = ANY($1::bigint[])', [ids])).rows;
+      return rows.length === 30 && rows.every((r) => r.state === 'done') && rows;
+    }, { timeoutMs: 150_000, intervalMs: 500, what: 'all 30 tasks done' });
+    const killed = ended.find((r) => r.id === victim);
+    expect(killed?.host).not.toBe('h3');
+    expect(killed?.attempts).toBe(2);
+    expect(new Set(ended.map((r) => r.host)).size).toBeGreaterThan(1);
+    const seen = [0, 1, 2].map((i) => prompts(host(i).sandbox));
+    for (const task of ended) {
+      // Done exactly once: on the host that finished it, once; a task host 3 had when it died shows there too, never twice elsewhere.
+      const elsewhere = [0, 1].map((i) => seen[i]?.filter((p) => p === task.prompt).length ?? 0).reduce((a, b) => a + b, 0);
+      if (task.host === 'h3') expect(elsewhere).toBe(0);
+      else expect(elsewhere).toBe(1);
+    }
+
+    // 3. The database stops for 30 s: each host fails over on its own, then merges back.
+    const stoppedAt = Date.now();
+    await pg.stop();
+    await waitFor(async () => (await Promise.all([0, 1].map((i) => health(host(i))))).every((r) => r.status === 503 && r.body.includes('fleet degraded')), { timeoutMs: 20_000, intervalMs: 250, what: 'hosts 1 and 2 degraded' });
+    await host(1).sandbox.setQuota('B', { limit: 1, used: 1 });
+    await typeInto(host(1).socket, 'auto-1', 'Hit the wall on B [turns=1]', tmux);
+    await waitFor(() => host(1).store().getActiveAccount() === 'C', { timeoutMs: 20_000, intervalMs: 100, what: 'host 2 on C on its own' });
+    expect(host(0).store().getActiveAccount()).toBe('B');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 30_000 - (Date.now() - stoppedAt))));
+    await pg.start();
+    await waitFor(() => host(0).store().getActiveAccount() === 'C', { timeoutMs: 30_000, intervalMs: 100, what: 'host 1 off B once the limit host 2 learnt meanwhile is written back' });
+    const ledgerB = (await db.query<{ host: string; exhausted: boolean }>("SELECT host, exhausted FROM ledger WHERE account = 'B'")).rows[0];
+    expect(ledgerB).toEqual({ host: 'h2', exhausted: true });
+    const swaps = (await db.query<{ host: string; from_account: string; to_account: string }>("SELECT host, from_account, to_account FROM swaps WHERE result = 'done' ORDER BY at")).rows;
+    expect(swaps).toContainEqual({ host: 'h2', from_account: 'B', to_account: 'C' });
+    await waitFor(async () => (await Promise.all([0, 1].map((i) => health(host(i))))).every((r) => !r.body.includes('fleet degraded')), { timeoutMs: 20_000, intervalMs: 250, what: 'hosts 1 and 2 back in the fleet' });
+
+    // One notification per limit for the whole fleet; none carries the database's password.
+    const texts = standIn.messages.map((m) => String(m.body.text));
+    expect(texts.filter((t) => t.includes('Account A hit its'))).toHaveLength(1);
+    expect(texts.filter((t) => t.includes('Account B hit its'))).toHaveLength(1);
+    expect(texts.filter((t) => t.startsWith('Swapped accounts: A'))).toHaveLength(0);
+    expect(texts.filter((t) => t.includes('lost the shared database'))).toHaveLength(2);
+    expect(texts.join('\n')).not.toContain(TEST_PG_PASSWORD);
+  });
+});
