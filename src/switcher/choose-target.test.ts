@@ -87,3 +87,18 @@ describe('chooseTarget', () => {
     expect(usableAgainAt(both, now, null)).toEqual(new Date('2026-11-24T13:00:00Z'));
   });
 });
+
+describe('chooseTarget with fleet.spread', () => {
+  const reading = (account: string, usagePercent: number): LedgerEntry => ({ account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, usagePercent, usageResetsAt: null, source: null, updatedAt: now });
+
+  it('prefers the account leaving each host the most headroom over the first in priority order', () => {
+    // b: 60% left for 3 hosts (2 others + this one) = 20 each; c: 50% left for this host alone.
+    const ledger = [reading('b', 40), reading('c', 50)];
+    const spread = new Map([['b', 2]]);
+    expect(chooseTarget(accounts, ledger, now, { exclude: ['a'], spread })).toMatchObject({ found: true, account: accounts[2] });
+    // Without spreading, priority order as before.
+    expect(chooseTarget(accounts, ledger, now, { exclude: ['a'] })).toMatchObject({ found: true, account: accounts[1] });
+    // Equal headroom: priority order.
+    expect(chooseTarget(accounts, [], now, { exclude: ['a'], spread: new Map() })).toMatchObject({ found: true, account: accounts[1] });
+  });
+});

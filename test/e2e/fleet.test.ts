@@ -44,20 +44,26 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     return h;
   };
 
+  // A set-up that fails (no PostgreSQL here) fails the test, saying why: never a skipped suite.
+  let setupError: Error | null = null;
   beforeAll(async () => {
-    postgres = await startThrowawayPostgres('cf-fleet-pg');
-    telegram = await startTelegramStandIn();
-    fleet = await startTestFleet({
-      url: postgres.url,
-      telegramUrl: telegram.url,
-      leaseMs: LEASE_MS,
-      specs: [
-        // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
-        { name: 'h1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
-        { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-        { name: 'h3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-      ],
-    });
+    try {
+      postgres = await startThrowawayPostgres('cf-fleet-pg');
+      telegram = await startTelegramStandIn();
+      fleet = await startTestFleet({
+        url: postgres.url,
+        telegramUrl: telegram.url,
+        leaseMs: LEASE_MS,
+        specs: [
+          // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
+          { name: 'h1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
+          { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+          { name: 'h3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+        ],
+      });
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
+    }
   }, 120_000);
 
   afterAll(async () => {
@@ -67,6 +73,7 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
   }, 120_000);
 
   it('moves every host off an account the moment one host hits its limit, runs one queue across the hosts, survives a host dying and the database going away', { timeout: 300_000 }, async () => {
+    if (setupError) throw setupError;
     const db = need(fleet, 'fleet').db;
     const pg = need(postgres, 'PostgreSQL');
     const standIn = need(telegram, 'Telegram stand-in');

@@ -40,8 +40,8 @@ export interface PgTaskQueueOptions {
   readonly cwdHere: (cwd: string) => boolean;
 }
 
-/** Candidates looked at per claim: locked rows are skipped, and those whose cwd is elsewhere passed over. */
-const CLAIM_WINDOW = 20;
+/** Candidates looked at per claim: those whose cwd is elsewhere are passed over, those another claim holds skipped. */
+const CLAIM_WINDOW = 50;
 
 /**
  * The fleet's task queue in PostgreSQL. A claim locks the first fitting rows with
@@ -102,17 +102,26 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
     },
     claim: async (session, claimOptions) => {
       await requeueExpired();
+      // The candidates first, unlocked: which of them this host can run is a filesystem question.
+      const candidates = await query(
+        `SELECT id, cwd FROM tasks WHERE state = 'queued' AND claimed_by IS NULL AND (target = $1 OR (target IS NULL AND $2))
+         ORDER BY priority DESC, id LIMIT ${String(CLAIM_WINDOW)}`,
+        [session, claimOptions.autonomous],
+      );
+      const runnable = candidates.filter((r) => typeof r.cwd !== 'string' || options.cwdHere(r.cwd)).map((r) => Number(r.id));
+      if (runnable.length === 0) return null;
+      // Then one row locked, the conditions checked again under the lock; a row another claim holds is skipped, not waited for.
       return inTransaction(pool, async (client) => {
-        const candidates = (await client.query(
-          `SELECT * FROM tasks WHERE state = 'queued' AND claimed_by IS NULL AND (target = $1 OR (target IS NULL AND $2))
-           ORDER BY priority DESC, id LIMIT ${String(CLAIM_WINDOW)} FOR UPDATE SKIP LOCKED`,
-          [session, claimOptions.autonomous],
+        const locked = (await client.query(
+          `SELECT id FROM tasks WHERE id = ANY($1::bigint[]) AND state = 'queued' AND claimed_by IS NULL
+           ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+          [runnable],
         )).rows as Row[];
-        const fitting = candidates.find((r) => typeof r.cwd !== 'string' || options.cwdHere(r.cwd));
-        if (!fitting) return null;
+        const id = locked[0]?.id;
+        if (id === undefined) return null;
         const claimed = (await client.query(
-          `UPDATE tasks SET claimed_by = $2, session = $2, host = $3, lease_until = now() + $4::interval WHERE id = $1 RETURNING *`,
-          [fitting.id, session, host, lease],
+          'UPDATE tasks SET claimed_by = $2, session = $2, host = $3, lease_until = now() + $4::interval WHERE id = $1 RETURNING *',
+          [id, session, host, lease],
         )).rows as Row[];
         return claimed[0] ? taskOf(claimed[0]) : null;
       });

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgSharedStore } from './pg-shared-store.js';
+import type { SharedStore } from '../shared-store.js';
+import { freshDatabase } from '../../../test/helpers/test-database.js';
+import { waitFor } from '../../../test/helpers/wait-for.js';
+
+describe('the shared store in PostgreSQL', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  const stores: SharedStore[] = [];
+  const open = (host: string, url = db.url): SharedStore => {
+    const store = openPgSharedStore({ config: { url, tls: null, poolSize: 4, connectTimeoutMs: 2000 }, host, leaseMs: 30_000 });
+    stores.push(store);
+    return store;
+  };
+  const inAnHour = () => new Date(Date.now() + 3600_000);
+
+  beforeAll(async () => {
+    db = await freshDatabase('pg_shared_store');
+  });
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    await db.drop();
+  });
+
+  it('migrates once when several hosts start together', async () => {
+    const hosts = [open('m1'), open('m2'), open('m3')];
+    await Promise.all(hosts.map((h) => h.prepare()));
+    expect(await hosts[0]?.ledger()).toEqual([]);
+  });
+
+  it('makes one host the first to see a limit (one notification), keeps the more precise reset, and starts anew after the reset', async () => {
+    const [h1, h2] = [open('h1'), open('h2')];
+    await Promise.all([h1.prepare(), h2.prepare()]);
+    const resetsAt = inAnHour();
+    const [a, b] = await Promise.all([
+      h1.publishLimit({ account: 'A', kind: 'five_hour', resetsAt, resetGuessed: true, source: 'screen:guess', host: 'h1' }),
+      h2.publishLimit({ account: 'A', kind: 'five_hour', resetsAt, resetGuessed: true, source: 'screen:guess', host: 'h2' }),
+    ]);
+    expect([a.fresh, b.fresh].filter(Boolean)).toHaveLength(1);
+    expect(a.seq).toBe(1);
+    expect(b.seq).toBe(1);
+    const claims = await Promise.all([h1.claimNotification('limit:A:1', 'h1'), h2.claimNotification('limit:A:1', 'h2')]);
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    // An exact reset from the other host replaces the guess; the limit is the same one.
+    const exact = new Date(resetsAt.getTime() + 120_000);
+    expect(await h2.publishLimit({ account: 'A', kind: 'five_hour', resetsAt: exact, resetGuessed: false, source: 'hook:epoch', host: 'h2' })).toEqual({ fresh: false, seq: 1 });
+    expect((await h1.ledger())[0]).toMatchObject({ account: 'A', exhausted: true, resetsAt: exact, source: 'hook:epoch', seq: 1 });
+    // A guess never replaces an exact reset.
+    await h1.publishLimit({ account: 'A', kind: 'five_hour', resetsAt, resetGuessed: true, source: 'screen:guess', host: 'h1' });
+    expect((await h1.ledger())[0]?.source).toBe('hook:epoch');
+    // Once its reset has passed, the next limit is a new one.
+    await h1.publishLimit({ account: 'B', kind: 'five_hour', resetsAt: new Date(Date.now() - 1000), resetGuessed: false, source: 'hook:epoch', host: 'h1' });
+    expect(await h2.publishLimit({ account: 'B', kind: 'five_hour', resetsAt: inAnHour(), resetGuessed: false, source: 'hook:epoch', host: 'h2' })).toEqual({ fresh: true, seq: 2 });
+  });
+
+  it('tells every listening host of a ledger change (LISTEN/NOTIFY)', async () => {
+    const [listener, writer] = [open('l1'), open('w1')];
+    await Promise.all([listener.prepare(), writer.prepare()]);
+    let heard = 0;
+    const stop = await listener.onLedgerChange(() => { heard++; }, () => undefined);
+    await writer.publishLimit({ account: 'C', kind: 'seven_day', resetsAt: inAnHour(), resetGuessed: false, source: 'transcript:epoch', host: 'w1' });
+    await waitFor(() => heard > 0, { what: 'the notification' });
+    await stop();
+  });
+
+  it('keeps each host\'s heartbeat and swaps, written once however often they are sent', async () => {
+    const h = open('hb');
+    await h.prepare();
+    await h.heartbeat({ name: 'hb', activeAccount: 'B', sessions: 3, runningTasks: 1, degraded: false });
+    expect((await h.hosts()).find((x) => x.name === 'hb')).toMatchObject({ activeAccount: 'B', sessions: 3, runningTasks: 1, degraded: false });
+    const swap = { id: 7, from: 'A', to: 'B', at: new Date(), result: 'done' as const, reason: null, trigger: 'limit' };
+    await h.addSwaps('hb', [swap]);
+    await h.addSwaps('hb', [swap]);
+    expect(await h.lastSwapId('hb')).toBe(7);
+    expect((await h.listSwaps(10)).filter((s) => s.host === 'hb')).toHaveLength(1);
+    await h.publishUsage('A', { percent: 40, resetsAt: null, at: new Date(2000) });
+    await h.publishUsage('A', { percent: 30, resetsAt: null, at: new Date(1000) });
+    expect((await h.ledger()).find((r) => r.account === 'A')?.usagePercent).toBe(40);
+  });
+
+  it('says what went wrong without the URL or its password when the database cannot be reached', async () => {
+    const url = new URL(db.url);
+    url.port = '1';
+    const unreachable = open('x', url.toString());
+    const err = await unreachable.prepare().then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/could not be prepared/);
+    expect(err?.message).toContain('127.0.0.1:1/');
+    expect(err?.message).not.toContain(url.password);
+    expect(err?.message).not.toContain(url.toString());
+  });
+});
