@@ -184,20 +184,22 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
     const id = d.store.getSession('web')?.sessionId ?? '';
     expect(await d.pool.sendPrompt('web', 'Long task [turns=4]')).toBe(true);
 
-    await waitFor(() => doneSwaps().length === 1, { timeoutMs: 60_000, what: 'the swap to B' });
-    expect(doneSwaps()[0]?.sessions.find((s) => s.name === 'web')).toMatchObject({ ok: true, continuation: 'delivered', sessionId: id });
-    await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes(DEFAULT_RESUME_PROMPT), { what: 'the continuation on B' });
+    await waitFor(() => doneSwaps().length === 1, { timeoutMs: 60_000, what: 'the swap off A' });
+    const moved = doneSwaps()[0];
+    expect(moved?.sessions.find((s) => s.name === 'web')).toMatchObject({ ok: true, continuation: 'delivered', sessionId: id });
+    await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes(DEFAULT_RESUME_PROMPT), { what: 'the continuation after the swap' });
     await waitForIdlePool(d, ['web']);
 
-    // Nothing to continue: the menu reopened on C is closed by the daemon, not left holding the keyboard.
-    expect(await d.requestSwitch({ trigger: 'manual', target: 'C', reason: 'test' })).toMatchObject({ result: 'done', to: 'C' });
-    await waitFor(() => tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('/rate-limit-options'), { what: 'the menu reopened on C' });
+    // Nothing to continue: the menu reopened on the next account is closed by the daemon, not left holding the keyboard.
+    const next = moved?.to === 'B' ? 'C' : 'B';
+    expect(await d.requestSwitch({ trigger: 'manual', target: next, reason: 'test' })).toMatchObject({ result: 'done', to: next });
+    await waitFor(() => tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('/rate-limit-options'), { what: 'the menu reopened after the manual switch' });
     await waitFor(() => !tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('What do you want to do?'), { what: 'the menu closed' });
     await waitForIdlePool(d, ['web']);
-    expect(await d.pool.sendPrompt('web', 'After the move to C')).toBe(true);
-    await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes('After the move to C'), { what: 'the prompt on C' });
+    expect(await d.pool.sendPrompt('web', 'After the manual switch')).toBe(true);
+    await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes('After the manual switch'), { what: 'the prompt after the manual switch' });
     const prompts = userPrompts(transcripts(sandbox).get(id) ?? []);
     expect(prompts.filter((p) => p === DEFAULT_RESUME_PROMPT)).toHaveLength(1);
-    expect(prompts.filter((p) => p === 'After the move to C')).toHaveLength(1);
+    expect(prompts.filter((p) => p === 'After the manual switch')).toHaveLength(1);
   });
 });
