@@ -6,6 +6,8 @@ import { COLOURS, NO_COLOURS, renderStatus, wantsColour } from '../status/status
 import { createAccountLayout } from '../accounts/layout.js';
 import { silentLogger } from '../log.js';
 import { configFor } from './shared.js';
+import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
+import { readFleetReport } from '../fleet/fleet.js';
 
 /** Clears the screen and puts the cursor home: each refresh redraws in place. */
 const CLEAR = '\x1b[H\x1b[2J';
@@ -23,7 +25,7 @@ export function statusCommand(): Command {
       'Shows the active account and where the link points, each account\'s state with a usage bar and the countdown to its reset, the managed sessions (state, account, current task, conversation id, last error), the task queue\'s counts, the recent swaps and what is scheduled, with a partial swap first when there is one.\n\n' +
         'Colour is used only on a terminal, and never with NO_COLOR set or --no-color (FORCE_COLOR turns it on for a pipe). With --watch the screen is redrawn in place every --interval seconds until Ctrl-C; with --json as well, one JSON object per line each time. Reads the state store, so it works whether or not the daemon runs.',
     )
-    .option('--json', 'print one JSON object (activeAccount, link, partialSwap, accounts, sessions with their task, tasks, swaps, scheduled, generatedAt)')
+    .option('--json', 'print one JSON object (activeAccount, link, partialSwap, accounts, sessions with their task, tasks, swaps, scheduled, generatedAt; fleet: the hosts, with store.shared)')
     .option('--watch', 'refresh in place until Ctrl-C')
     .option('--interval <seconds>', 'seconds between refreshes with --watch (default 2)', seconds, 2)
     .option('--no-color', 'no colour, even on a terminal')
@@ -35,7 +37,15 @@ export function statusCommand(): Command {
       const store = openStore(config.stateDir);
       const layout = createAccountLayout(config, silentLogger());
       const paint = wantsColour(process.env, opts.color, process.stdout.isTTY) ? COLOURS : NO_COLOURS;
-      const read = async (): Promise<StatusWithTasks> => withTasks(buildStatus(config, store, await layout.linkedAccount(), new Date()), store.tasks);
+      // With store.shared the queue is the fleet's, and the report names every host.
+      const shared = config.store.shared ? openPgSharedStore({ config: config.store.shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs }) : null;
+      const read = async (): Promise<StatusWithTasks> => {
+        const now = new Date();
+        const report = buildStatus(config, store, await layout.linkedAccount(), now);
+        if (!shared) return withTasks(report, store.tasks);
+        const fleet = await readFleetReport(shared, config, now);
+        return withTasks({ ...report, fleet }, fleet.degraded ? store.tasks : shared.tasks);
+      };
       try {
         if (!opts.watch) {
           const report = await read();
@@ -48,6 +58,7 @@ export function statusCommand(): Command {
         }, opts.interval * 1000);
       } finally {
         store.close();
+        await shared?.close();
       }
     });
 }

@@ -7,6 +7,7 @@ import type { LimitEvent } from '../monitor/limit-event.js';
 import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
 import { describeDatabase } from '../store/postgres/pg-connect.js';
 import { FleetSync } from './fleet-sync.js';
+import { describeError } from '../errors.js';
 import { fleetNotifier } from './fleet-notifier.js';
 
 /** What the status report, `/healthz` and `fleet status` say of the fleet. */
@@ -102,4 +103,16 @@ export function createFleet(deps: FleetDeps): Fleet | null {
       await store.close();
     },
   };
+}
+
+/** The fleet as a command sees it from the shared database (`status` with store.shared): unreachable is said, not thrown. */
+export async function readFleetReport(shared: SharedStore, config: Config, now: Date): Promise<FleetReport> {
+  const base = { host: config.fleet.host, shared: `postgres ${config.store.shared ? describeDatabase(config.store.shared.url) : ''}`, spread: config.fleet.spread };
+  try {
+    await shared.prepare();
+    const hosts = await shared.hosts();
+    return { ...base, degraded: null, hosts: hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString() })) };
+  } catch (err) {
+    return { ...base, degraded: { since: now.toISOString(), reason: describeError(err) }, hosts: [] };
+  }
 }

@@ -158,6 +158,15 @@ export function renderStatus(report: StatusReport | StatusWithTasks, paint: Pain
     out.push(`  queued ${paint.bold(String(c.queued))} · running ${paint.bold(String(c.running))} · done ${c.done} · failed ${c.failed > 0 ? paint.red(String(c.failed)) : '0'} · cancelled ${c.cancelled}`);
   }
 
+  if (report.fleet) {
+    const f = report.fleet;
+    heading(`FLEET  ${paint.dim(f.shared)}`);
+    if (f.degraded) out.push(paint.red(`  degraded since ${f.degraded.since}: ${f.degraded.reason}; failing over on this host's own ledger`));
+    for (const h of f.hosts) {
+      out.push(`  ${(h.name === f.host ? paint.bold(h.name) : h.name).padEnd(16)} ${paint.dim(ago(h.lastSeen, at).padStart(8))}  ${(h.activeAccount ?? '-').padEnd(12)} ${String(h.sessions)} session(s), ${String(h.runningTasks)} running task(s)${h.degraded ? paint.red('  degraded') : ''}`);
+    }
+  }
+
   heading('RECENT SWAPS');
   if (report.swaps.length === 0) out.push(paint.dim('  (none)'));
   for (const s of report.swaps.slice(0, 10)) {

@@ -105,6 +105,21 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     await waitFor(async () => (await db.query<{ state: string }>('SELECT state FROM tasks WHERE id = $1', [wall.id])).rows[0]?.state === 'done', { timeoutMs: 60_000, what: 'the task that hit the wall done on B' });
     await waitFor(() => standIn.messages.some((m) => String(m.body.text).includes('Account A hit its')), { what: 'the limit notification' });
 
+    // The status (API, page, CLI) shows every host; nothing shows the database's password.
+    const { apiText, report } = await waitFor(async () => {
+      const api = await fetch(`${host(0).url()}/api/status`, { headers: { authorization: `Bearer ${FLEET_API_TOKEN}` } });
+      const body = await api.text();
+      const parsed = JSON.parse(body) as { fleet: { host: string; degraded: unknown; hosts: { name: string; activeAccount: string }[] } };
+      return parsed.fleet.hosts.every((h) => h.activeAccount === 'B') && { apiText: body, report: parsed };
+    }, { what: 'the status naming every host on B' });
+    expect(report.fleet).toMatchObject({ host: 'h1', degraded: null });
+    expect(report.fleet.hosts.map((h) => h.name)).toEqual(['h1', 'h2', 'h3']);
+    expect(apiText).not.toContain(TEST_PG_PASSWORD);
+    const text = await runCli(['--config', host(1).sandbox.configFile, 'status', '--no-color']);
+    expect(text.stdout).toMatch(/FLEET/);
+    expect(text.stdout).toMatch(/h3\s/);
+    expect(text.stdout + text.stderr).not.toContain(TEST_PG_PASSWORD);
+
     // 2. 30 tasks queued through host 2 run across the three hosts, each done once; host 3 dies mid-task.
     const ids: number[] = [];
     for (let i = 1; i <= 30; i++) ids.push((await post(host(1), { prompt: `Fleet task ${String(i)} [turns=4]` })).id);

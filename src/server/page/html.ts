@@ -66,6 +66,10 @@ export function statusPageHtml(view: PageView): string {
     </form>
     <div id="tasks-list"></div>
   </section>
+  <section id="fleet" hidden>
+    <h2>Fleet <small id="fleet-state"></small></h2>
+    <div id="fleet-list"></div>
+  </section>
   <section id="swaps">
     <h2>Swap history</h2>
     <div id="swaps-list"></div>

@@ -198,11 +198,30 @@ export const PAGE_SCRIPT = String.raw`
     select.replaceChildren.apply(select, [h('option', { value: '' }, 'any autonomous session')].concat(names.map(function (n) { return h('option', { value: n }, n); })));
     select.value = names.indexOf(keep) >= 0 ? keep : '';
   }
+  // store.shared: every host of the fleet, and whether this one lost the shared database.
+  function renderFleet(s) {
+    var f = s.fleet, section = document.getElementById('fleet');
+    if (!f) { section.hidden = true; return; }
+    section.hidden = false;
+    fill('fleet-state', f.degraded
+      ? h('span', { class: 'badge bad', 'data-fleet': 'degraded' }, 'degraded since ' + when(f.degraded.since) + ': ' + f.degraded.reason)
+      : h('span', { class: 'badge ok', 'data-fleet': 'ok' }, f.shared));
+    fill('fleet-list', h('table', { class: 'stack' },
+      h('thead', null, h('tr', null, ['host', 'last seen', 'account', 'sessions', 'running tasks'].map(function (t) { return h('th', { text: t }); }))),
+      h('tbody', null, f.hosts.map(function (x) {
+        return h('tr', { 'data-host': x.name },
+          h('td', { 'data-label': 'host' }, h('strong', null, x.name + (x.name === f.host ? ' (this host)' : '')), x.degraded ? h('span', { class: 'badge bad' }, 'degraded') : null),
+          h('td', { 'data-label': 'last seen' }, when(x.lastSeen)),
+          h('td', { 'data-label': 'account' }, x.activeAccount || '-'),
+          h('td', { 'data-label': 'sessions' }, String(x.sessions)),
+          h('td', { 'data-label': 'running tasks' }, String(x.runningTasks)));
+      }))));
+  }
   function render() {
     if (!state) return;
     var s = state.status;
     skewMs = Date.parse(s.generatedAt) - Date.now() || 0;
-    renderBanner(s); renderAccounts(s); renderSessions(s); renderSwaps(s); renderScheduled(s); renderTasks(); renderTargets(s);
+    renderBanner(s); renderAccounts(s); renderSessions(s); renderFleet(s); renderSwaps(s); renderScheduled(s); renderTasks(); renderTargets(s);
     document.body.setAttribute('data-active-account', s.activeAccount || '');
     document.body.setAttribute('data-swaps', String(s.swaps.length));
   }
