@@ -2,7 +2,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { conversationEnd, lastConversationRecord, promptInTranscript } from './conversation-tail.js';
+import { continuedSince, conversationEnd, lastConversationRecord, promptInTranscript } from './conversation-tail.js';
 
 const sessionId = '6c1f3b2a-5d4e-4f3a-9b8c-7d6e5f4a3b2c';
 const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s)).toISOString();
@@ -90,5 +90,37 @@ describe('promptInTranscript: the proof a typed prompt was submitted', () => {
     expect(await promptInTranscript(path, 'Continue the task', typedAt)).toBe(true);
     expect(await promptInTranscript(path, 'Another prompt', typedAt)).toBe(false);
     expect(await promptInTranscript(join(dir, 'missing.jsonl'), 'Continue the task', typedAt)).toBe(false);
+  });
+});
+
+describe('continuedSince: whether a cut-off conversation already got its continuation', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('tail');
+  });
+  afterAll(async () => {
+    await removeTempDir(dir);
+  });
+  const prompt = 'Continue the task';
+  const write = async (name: string, records: unknown[]) => {
+    const path = join(dir, name);
+    await writeFile(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return path;
+  };
+
+  it('counts a continuation typed since, after the limit that cut the conversation off', async () => {
+    const path = await write('c1.jsonl', [user(1, 'Refactor'), limit(2), system(3, 'Usage limit reached'), user(11, prompt)]);
+    expect(await continuedSince(path, prompt, new Date(at(10)))).toBe(true);
+    await appendFile(path, JSON.stringify(assistant(12, [{ type: 'text', text: 'Step 1 of 1 done.' }])) + '\n');
+    expect(await continuedSince(path, prompt, new Date(at(10)))).toBe(true);
+  });
+
+  it("does not count the continuation of an earlier cut, however recent: a new limit or interruption came after it", async () => {
+    const earlier = [user(1, 'Refactor'), limit(2), user(3, prompt), assistant(4, [{ type: 'text', text: 'done' }]), user(5, 'Next task')];
+    expect(await continuedSince(await write('c2.jsonl', [...earlier, limit(6)]), prompt, new Date(at(2)))).toBe(false);
+    expect(await continuedSince(await write('c3.jsonl', [...earlier, user(6, '[Request interrupted by user]')]), prompt, new Date(at(2)))).toBe(false);
+    // Older than the moment the relaunch began: not this swap's.
+    expect(await continuedSince(await write('c4.jsonl', earlier.slice(0, 4)), prompt, new Date(Date.parse(at(3)) + 1))).toBe(false);
+    expect(await continuedSince(join(dir, 'missing.jsonl'), prompt, new Date(at(0)))).toBe(false);
   });
 });

@@ -111,3 +111,21 @@ export async function promptInTranscript(path: string, prompt: string, since: Da
   }
   return false;
 }
+
+/**
+ * Whether the conversation was continued with `prompt` at or after `since`: a user record
+ * holding it that is newer than whatever cut the conversation off (a limit record, an
+ * interruption). A continuation typed for an earlier cut, however recent, does not count.
+ */
+export async function continuedSince(path: string, prompt: string, since: Date): Promise<boolean> {
+  const wanted = prompt.trim();
+  for (const value of await readTailRecords(path)) {
+    const at = typeof value.timestamp === 'string' ? Date.parse(value.timestamp) : NaN;
+    if (Number.isFinite(at) && at < since.getTime()) return false;
+    const record = parsePayload(transcriptRecord, value);
+    if (record?.type === 'user' && messageText(record).includes(wanted)) return true;
+    const end = endOf(value);
+    if (end === 'limited' || end === 'interrupted') return false;
+  }
+  return false;
+}

@@ -26,6 +26,25 @@ export interface ScreenFindings {
   readonly reopenedMenus: { readonly session: string; readonly paneId: string }[];
 }
 
+/** The input line: `❯` (2.1.x) or `>` inside a box (older versions), then what is typed. */
+const RULE = /^\s*[─╭]/;
+const INPUT_LINE = /^\s*(?:│\s*)?[❯>][\s\u00a0](.*?)\s*│?\s*$/;
+
+/**
+ * The last input line on screen holds text: the frame was drawn before Claude Code took the
+ * prompt typed there (it sends UserPromptSubmit before it redraws). A limit that prompt met
+ * would leave the input line empty under its banner: banners above it are older.
+ */
+export function promptPending(capture: string): boolean {
+  const lines = capture.split('\n');
+  for (let i = lines.length - 1; i > 0; i--) {
+    // The input line sits right under a rule (or a box's top): a menu's `❯ 1. …` does not.
+    const match = RULE.test(lines[i - 1] ?? '') ? INPUT_LINE.exec(lines[i] ?? '') : null;
+    if (match) return (match[1] ?? '').replace(/\u00a0/g, ' ').trim() !== '';
+  }
+  return false;
+}
+
 /** A menu reported once is given this long to close before it is reported again. */
 const MENU_REPORT_EVERY_MS = 3000;
 
@@ -96,8 +115,9 @@ export class ScreenPoll {
         this.sessions.seenWorking(name);
       } else if (screen.state === 'idle') {
         this.sessions.seenIdle(name, stored);
-      } else if (screen.state === 'limited' && screen.limit?.blocked && this.sessions.hasWorkedSinceLaunch(name)) {
-        // A resumed conversation shows its old banners: only a session seen working since its launch is news.
+      } else if (screen.state === 'limited' && screen.limit?.blocked && this.sessions.hasWorkedSinceLaunch(name) && !promptPending(capture)) {
+        // A resumed conversation shows its old banners: only a session seen working since its launch is news,
+        // and not while the prompt just submitted still sits in the input line (its hook came before the redraw).
         findings.limits.push({ session: name, limit: screen.limit });
       } else if (screen.rule === 'limited:menu' && this.menuIsNews(name, now)) {
         findings.reopenedMenus.push({ session: name, paneId: pane.paneId });

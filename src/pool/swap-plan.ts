@@ -3,7 +3,7 @@ import type { Account } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { TmuxClient } from '../tmux/client.js';
 import type { SessionStates } from '../sessions/session-states.js';
-import { promptInTranscript } from '../claude/conversation-tail.js';
+import { continuedSince } from '../claude/conversation-tail.js';
 import type { PoolSessionSpec } from './pool-spec.js';
 import type { StoppedAs, SwapRelaunch } from './swap-relaunch.js';
 import type { RelaunchOutcome, SessionSnapshot } from './swap-types.js';
@@ -17,9 +17,6 @@ export interface SwapPlanDeps {
   /** The transcript a session writes now (its running process's id, else the registry's). */
   readonly transcriptOf: (name: string, account: Account) => Promise<string | null>;
 }
-
-/** A transcript's lines are stamped to the millisecond by the same host: a second of slack. */
-const CLOCK_SLACK_MS = 1000;
 
 /** The snapshot brought up to date with the registry: a /clear or a hook since moved its id. */
 function current(deps: SwapPlanDeps, s: SessionSnapshot): SessionSnapshot {
@@ -63,7 +60,7 @@ export function relaunchPlanned(deps: SwapPlanDeps, snapshot: readonly SessionSn
 /**
  * Finishes a relaunch a crash interrupted, from the plan the journal kept. A planned
  * conversation whose transcript already holds the continuation (typed since the relaunch
- * began) got it before the crash: it never gets a second one, and when it already runs on
+ * began, after whatever cut it off) got it before the crash: it never gets a second one, and when it already runs on
  * `account` it is left to work. Every other planned one is started again and continued; an
  * unplanned one already running on `account` since then is left as it is.
  */
@@ -75,7 +72,7 @@ export function finishPlanned(deps: SwapPlanDeps, snapshot: readonly SessionSnap
       const session = current(deps, s);
       const planned = prompt !== null && toContinue.has(s.name);
       const transcript = await deps.transcriptOf(s.name, account);
-      const continued = planned && transcript !== null && (await promptInTranscript(transcript, prompt, new Date(since.getTime() - CLOCK_SLACK_MS)));
+      const continued = planned && transcript !== null && (await continuedSince(transcript, prompt, since));
       const running = await runningOnSince(deps, s.name, account, since);
       deps.logger.info({ session: s.name, planned, continued, running }, 'finishing an interrupted relaunch');
       if (running && (!planned || continued)) {
