@@ -2,7 +2,8 @@
  * npm run bench: detection latency per signal, and the daemon's cost with 10, 50 and 100
  * idle sessions against the usual per-session capture-pane polling (real tmux, the fake
  * Claude Code, the built CLI); then the real Claude Code figures (bench/real-claude.ts).
- * BENCH_ONLY=fake|tasks|real-claude runs one part and keeps the others' last figures.
+ * Then the fleet's: a limit on one of three hosts → the others off that account (bench/fleet.ts).
+ * BENCH_ONLY=fake|tasks|fleet|real-claude runs one part and keeps the others' last figures.
  * Results: bench/results/latest.json and latest.md.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ import { endPrivateServer } from '../src/tmux/end-server.js';
 import { childrenCpuSeconds, cpuSeconds, percentile, rssMb } from './proc-usage.js';
 import { realClaudeBench, type RealClaudeSection } from './real-claude.js';
 import { renderTasks, taskFigures, type TaskFigures } from './tasks.js';
+import { fleetFigures, renderFleet, type FleetFigures } from './fleet.js';
 import { renderRealClaude } from './real-claude/report.js';
 import { MAIN_VERSION as REAL_VERSION } from '../test/real-claude/install-claude.js';
 
@@ -299,19 +301,21 @@ function previousResults(): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY ?? 'all';
-  if (!['all', 'fake', 'real-claude', 'tasks'].includes(only)) throw new Error(`BENCH_ONLY is all, fake, real-claude or tasks, not ${JSON.stringify(only)}`);
+  if (!['all', 'fake', 'real-claude', 'tasks', 'fleet'].includes(only)) throw new Error(`BENCH_ONLY is all, fake, real-claude, tasks or fleet, not ${JSON.stringify(only)}`);
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   const previous = previousResults();
-  const { realClaude: previousReal, tasks: previousTasks, ...previousFake } = previous;
-  const fake = only === 'real-claude' || only === 'tasks' ? previousFake : await fakeFigures();
+  const { realClaude: previousReal, tasks: previousTasks, fleet: previousFleet, ...previousFake } = previous;
+  const fake = only === 'real-claude' || only === 'tasks' || only === 'fleet' ? previousFake : await fakeFigures();
   const tasks = only === 'all' || only === 'tasks' ? await taskFigures(say) : (previousTasks as TaskFigures | undefined);
+  if (only === 'all' || only === 'fleet') say('fleet: three hosts, a limit on one → the others off that account…');
+  const fleet = only === 'all' || only === 'fleet' ? await fleetFigures(say) : (previousFleet as FleetFigures | undefined);
   if (only === 'all' || only === 'real-claude') say(`real Claude Code ${REAL_VERSION}: limit → continuation, hook delivery, hook CPU…`);
   const real = only === 'all' || only === 'real-claude' ? realClaudeBench(say) : (previousReal as RealClaudeSection | undefined);
-  const result = { ...fake, ...(tasks ? { tasks } : {}), ...(real ? { realClaude: real } : {}) };
+  const result = { ...fake, ...(tasks ? { tasks } : {}), ...(fleet ? { fleet } : {}), ...(real ? { realClaude: real } : {}) };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
   const fakeShape: FakeShape = fake;
-  const md = ['# Benchmark results', '', ...renderFake(fakeShape), ...renderTasks(tasks), ...(real ? renderRealClaude(real) : [])].join('\n');
+  const md = ['# Benchmark results', '', ...renderFake(fakeShape), ...renderTasks(tasks), ...renderFleet(fleet), ...(real ? renderRealClaude(real) : [])].join('\n');
   writeFileSync('bench/results/latest.md', md);
   say(md);
 }

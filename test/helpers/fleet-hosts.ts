@@ -18,6 +18,8 @@ export interface FleetTestHost {
   readonly name: string;
   readonly sandbox: Sandbox;
   readonly socket: string;
+  /** Where the daemon's output (its JSON log) goes. */
+  readonly logFile: string;
   child: ChildProcess | null;
   /** Its own store, read as the CLI reads it (SQLite's WAL lets the daemon go on writing). */
   store(): Store;
@@ -44,7 +46,7 @@ export interface TestFleet {
 }
 
 /** Three (or more) hosts on one machine sharing one database, each a `claude-failover run` of its own. */
-export async function startTestFleet(options: { url: string; telegramUrl: string; specs: readonly HostSpec[]; leaseMs: number }): Promise<TestFleet> {
+export async function startTestFleet(options: { url: string; telegramUrl: string; specs: readonly HostSpec[]; leaseMs: number; monitor?: Record<string, unknown> }): Promise<TestFleet> {
   const roots: string[] = [];
   const hosts: FleetTestHost[] = [];
   const db = new pg.Pool({ connectionString: options.url, max: 2 });
@@ -60,7 +62,7 @@ export async function startTestFleet(options: { url: string; telegramUrl: string
       autonomous: spec.autonomous ?? { min: 2, max: 2 },
       dedicated: spec.dedicated ?? [],
       overrides: {
-        monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000 },
+        monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000, ...options.monitor },
         server: { listen: '127.0.0.1:0', token: FLEET_API_TOKEN },
         notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: options.telegramUrl } },
         store: { shared: { url: options.url, connectTimeoutMs: 2000 } },
@@ -72,6 +74,7 @@ export async function startTestFleet(options: { url: string; telegramUrl: string
       name: spec.name,
       sandbox,
       socket,
+      logFile: join(root, 'daemon.log'),
       child: null,
       store: () => (store ??= openStore(sandbox.config.stateDir)),
       closeStore: () => {
@@ -80,7 +83,7 @@ export async function startTestFleet(options: { url: string; telegramUrl: string
       },
       url: () => readFileSync(listeningPath(sandbox.config.stateDir), 'utf8').trim(),
       start: () => {
-        const log = createWriteStream(join(root, 'daemon.log'), { flags: 'a' });
+        const log = createWriteStream(host.logFile, { flags: 'a' });
         const child = spawnCli(['--config', sandbox.configFile, 'run'], { stdio: ['ignore', 'pipe', 'pipe'] });
         child.stdout?.pipe(log);
         child.stderr?.pipe(log);
