@@ -257,7 +257,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           jobs.leaveExhaustedAccount();
           await pool.reconcile();
         },
-        dispatch: () => tasks.tick(),
+        dispatch: () => (fleet?.sync.health.degraded ? Promise.resolve() : tasks.tick()),
       },
       { pollIntervalMs: config.monitor.pollIntervalMs, reconcileMs: options.reconcileMs ?? 5000, swapping: () => switcher.busy, logger },
     );

@@ -57,6 +57,8 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
     const r = (await query('SELECT * FROM tasks WHERE id = $1', [id]))[0];
     return r ? taskOf(r) : null;
   };
+  // A database that was down stopped every host renewing: until a lease's length after it
+  // started again, a lease that ran out says nothing of its host.
   const requeueExpired = async (): Promise<number> => {
     const rows = await query(
       `UPDATE tasks SET
@@ -65,8 +67,9 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
          error = 'host ' || host || ' stopped renewing its lease',
          claimed_by = NULL, host = NULL, lease_until = NULL
        WHERE claimed_by IS NOT NULL AND state IN ('queued', 'running') AND lease_until < now()
+         AND now() - pg_postmaster_start_time() > $2::interval
        RETURNING id`,
-      [options.now()],
+      [options.now(), lease],
     );
     return rows.length;
   };
