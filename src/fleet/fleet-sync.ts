@@ -181,16 +181,21 @@ export class FleetSync {
       this.appliedLimits.set(row.account, key);
       if (row.host === this.deps.host && this.pushedLimits.has(row.account)) continue;
       this.deps.logger.info({ account: row.account, host: row.host, resetsAt: row.resetsAt.toISOString() }, 'a limit from the fleet');
-      this.deps.applyLimit({
-        account: row.account,
-        kind: (row.kind ?? 'unknown') as LimitKind,
-        resetsAt: row.resetsAt,
-        precision: precisionOfSource(row.source, row.resetGuessed) ?? 'guess',
-        source: 'fleet',
-        detectedAt: now,
-        session: null,
-        text: `limit seen on ${row.host ?? 'another host'}`,
-      });
+      // A fault applying it is this host's, not the database's: logged, the pass goes on.
+      try {
+        this.deps.applyLimit({
+          account: row.account,
+          kind: (row.kind ?? 'unknown') as LimitKind,
+          resetsAt: row.resetsAt,
+          precision: precisionOfSource(row.source, row.resetGuessed) ?? 'guess',
+          source: 'fleet',
+          detectedAt: now,
+          session: null,
+          text: `limit seen on ${row.host ?? 'another host'}`,
+        });
+      } catch (err) {
+        this.deps.logger.warn({ account: row.account, err: describeError(err) }, 'a limit from the fleet could not be recorded');
+      }
     }
   }
 
