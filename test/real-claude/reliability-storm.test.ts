@@ -17,16 +17,20 @@ describe('reliability: a storm of limits (real Claude Code)', () => {
       const prompt = config.claude.resumePrompt;
       await waitForIdle(sandbox, NAMES, 120_000);
       const ids = Object.fromEntries(NAMES.map((n) => [n, sandbox.sessionIdOf(n)]));
-      // Every task is answered by alpha's limit 2 s after it arrives: all six are in flight, working, when the limits come.
-      standIn.addRule(tokenOf('alpha'), { match: (r) => r.hasTools && includesPrompt(r, 'STORM'), reply: { kind: 'limit', claim: 'five_hour', resetsAt: nowSeconds() + 3600, delayMs: 2000 }, times: SESSIONS });
+      // Every task is held at the stand-in, working, until one moment, then answered by alpha's limit: six 429s at once.
+      let limitAt = Number.POSITIVE_INFINITY;
+      const reply = { kind: 'limit' as const, claim: 'five_hour' as const, resetsAt: nowSeconds() + 3600, get delayMs() { return Math.max(0, limitAt - Date.now()); } };
+      standIn.addRule(tokenOf('alpha'), { match: (r) => r.hasTools && includesPrompt(r, 'STORM'), reply, times: SESSIONS });
       for (const name of NAMES) tmux(sandbox.socket, 'send-keys', '-t', `=${name}:`, '-l', `STORM task for ${name}`);
       await waitFor(() => NAMES.every((n) => sandbox.screen(n).includes(`STORM task for ${n}`)), { timeoutMs: 20_000, what: 'every task typed' });
+      limitAt = Date.now() + 4000;
       for (const name of NAMES) tmux(sandbox.socket, 'send-keys', '-t', `=${name}:`, 'Enter');
       const tasks = await waitFor(() => {
         const seen = sandbox.turns({ account: 'alpha' }).filter((r) => includesPrompt(r, 'STORM'));
         return seen.length >= SESSIONS ? seen : false;
       }, { timeoutMs: 30_000, what: 'every task at the stand-in' });
-      const limitTimes = tasks.map((r) => r.at + 2000);
+      // When each 429 left (held until limitAt; one that came later went at once).
+      const limitTimes = tasks.map((r) => Math.max(r.at, limitAt));
       const spreadMs = Math.max(...limitTimes) - Math.min(...limitTimes);
 
       await waitFor(() => sandbox.doneSwaps().length >= 1, { timeoutMs: 90_000, what: 'the swap alpha → beta' });
@@ -36,7 +40,8 @@ describe('reliability: a storm of limits (real Claude Code)', () => {
       const continuations = NAMES.map((n) => sandbox.turns({ sessionId: ids[n] ?? '' }).filter((r) => r.lastUserText.includes(prompt)).length);
       const notifications = sandbox.daemonLogRecords().filter((r) => typeof r.event === 'string' && ['swap-done', 'returned', 'continuation-lost', 'no-account', 'swap-cancelled'].includes(r.event));
       const checks = {
-        limitsWithinASecond: spreadMs <= 1000,
+        // Every task was in flight when the limits came (how close together is a figure, not a promise).
+        allInFlight: tasks.every((r) => r.at < limitAt),
         oneSwap: sandbox.doneSwaps().length === 1 && sandbox.outcomes.filter((o) => o.result !== 'skipped' && o.result !== 'deferred').length === 1,
         oneNotification: notifications.length === 1 && notifications[0]?.event === 'swap-done',
         continuedOnceEach: continuations.every((c) => c === 1) && continued.every((r) => timesInPrompt(r, prompt) === 1),
@@ -58,7 +63,7 @@ describe('reliability: a storm of limits (real Claude Code)', () => {
           wallS: Math.round((Date.now() - started) / 1000),
         },
       });
-      expect(checks).toEqual({ limitsWithinASecond: true, oneSwap: true, oneNotification: true, continuedOnceEach: true, idsKept: true });
+      expect(checks).toEqual({ allInFlight: true, oneSwap: true, oneNotification: true, continuedOnceEach: true, idsKept: true });
     });
   });
 });
