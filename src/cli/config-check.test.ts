@@ -143,3 +143,15 @@ describe('claude-failover config check', () => {
     expect((await run(['--config', join(dir, 'to-real.yaml'), 'config', 'check'])).code).toBe(0);
   });
 });
+
+describe('config check with store.shared', () => {
+  it('names the shared database by host, port and name, never its URL or password', async () => {
+    const file = write(join(dir, 'config.yaml'), `${valid}store: { shared: { url: "postgresql://cf:s3cret-pw@db.internal:5432/failover" } }\nfleet: { host: box-2, spread: true }\n`);
+    const text = await run(['--config', file, 'config', 'check']);
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toContain('fleet       host box-2, shared store postgres db.internal:5432/failover, spread, lease 30000 ms');
+    const json = await run(['--config', file, 'config', 'check', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ store: { shared: 'postgres db.internal:5432/failover' }, fleet: { host: 'box-2', spread: true, leaseMs: 30000 } });
+    for (const out of [text.stdout, json.stdout]) expect(out).not.toContain('s3cret-pw');
+  });
+});

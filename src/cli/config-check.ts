@@ -1,6 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
+import { describeDatabase } from '../store/postgres/pg-connect.js';
 import { configOption } from './shared.js';
 
 function summary(config: Config): string {
@@ -18,6 +19,8 @@ function summary(config: Config): string {
     `  monitor     poll ${config.monitor.pollIntervalMs} ms, cooldown ${config.monitor.cooldownMs} ms, return margin ${config.monitor.returnMarginMs} ms, proactive ${config.monitor.proactivePercent === null ? 'off' : `${config.monitor.proactivePercent}%`}`,
     `  notify      telegram ${config.notify.telegram ? 'on' : 'off'}, ${config.notify.webhooks.length} webhook(s)`,
     `  server      ${config.server.listen}${config.server.token ? ' (token set)' : ' (no token: state-changing requests refused)'}`,
+    // The shared database by host, port and name only: its URL may hold a password.
+    `  fleet       ${config.store.shared ? `host ${config.fleet.host}, shared store postgres ${describeDatabase(config.store.shared.url)}${config.fleet.spread ? ', spread' : ''}, lease ${config.fleet.leaseMs} ms` : 'this host only (no store.shared)'}`,
   ];
   return lines.join('\n');
 }
@@ -48,6 +51,8 @@ export function summaryJson(config: Config): Record<string, unknown> {
     },
     notify: { telegram: config.notify.telegram !== null, webhooks: config.notify.webhooks.length },
     server: { listen: config.server.listen, tokenSet: config.server.token !== null },
+    store: { shared: config.store.shared ? `postgres ${describeDatabase(config.store.shared.url)}` : null },
+    fleet: config.fleet,
   };
 }
 
@@ -56,7 +61,7 @@ export function configCommand(): Command {
   config
     .command('check')
     .summary('validate the config file and print a summary')
-    .description('Validates the config file and prints a summary of what it resolves to: the link, the shared and state dirs, the accounts, the pool, the monitor, notifications and the listener. Every problem is listed at once with its field and line, and the exit code is 1. --json prints the summary as an object (`ok: true`), or `{"ok": false, "report": …}` for a config that does not pass (secrets never: only whether a token is set).')
+    .description('Validates the config file and prints a summary of what it resolves to: the link, the shared and state dirs, the accounts, the pool, the monitor, notifications, the listener and the fleet (the shared database by host, port and name, never its URL). Every problem is listed at once with its field and line, and the exit code is 1. --json prints the summary as an object (`ok: true`), or `{"ok": false, "report": …}` for a config that does not pass (secrets never: only whether a token is set).')
     .option('--json', 'print the summary (or the problems) as JSON')
     .action((opts, command) => {
       const result = loadConfig({ flag: configOption(command) });
