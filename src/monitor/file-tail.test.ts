@@ -1,4 +1,5 @@
-import { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, closeSync, constants, openSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
@@ -82,5 +83,26 @@ describe('file tail', () => {
     const { read } = tailOf(file, false);
     await removeTempDir(dir);
     await expect(read()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('reads nothing from a FIFO put in place of the file, and does not wait for a writer', async () => {
+    const file = join(dir, 'a.jsonl');
+    writeFileSync(file, 'old\n');
+    const { read } = tailOf(file, false);
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    renameSync(join(dir, 'fifo'), file);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await Promise.race([read(), new Promise((resolve) => (timer = setTimeout(() => { resolve('still waiting for a writer'); }, 2000)))]);
+      expect(outcome).toEqual({ lines: [], skippedLongLines: 0 });
+    } finally {
+      clearTimeout(timer);
+      // Releases a read blocked in open() (the bug this test is about), so the file can end.
+      try {
+        closeSync(openSync(file, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting
+      }
+    }
   });
 });

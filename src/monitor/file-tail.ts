@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** What a tail remembers of a file's last stat, to tell a changed file from an idle one. */
@@ -48,14 +49,18 @@ export class FileTail {
   /**
    * Reads everything appended since the last call and hands each complete line to `onLine`.
    * Returns how many lines longer than maxLineBytes were skipped. Throws what `open` throws
-   * (ENOENT when the file is gone).
+   * (ENOENT when the file is gone). Something other than a regular file put in its place (a
+   * FIFO, a device) is not read: opened without blocking, it reads as nothing.
    */
   async readNewLines(onLine: (line: string) => void): Promise<{ skippedLongLines: number }> {
-    const handle = await open(this.path, 'r');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever, and
+    // hold one of the few threads every file operation of the daemon shares.
+    const handle = await open(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
     let skippedLongLines = 0;
     try {
       // fstat the handle we read from, so the inode and the bytes belong to one file.
       const stat = await handle.stat();
+      if (!stat.isFile()) return { skippedLongLines: 0 };
       if (stat.ino !== this.seen.ino || stat.size < this.offset) {
         this.offset = 0;
         this.dropPartial();
