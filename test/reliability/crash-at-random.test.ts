@@ -13,7 +13,7 @@ import { seededRandom } from './seeded-random.js';
 
 const RUNS = Number(process.env.CF_CRASH_RUNS ?? '50');
 /** Kills land up to this long after the task's Enter: before the limit, through the swap (~1 s), after it. */
-const MAX_OFFSET_MS = 1500;
+const MAX_OFFSET_MS = Number(process.env.CF_CRASH_MAX_OFFSET_MS ?? '1500');
 const POOL = ['web', 'api'];
 const TEST = 'test/reliability/crash-at-random.test.ts';
 
@@ -69,10 +69,13 @@ describe('reliability: SIGKILL at random moments of a limit swap (fake Claude Co
         const from = await waitFor(() => whole(config, POOL, { idle: true }), { timeoutMs: 60_000, what: `run ${String(run)}: whole and idle` });
         const to = from === 'A' ? 'B' : 'A';
         const offset = random.between(0, MAX_OFFSET_MS);
-        const before = { web: userPrompts(transcriptOf('web')).length, api: userPrompts(transcriptOf('api')).length, sizes: sizes(), usedOnTarget: (await sandbox.readQuota(to)).used ?? 0 };
-        // Turn 1 of the task is answered, turn 2 meets the limit (which resets in 2 s: the next run may come back).
+        const limitRecords = () => transcriptOf('web').filter((l) => l.includes('"error":"rate_limit"')).length;
+        const before = { limits: limitRecords(), web: userPrompts(transcriptOf('web')).length, api: userPrompts(transcriptOf('api')).length, sizes: sizes(), usedOnTarget: (await sandbox.readQuota(to)).used ?? 0 };
+        // The target's last limit (two runs ago) has reset in the ledger too: the swap has somewhere to go.
+        await waitFor(() => (withStore(config, (store) => store.getLedgerEntry(to)?.resetsAt?.getTime()) ?? 0) < Date.now(), { timeoutMs: 30_000, what: `${to} usable again` });
+        // Turn 1 of the task is answered, turn 2 meets the limit (which resets in 5 s: the next run may come back).
         await sandbox.setQuota(to, { limit: 100000, used: 0, resetsAt: null });
-        await sandbox.setQuota(from, { limit: 1000, used: 999, resetsAt: Math.floor(Date.now() / 1000) + 2 });
+        await sandbox.setQuota(from, { limit: 1000, used: 999, resetsAt: Math.floor(Date.now() / 1000) + 5 });
         before.usedOnTarget = 0;
         await typePrompt('web', `TASK-${String(run)} [turns=3]`);
         const typedAt = Date.now();
@@ -104,6 +107,7 @@ describe('reliability: SIGKILL at random moments of a limit swap (fake Claude Co
           if (JSON.stringify(sessionIds()) !== JSON.stringify(ids)) failures.push(`conversations changed: ${JSON.stringify(sessionIds())}`);
         } catch (err) {
           failures.push(err instanceof Error ? err.message : String(err));
+          if (limitRecords() === before.limits) failures.push('the task never met the limit (a probe fault, not a recovery one)');
         }
         if (failures.length === 0) passes += 1;
         else problems.push(`run ${String(run)} (seed ${String(random.seed)}, killed ${String(offset)} ms after the task, ${where}): ${failures.join('; ')}`);

@@ -75,7 +75,7 @@ describe('reliability: storms (fake Claude Code)', () => {
     const continuations = names.map((n) => userPrompts(transcripts(sandbox).get(ids[n] ?? '') ?? []).filter((p) => p === prompt).length);
     const swapTexts = e2e.telegramTexts().filter((t) => /Swapped accounts|Returned to|NOT CONTINUED|continuation prompt never|Every account is exhausted|cancelled/.test(t));
     const swap = e2e.doneSwaps()[0];
-    const checks = {
+    const checks: Record<string, boolean> = {
       settled,
       // Every session met the limit (how close together is a figure: the fake's quota file is one lock).
       everyOneLimited: limitTimes.length === SESSIONS,
@@ -85,11 +85,31 @@ describe('reliability: storms (fake Claude Code)', () => {
       allDelivered: swap?.sessions.filter((s) => s.ok && s.continuation === 'delivered').length === SESSIONS,
       idsKept: names.every((n) => d.store.getSession(n)?.sessionId === ids[n] && d.store.getSession(n)?.account === 'B'),
     };
+    // A restart adopts the running pool as it is: the same panes, conversations and launches.
+    const panes = Object.fromEntries(names.map((n) => [n, d.store.getSession(n)]));
+    await d.stop();
+    const restartAt = Date.now();
+    const again = await e2e.startDaemon(sandbox, { logger: createLogger({ pretty: false, level: 'info', destination: createWriteStream(log, { flags: 'a' }) }) });
+    await waitForIdlePool(again, names, 120_000);
+    const adoptedMs = Date.now() - restartAt;
+    const adopted = names.filter((n) => {
+      const now = again.store.getSession(n);
+      const was = panes[n];
+      return now?.paneId === was?.paneId && now?.sessionId === was?.sessionId && now?.restarts === was?.restarts && now?.account === 'B';
+    }).length;
+    checks.adoptedAfterRestart = adopted === SESSIONS;
+    recordFigure({
+      probe: `a restart adopts ${String(SESSIONS)} running sessions, fake Claude Code`,
+      test: TEST,
+      runs: 1,
+      passes: adopted === SESSIONS ? 1 : 0,
+      measured: { sessions: SESSIONS, adopted, relaunched: SESSIONS - adopted, startToIdleMs: adoptedMs },
+    });
     recordFigure({
       probe: `${String(SESSIONS)} sessions hit the limit within one second, fake Claude Code`,
       test: TEST,
       runs: 1,
-      passes: Object.values(checks).every(Boolean) ? 1 : 0,
+      passes: Object.entries(checks).every(([name, ok]) => ok || name === 'adoptedAfterRestart') ? 1 : 0,
       measured: {
         sessions: SESSIONS,
         limitSpreadMs: spreadMs,
@@ -104,7 +124,7 @@ describe('reliability: storms (fake Claude Code)', () => {
         wallS: Math.round((Date.now() - started) / 1000),
       },
     });
-    expect(checks).toEqual({ settled: true, everyOneLimited: true, oneSwap: true, oneNotification: true, continuedOnce: true, allDelivered: true, idsKept: true });
+    expect(checks).toEqual({ adoptedAfterRestart: true, settled: true, everyOneLimited: true, oneSwap: true, oneNotification: true, continuedOnce: true, allDelivered: true, idsKept: true });
   });
 
   it('a limit, a manual switch and a scheduled return arriving together, in every order: served one at a time, the pool ends where the last one asked', async () => {
