@@ -73,9 +73,10 @@ describe('reliability: SIGKILL at random moments of a limit swap (fake Claude Co
         const before = { limits: limitRecords(), web: userPrompts(transcriptOf('web')).length, api: userPrompts(transcriptOf('api')).length, sizes: sizes(), usedOnTarget: (await sandbox.readQuota(to)).used ?? 0 };
         // The target's last limit (two runs ago) has reset in the ledger too: the swap has somewhere to go.
         await waitFor(() => (withStore(config, (store) => store.getLedgerEntry(to)?.resetsAt?.getTime()) ?? 0) < Date.now(), { timeoutMs: 30_000, what: `${to} usable again` });
-        // Turn 1 of the task is answered, turn 2 meets the limit (which resets in 5 s: the next run may come back).
+        // Turn 1 of the task is answered, turn 2 meets the limit. It resets in 6 s: long enough to stand when a
+        // restart on a loaded machine reads it, short enough for the next run to come back.
         await sandbox.setQuota(to, { limit: 100000, used: 0, resetsAt: null });
-        await sandbox.setQuota(from, { limit: 1000, used: 999, resetsAt: Math.floor(Date.now() / 1000) + 5 });
+        await sandbox.setQuota(from, { limit: 1000, used: 999, resetsAt: Math.floor(Date.now() / 1000) + 6 });
         before.usedOnTarget = 0;
         await typePrompt('web', `TASK-${String(run)} [turns=3]`);
         const typedAt = Date.now();
