@@ -111,6 +111,27 @@ describe('init', () => {
     expect(await snapshotTree(dir)).toEqual(tree);
   });
 
+  it('merges ~/.claude.json into the first account once: a key dropped there later is not copied back', async () => {
+    await writeRealClaudeDir(layout);
+    await init(layout);
+    const inside = join(layout.config.accounts[0]?.home ?? '', '.claude.json');
+    const { tipsHistory: _dropped, ...kept } = JSON.parse(await readFile(inside, 'utf8')) as Record<string, unknown>;
+    await writeFile(inside, JSON.stringify(kept));
+    expect((await init(layout)).steps).toEqual([]);
+    expect(JSON.parse(await readFile(inside, 'utf8'))).toEqual(kept);
+  });
+
+  it('refuses to migrate a real ~/.claude while a live Claude Code session runs on it (CLAUDE_RUNNING), changing nothing; a dry run says so', async () => {
+    await writeRealClaudeDir(layout);
+    await mkdir(join(layout.config.link, 'sessions'), { recursive: true });
+    await writeFile(join(layout.config.link, 'sessions', `${String(process.pid)}.json`), JSON.stringify({ pid: process.pid, sessionId: 's1', cwd: dir }));
+    const tree = await snapshotTree(dir);
+    const err = await init(layout).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CLAUDE_RUNNING', message: expect.stringContaining(`pid ${String(process.pid)}`) as unknown });
+    expect(await snapshotTree(dir)).toEqual(tree);
+    expect((await init(layout, { dryRun: true })).log.join('\n')).toContain('Claude Code is running on');
+  });
+
   it('--dry-run prints every step and changes nothing, and counts the login the migration brings', async () => {
     await writeRealClaudeDir(layout);
     const tree = await snapshotTree(dir);

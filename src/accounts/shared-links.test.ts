@@ -82,6 +82,29 @@ describe('ensureSharedLinks', () => {
     expect(await readFile(join(elsewhere, 'keep.jsonl'), 'utf8')).toBe('x');
   });
 
+  it('refuses a shared dir that is a symbolic link (SHARED_DIR_IS_LINK), creating nothing where it points', async () => {
+    const planted = join(dir, 'planted');
+    await mkdir(planted);
+    await mkdir(dirname(shared), { recursive: true });
+    await symlink(planted, shared);
+    const err = await errorOf(ensureSharedLinks(layout.config, home));
+    expect(err.fault).toBe('SHARED_DIR_IS_LINK');
+    expect(err.message).toContain('symbolic link');
+    expect(await readdir(planted)).toEqual([]);
+    expect(await readdir(home)).toEqual([]);
+  });
+
+  it('with mergeLinked (init), moves the files of a link elsewhere into the shared target before replacing the link', async () => {
+    const elsewhere = join(dir, 'elsewhere');
+    await mkdir(join(elsewhere, '-work-app'), { recursive: true });
+    await writeFile(join(elsewhere, '-work-app', 's1.jsonl'), 'x');
+    await symlink(elsewhere, join(home, 'projects'));
+    const report = await ensureSharedLinks(layout.config, home, { mergeLinked: true });
+    expect(report.actions[0]).toMatchObject({ name: 'projects', action: 'merged' });
+    expect(await readlink(join(home, 'projects'))).toBe(join(shared, 'projects'));
+    expect(await readFile(join(shared, 'projects', '-work-app', 's1.jsonl'), 'utf8')).toBe('x');
+  });
+
   it('merges a real directory into the shared target: no file deleted, a name clash keeps both and is reported', async () => {
     await mkdir(join(home, 'projects', '-work-app', 's1'), { recursive: true });
     await writeFile(join(home, 'projects', '-work-app', 'only-here.jsonl'), 'mine');
