@@ -110,7 +110,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (fleet) cleanups.push(() => fleet.stop());
     const notifier = fleet?.notifier ?? hostNotifier;
     const queue = fleet?.shared.tasks ?? store.tasks;
-    const metrics = createMetrics({ config, store, tasks: queue, notifier, now });
+    const metrics = createMetrics({ config, store, tasks: queue, notifier, now, ...(fleet ? { fleetDegraded: () => fleet.sync.health.degraded } : {}) });
     const layout = options.layout ?? createAccountLayout(config, logger);
     const activeAccount = (): Account | null => config.accounts.find((a) => a.name === store.getActiveAccount()) ?? null;
     const sessions = new SessionStates(store, now);

@@ -23,6 +23,8 @@ export interface FleetSyncDeps {
   readonly hostState: () => Promise<Omit<FleetHost, 'name' | 'lastSeen' | 'degraded'>>;
   /** How a database may be named in messages (never its URL). */
   readonly where: string;
+  /** Takes anything secret (the database's URL, its password) out of a fault's message. */
+  readonly scrub?: (text: string) => string;
   /** The polling fallback's period (LISTEN/NOTIFY wakes a pass at once). */
   readonly intervalMs?: number;
 }
@@ -126,8 +128,9 @@ export class FleetSync {
       // A pass cut short by the daemon stopping is no lost database.
       if (this.halted()) return;
       this.listening = false;
-      this.health.lost(describeError(err));
-      logger.debug({ err: describeError(err) }, 'fleet sync pass failed');
+      const why = (this.deps.scrub ?? ((t: string) => t))(describeError(err));
+      this.health.lost(why);
+      logger.debug({ err: why }, 'fleet sync pass failed');
     }
   }
 

@@ -5,7 +5,8 @@ import type { FleetHost, SharedStore } from '../store/shared-store.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
 import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
-import { describeDatabase } from '../store/postgres/pg-connect.js';
+import { describeDatabase, urlSecrets } from '../store/postgres/pg-connect.js';
+import { redactSecrets } from '../log.js';
 import { FleetSync } from './fleet-sync.js';
 import { describeError } from '../errors.js';
 import { fleetNotifier } from './fleet-notifier.js';
@@ -69,7 +70,8 @@ export function createFleet(deps: FleetDeps): Fleet | null {
   });
   let sync: FleetSync | null = null;
   const notifier = fleetNotifier(deps.notifier, { shared: store, host, degraded: () => sync?.health.degraded ?? true, logger: log });
-  sync = new FleetSync({ store: deps.store, shared: store, host, now, logger: log, notifier: deps.notifier, applyLimit: deps.applyLimit, hostState: deps.hostState, where });
+  const secrets = urlSecrets(shared.url);
+  sync = new FleetSync({ store: deps.store, shared: store, host, now, logger: log, notifier: deps.notifier, applyLimit: deps.applyLimit, hostState: deps.hostState, where, scrub: (text) => redactSecrets(text, secrets) });
   const fleetSync = sync;
   return {
     shared: store,
@@ -113,6 +115,6 @@ export async function readFleetReport(shared: SharedStore, config: Config, now: 
     const hosts = await shared.hosts();
     return { ...base, degraded: null, hosts: hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString() })) };
   } catch (err) {
-    return { ...base, degraded: { since: now.toISOString(), reason: describeError(err) }, hosts: [] };
+    return { ...base, degraded: { since: now.toISOString(), reason: redactSecrets(describeError(err), config.store.shared ? urlSecrets(config.store.shared.url) : []) }, hosts: [] };
   }
 }

@@ -16,6 +16,8 @@ export interface MetricsSources {
   readonly store: Store;
   /** The task queue, when it is not the store's own (the fleet's, with store.shared). */
   readonly tasks?: TaskQueue;
+  /** With store.shared: whether this host has lost the shared database (the fleet_degraded gauge). */
+  readonly fleetDegraded?: () => boolean;
   readonly notifier: Notifier;
   readonly now: () => Date;
 }
@@ -109,12 +111,21 @@ export function createMetrics(sources?: MetricsSources): Metrics {
       for (const state of SESSION_STATES) this.set({ state }, all.filter((s) => (s.state ?? 'starting') === state).length);
     },
   });
+  const fleetDegraded = sources?.fleetDegraded;
+  if (fleetDegraded) {
+    new Gauge({
+      name: name('fleet_degraded'), help: '1 while this host cannot reach the shared database (store.shared) and fails over on its own ledger', registers,
+      collect() { this.set(fleetDegraded() ? 1 : 0); },
+    });
+  }
   new Gauge({
     name: name('tasks'), help: 'Tasks in the queue by state', labelNames: ['state'], registers,
     async collect() {
       if (!read) return;
-      const counts = await (read.tasks ?? read.store.tasks).counts();
-      for (const state of TASK_STATES) this.set({ state }, counts[state]);
+      // The fleet's queue may be out of reach (the shared database down): the other families are still served.
+      const counts = await (read.tasks ?? read.store.tasks).counts().catch(() => null);
+      if (counts) for (const state of TASK_STATES) this.set({ state }, counts[state]);
+      else this.reset();
     },
   });
   new Counter({

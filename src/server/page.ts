@@ -76,7 +76,8 @@ export function mountStatusPage(app: Hono, deps: StatusPageDeps): void {
   });
 
   mountEvents(app, {
-    snapshot: async () => ({ status: await deps.status(), tasks: deps.tasks ? await deps.tasks() : null }),
+    // A queue out of reach (the fleet's database down) leaves the rest of the page live: it shows the host degraded.
+    snapshot: async () => ({ status: await deps.status(), tasks: deps.tasks ? await deps.tasks().catch(() => null) : null }),
     ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
   });
 }

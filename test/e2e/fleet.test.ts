@@ -145,6 +145,9 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     const stoppedAt = Date.now();
     await pg.stop();
     await waitFor(async () => (await Promise.all([0, 1].map((i) => health(host(i))))).every((r) => r.status === 503 && r.body.includes('fleet degraded')), { timeoutMs: 20_000, intervalMs: 250, what: 'hosts 1 and 2 degraded' });
+    const metrics = await (await fetch(`${host(0).url()}/metrics`)).text();
+    expect(metrics).toMatch(/^claude_failover_fleet_degraded 1$/m);
+    expect(metrics).not.toContain(TEST_PG_PASSWORD);
     await host(1).sandbox.setQuota('B', { limit: 1, used: 1 });
     await typeInto(host(1).socket, 'auto-1', 'Hit the wall on B [turns=1]', tmux);
     await waitFor(() => host(1).store().getActiveAccount() === 'C', { timeoutMs: 20_000, intervalMs: 100, what: 'host 2 on C on its own' });
