@@ -13,7 +13,7 @@ describe('classifyScreen over real-shaped pane captures', () => {
     ['limited-5h.txt', 'limited'],
     ['limited-weekly.txt', 'limited'],
     ['limited-menu.txt', 'limited'],
-    ['limit-menu-reopened.txt', 'limited'],
+    ['limit-menu-reopened.txt', 'idle'],
     ['auto-continue.txt', 'limited'],
     ['old-banner-scrollback.txt', 'idle'],
     ['warning-95.txt', 'idle'],
@@ -29,7 +29,28 @@ describe('classifyScreen over real-shaped pane captures', () => {
   it('tells the rate-limit menu (2.0.77 reopening it over a resumed history) from a limit banner or an idle prompt', () => {
     expect(limitMenuOpen(fixture('limit-menu-reopened.txt'))).toBe(true);
     expect(limitMenuOpen(fixture('limited-menu.txt'))).toBe(true);
-    expect(classifyScreen(fixture('limit-menu-reopened.txt'), { now, timeZone: 'UTC' }).rule).toBe('limited:menu');
+    // Reopened over history (a continuation was answered after the old banner): a dialog over an idle session.
+    expect(classifyScreen(fixture('limit-menu-reopened.txt'), { now, timeZone: 'UTC' }).rule).toBe('menu');
+    // Opened by a limit that is the conversation's latest turn: a limit, with the banner's reset.
+    const fresh = [
+      '❯ TASK-A: refactor the parser',
+      "  ⎿  You've hit your limit · resets 9:18pm (UTC)",
+      '     Opening your options…',
+      '',
+      '❯ /rate-limit-options',
+      '─'.repeat(40),
+      ' What do you want to do?',
+      '',
+      ' ❯ 1. Stop and wait for limit to reset',
+      '   2. Switch to extra usage',
+      '   3. Upgrade your plan',
+      '',
+      ' Enter to confirm · Esc to cancel',
+    ].join('\n');
+    const limited = classifyScreen(fresh, { now, timeZone: 'UTC' });
+    expect(limited).toMatchObject({ state: 'limited', rule: 'limited:menu' });
+    expect(limited.limit?.resetsAt?.toISOString()).toBe('2026-11-24T21:18:00.000Z');
+    expect(limitMenuOpen(fresh)).toBe(true);
     for (const other of ['limited-5h.txt', 'idle.txt', 'auto-continue.txt', 'old-banner-scrollback.txt']) expect(limitMenuOpen(fixture(other))).toBe(false);
   });
 

@@ -24,6 +24,8 @@ const SPINNER = /^\s*[✽✻✶✢✳·*⏺]\s+\S+…/;
 const LOGIN = /(?:Please run \/login|Invalid API key|OAuth token revoked|OAuth token has expired|API Error: 401|Not logged in|Select login method)/i;
 const LIMIT_MENU = /What do you want to do\?/;
 const LIMIT_MENU_OPTION = /Stop and wait for limit to reset/;
+/** What Claude Code prints by itself as it opens the menu: not something the person or Claude did. */
+const MENU_OPENING = /^\s*(?:[❯>][\u00a0 ]*\/rate-limit-options\s*$|Opening your options)/;
 
 /**
  * Whether the pane shows Claude Code's rate-limit options menu ("What do you want to do?").
@@ -66,31 +68,37 @@ export function classifyScreen(capture: string, options: ScreenOptions): ScreenC
   if (LOGIN.test(text)) return { state: 'login-needed', rule: 'login-needed' };
   if (/esc to interrupt/i.test(text) || bottom.some((l) => SPINNER.test(l) && !/Usage limit/i.test(l))) return { state: 'working', rule: 'working:spinner' };
 
-  if (LIMIT_MENU.test(text) && LIMIT_MENU_OPTION.test(text)) {
-    const limit = parseLimitText(text, options);
-    return { state: 'limited', rule: 'limited:menu', limit: limit.blocked ? limit : { blocked: true, kind: 'unknown', resetsAt: null, resetGuessed: true, text: 'What do you want to do?', rule: 'menu' } };
+  // The rate-limit menu over the conversation: a limit only when the banner above it is the
+  // latest thing in the conversation; one reopened over history (2.0.x, on resume) is a dialog
+  // over an idle session.
+  const menuAt = bottom.findIndex((l) => LIMIT_MENU.test(l));
+  if (menuAt >= 0 && LIMIT_MENU_OPTION.test(text)) {
+    const limit = standingBanner(bottom.slice(0, menuAt), options);
+    return limit ? { state: 'limited', rule: 'limited:menu', limit } : { state: 'idle', rule: 'menu' };
   }
-  // A banner counts only when nothing the person or Claude did came after it.
+  const limit = standingBanner(bottom, options);
+  if (limit) return { state: 'limited', rule: `limited:${limit.rule}`, limit };
+  if (hasBox && bottom.some((l) => EMPTY_PROMPT.test(l) || PROMPT_LINE.test(l))) return { state: 'idle', rule: 'idle:prompt-box' };
+  return { state: 'unknown', rule: 'unknown' };
+}
+
+/** The limit banner nothing the person or Claude did came after, if any. */
+function standingBanner(lines: readonly string[], options: ScreenOptions): Extract<LimitParse, { blocked: true }> | null {
   let lastBanner = -1;
-  for (let i = bottom.length - 1; i >= 0; i--) {
-    if (parseLimitText(bottom[i] ?? '', options).blocked) {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (parseLimitText(lines[i] ?? '', options).blocked) {
       lastBanner = i;
       break;
     }
   }
-  if (lastBanner >= 0) {
-    const after = bottom.slice(lastBanner + 1);
-    const laterActivity = after.some((l) => (PROMPT_LINE.test(l) && !EMPTY_PROMPT.test(l)) || /^\s*●\s/.test(l) && !/Usage limit reached/i.test(l));
-    if (!laterActivity) {
-      // Footers repeat the reset without saying which limit: prefer the banner that names it.
-      const banners = bottom
-        .slice(0, lastBanner + 1)
-        .map((l) => parseLimitText(l, options))
-        .filter((p): p is Extract<LimitParse, { blocked: true }> => p.blocked);
-      const limit = banners.filter((b) => b.kind !== 'unknown').at(-1) ?? banners.at(-1);
-      if (limit) return { state: 'limited', rule: `limited:${limit.rule}`, limit };
-    }
-  }
-  if (hasBox && bottom.some((l) => EMPTY_PROMPT.test(l) || PROMPT_LINE.test(l))) return { state: 'idle', rule: 'idle:prompt-box' };
-  return { state: 'unknown', rule: 'unknown' };
+  if (lastBanner < 0) return null;
+  const after = lines.slice(lastBanner + 1).filter((l) => !MENU_OPENING.test(l));
+  const laterActivity = after.some((l) => (PROMPT_LINE.test(l) && !EMPTY_PROMPT.test(l)) || (/^\s*●\s/.test(l) && !/Usage limit reached/i.test(l)));
+  if (laterActivity) return null;
+  // Footers repeat the reset without saying which limit: prefer the banner that names it.
+  const banners = lines
+    .slice(0, lastBanner + 1)
+    .map((l) => parseLimitText(l, options))
+    .filter((p): p is Extract<LimitParse, { blocked: true }> => p.blocked);
+  return banners.filter((b) => b.kind !== 'unknown').at(-1) ?? banners.at(-1) ?? null;
 }

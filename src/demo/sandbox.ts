@@ -21,8 +21,8 @@ export interface FakeQuota {
   timeZone?: string;
   /** The fake dies at start with this message (a launch that fails). */
   crashOnStart?: string;
-  /** Like Claude Code 2.0.x: resuming a conversation that shows a limit reopens the rate-limit menu. */
-  reopenLimitMenu?: boolean;
+  /** Like Claude Code 2.0.x: resuming a conversation that shows a limit reopens the rate-limit menu (150 ms after start-up, or this many ms). */
+  reopenLimitMenu?: boolean | number;
 }
 
 export interface SandboxAccount {

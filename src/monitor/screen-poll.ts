@@ -19,8 +19,8 @@ export interface ScreenLimit {
 export interface ScreenFindings {
   readonly limits: ScreenLimit[];
   /**
-   * Sessions showing the rate-limit menu without having worked since their launch: Claude
-   * Code (2.0.x) opens it by itself when a resumed conversation shows an old limit, and it
+   * Sessions showing the rate-limit menu over an old limit: Claude Code (2.0.x) opens it by
+   * itself when a resumed conversation shows one (after a turn, when it was busy), and it
    * holds the keyboard until Escape. Not a limit: the pane it is in.
    */
   readonly reopenedMenus: { readonly session: string; readonly paneId: string }[];
@@ -119,9 +119,11 @@ export class ScreenPoll {
         // A resumed conversation shows its old banners: only a session seen working since its launch is news,
         // and not while the prompt just submitted still sits in the input line (its hook came before the redraw).
         findings.limits.push({ session: name, limit: screen.limit });
-      } else if (screen.rule === 'limited:menu' && this.menuIsNews(name, now)) {
-        findings.reopenedMenus.push({ session: name, paneId: pane.paneId });
       }
+      // The menu over a limit this launch hit stays (the swap relaunches the session); one
+      // reopened over history, or over a limit from before this launch, is closed.
+      const reopened = screen.rule === 'menu' || (screen.rule === 'limited:menu' && !this.sessions.hasWorkedSinceLaunch(name));
+      if (reopened && this.menuIsNews(name, now)) findings.reopenedMenus.push({ session: name, paneId: pane.paneId });
     }
     this.registryVersionPolled = this.sessions.version();
     return findings;

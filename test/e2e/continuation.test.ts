@@ -168,13 +168,15 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
   });
 
   it("closes the rate-limit menu Claude Code 2.0.x reopens over a resumed conversation's old limit: the continuation is delivered once, and a session moved with nothing to continue is left at its prompt", async () => {
-    // reopenLimitMenu: on --resume of a history with a limit message, the menu opens 150 ms
-    // after start-up and takes every key until Escape (Enter would pick "Stop and wait").
+    // reopenLimitMenu: on --resume of a history with a limit message, the menu opens (here 1.5 s
+    // after start-up, once the continuation has been answered: as 2.0.77 does when it was busy)
+    // and takes every key until Escape (Enter would pick "Stop and wait"). The menu
+    // opening before the continuation is typed is deliver-prompt.test.ts's case.
     const sandbox = await e2e.sandbox({
       accounts: [
-        { name: 'A', quota: { limit: 2, used: 0, windowSeconds: 3600, turnMs: 200, reopenLimitMenu: true } },
-        { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200, reopenLimitMenu: true } },
-        { name: 'C', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200, reopenLimitMenu: true } },
+        { name: 'A', quota: { limit: 2, used: 0, windowSeconds: 3600, turnMs: 200 } },
+        { name: 'B', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200, reopenLimitMenu: 1500 } },
+        { name: 'C', quota: { limit: 1000, used: 0, windowSeconds: 18000, turnMs: 200, reopenLimitMenu: 1500 } },
       ],
       dedicated: ['web'],
       monitor: { returnMarginMs: 600_000 },
@@ -188,13 +190,20 @@ describe('the continuation after a swap (real tmux, fake Claude Code)', () => {
     const moved = doneSwaps()[0];
     expect(moved?.sessions.find((s) => s.name === 'web')).toMatchObject({ ok: true, continuation: 'delivered', sessionId: id });
     await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes(DEFAULT_RESUME_PROMPT), { what: 'the continuation after the swap' });
+    const screen = () => tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:');
+    // Opened after the session worked on this account, over the old limit: not a new limit, closed.
+    await waitFor(() => screen().includes('/rate-limit-options'), { what: 'the menu reopened after the continuation' });
+    await waitFor(() => !screen().includes('What do you want to do?'), { what: 'the menu closed' });
     await waitForIdlePool(d, ['web']);
+    expect(doneSwaps()).toHaveLength(1);
+    expect(d.store.getLedgerEntry(moved?.to ?? '')?.exhausted ?? false).toBe(false);
 
     // Nothing to continue: the menu reopened on the next account is closed by the daemon, not left holding the keyboard.
     const next = moved?.to === 'B' ? 'C' : 'B';
-    expect(await d.requestSwitch({ trigger: 'manual', target: next, reason: 'test' })).toMatchObject({ result: 'done', to: next });
-    await waitFor(() => tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('/rate-limit-options'), { what: 'the menu reopened after the manual switch' });
-    await waitFor(() => !tmux(e2e.socket, 'capture-pane', '-p', '-t', '=web:').includes('What do you want to do?'), { what: 'the menu closed' });
+    const manual = await d.requestSwitch({ trigger: 'manual', target: next, reason: 'test' });
+    expect(manual, JSON.stringify({ manual, swaps: d.store.listSwaps(5) })).toMatchObject({ result: 'done', to: next });
+    await waitFor(() => screen().includes('/rate-limit-options'), { what: 'the menu reopened after the manual switch' });
+    await waitFor(() => !screen().includes('What do you want to do?'), { what: 'the menu closed again' });
     await waitForIdlePool(d, ['web']);
     expect(await d.pool.sendPrompt('web', 'After the manual switch')).toBe(true);
     await waitFor(() => userPrompts(transcripts(sandbox).get(id) ?? []).includes('After the manual switch'), { what: 'the prompt after the manual switch' });
