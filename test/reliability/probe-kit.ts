@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'vitest';
 import type { Daemon } from '../../src/daemon.js';
 import type { Sandbox } from '../../src/demo/sandbox.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { E2e } from '../helpers/e2e-fixture.js';
-import { transcripts, waitForIdlePool } from '../helpers/e2e.js';
+import { waitForIdlePool } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** The probes' shared machinery: the daemon's log kept in memory, mounts, the promises every probe checks. */
@@ -49,14 +51,25 @@ export function unmount(path: string): void {
   }
 }
 
-/** Every transcript's lines now, to prove later that none was lost or cut. */
+/**
+ * Every transcript's lines now, to prove later that none was lost or cut. Regular files
+ * only: a probe may put a FIFO or a directory where a transcript would be.
+ */
 export function snapshotTranscripts(sandbox: Sandbox): Map<string, string[]> {
-  return transcripts(sandbox);
+  const root = join(sandbox.config.sharedDir, 'projects');
+  const out = new Map<string, string[]>();
+  for (const dir of readdirSync(root)) {
+    for (const file of readdirSync(join(root, dir))) {
+      const path = join(root, dir, file);
+      if (file.endsWith('.jsonl') && lstatSync(path).isFile()) out.set(file.replace(/\.jsonl$/, ''), readFileSync(path, 'utf8').split('\n').filter(Boolean));
+    }
+  }
+  return out;
 }
 
 /** Nothing deleted: every transcript seen before is still there and begins with every line it had. */
 export function expectTranscriptsIntact(sandbox: Sandbox, before: Map<string, string[]>): void {
-  const now = transcripts(sandbox);
+  const now = snapshotTranscripts(sandbox);
   for (const [id, lines] of before) {
     expect(now.has(id), `transcript ${id} still there`).toBe(true);
     expect(now.get(id)?.slice(0, lines.length), `transcript ${id} keeps its lines`).toEqual(lines);
