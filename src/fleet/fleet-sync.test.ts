@@ -121,6 +121,22 @@ describe('FleetSync', () => {
     expect(h2.applied.map((e) => e.account)).toEqual(['B']);
   });
 
+  it('a listener that cannot connect while the queries answer is no lost database: polling goes on, no degraded notice', async () => {
+    const h1 = host('h1', null);
+    const shared = h1.shared;
+    // LISTEN refused (e.g. no connection slot left for it), every query answered.
+    shared.onLedgerChange = () => Promise.reject(new Error('sorry, too many clients already'));
+    const h2 = host('h2', shared);
+    for (let i = 0; i < 3; i++) await h1.sync.syncNow();
+    expect(h1.sync.health.degraded).toBe(false);
+    expect(h1.notifier.events.map((e) => e.kind)).toEqual([]);
+    // The ledger still travels by polling.
+    h2.store.markExhausted('A', { kind: 'five_hour', resetsAt: inAnHour(), resetGuessed: false, source: 'hook:epoch', detectedAt: new Date() });
+    await h2.sync.syncNow();
+    await h1.sync.syncNow();
+    expect(h1.applied.map((e) => e.account)).toEqual(['A']);
+  });
+
   it('speaks once for the fleet: a swap off a fleet limit is not announced again, "every account is exhausted" goes to the first host to claim it', async () => {
     const h1 = host('h1', null);
     const shared = h1.shared;

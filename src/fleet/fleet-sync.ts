@@ -128,24 +128,38 @@ export class FleetSync {
       // A pass cut short by the daemon stopping is no lost database.
       if (this.halted()) return;
       this.listening = false;
-      const why = (this.deps.scrub ?? ((t: string) => t))(describeError(err));
+      const why = this.scrubbed(err);
       this.health.lost(why);
       logger.debug({ err: why }, 'fleet sync pass failed');
     }
   }
 
-  /** LISTEN for other hosts' ledger changes; polling goes on regardless, so a lost listener costs a second at most. */
+  /**
+   * LISTEN for other hosts' ledger changes; polling goes on regardless, so a lost listener costs
+   * a second at most. A listener that cannot start (no connection slot left for it, a pooler
+   * without LISTEN) is no lost database: the pass stands, and the next one tries again.
+   */
   private async listen(): Promise<void> {
     if (this.listening || this.stopped) return;
     this.listening = true;
     await this.stopListening?.().catch(() => undefined);
-    this.stopListening = await this.deps.shared.onLedgerChange(
-      () => { this.kick(); },
-      (err) => {
-        this.listening = false;
-        this.deps.logger.debug({ err: describeError(err) }, 'the fleet ledger listener stopped; polling until it is back');
-      },
-    );
+    this.stopListening = null;
+    try {
+      this.stopListening = await this.deps.shared.onLedgerChange(
+        () => { this.kick(); },
+        (err) => {
+          this.listening = false;
+          this.deps.logger.debug({ err: this.scrubbed(err) }, 'the fleet ledger listener stopped; polling until it is back');
+        },
+      );
+    } catch (err) {
+      this.listening = false;
+      this.deps.logger.debug({ err: this.scrubbed(err) }, 'the fleet ledger listener could not start; polling until it can');
+    }
+  }
+
+  private scrubbed(err: unknown): string {
+    return (this.deps.scrub ?? ((t: string) => t))(describeError(err));
   }
 
   /** This host's own limits (not those it learnt from the fleet), each written once per reset it knows. */
