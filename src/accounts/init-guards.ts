@@ -5,7 +5,7 @@ import { FailoverError } from '../errors.js';
 import type { LinkState } from './link.js';
 import { mergeInto } from './merge-dir.js';
 import { runningClaudeSessions } from './running-claude.js';
-import { SHARED_NAMES } from './shared-links.js';
+import { filesBehindLink, requiredShared } from './shared-links.js';
 
 /** A change init must make during which a path Claude Code reads is missing for a moment. */
 interface Gap {
@@ -26,15 +26,21 @@ async function isRealDirectory(path: string): Promise<boolean> {
  * The changes that cannot be made without a moment where a path is missing: moving a real
  * `~/.claude` aside for the link (its entries leave one by one, then the directory), and
  * merging an account home's real `projects/`, `session-env/` or `file-history/` into the
- * shared dir (the directory goes before its link comes).
+ * shared dir (the directory goes before its link comes), or the files of a directory elsewhere
+ * that such a name links to (they leave it one by one before the link is replaced).
  */
 async function gapsOf(config: Config, link: LinkState): Promise<Gap[]> {
   const gaps: Gap[] = [];
   if (link.kind === 'not-a-link' && (await isRealDirectory(config.link))) gaps.push({ home: config.link, what: `${config.link} moves into ${config.accounts[0]?.home ?? 'the first account'}` });
   for (const account of config.accounts) {
-    for (const name of SHARED_NAMES) {
+    for (const { name, target } of requiredShared(config)) {
       const path = join(account.home, name);
-      if (await isRealDirectory(path)) gaps.push({ home: account.home, what: `${path} merges into ${join(config.sharedDir, name)}` });
+      if (await isRealDirectory(path)) gaps.push({ home: account.home, what: `${path} merges into ${target}` });
+      else {
+        // A link to files elsewhere: init moves them into the shared dir (mergeLinked) under the session.
+        const elsewhere = await filesBehindLink(path, target);
+        if (elsewhere !== null) gaps.push({ home: account.home, what: `${elsewhere} (linked from ${path}) merges into ${target}` });
+      }
     }
   }
   return gaps;

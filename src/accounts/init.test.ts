@@ -1,4 +1,4 @@
-import { lstat, mkdir, readFile, readdir, readlink, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
@@ -130,6 +130,20 @@ describe('init', () => {
     expect(err).toMatchObject({ code: 'CLAUDE_RUNNING', message: expect.stringContaining(`pid ${String(process.pid)}`) as unknown });
     expect(await snapshotTree(dir)).toEqual(tree);
     expect((await init(layout, { dryRun: true })).log.join('\n')).toContain('Claude Code is running on');
+  });
+
+  it('refuses to merge the transcripts a linked projects/ points at while Claude Code runs on that home (CLAUDE_RUNNING), changing nothing', async () => {
+    const b = layout.config.accounts[1]?.home ?? '';
+    const elsewhere = join(dir, 'other-disk', 'projects');
+    await mkdir(join(elsewhere, '-work-app'), { recursive: true });
+    await writeFile(join(elsewhere, '-work-app', 's9.jsonl'), '{"type":"user","sessionId":"s9"}\n');
+    await mkdir(join(b, 'sessions'), { recursive: true });
+    await symlink(elsewhere, join(b, 'projects'));
+    await writeFile(join(b, 'sessions', `${String(process.pid)}.json`), JSON.stringify({ pid: process.pid, sessionId: 's9', cwd: dir }));
+    const tree = await snapshotTree(dir);
+    const err = await init(layout).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CLAUDE_RUNNING', message: expect.stringContaining(`pid ${String(process.pid)}`) as unknown });
+    expect(await snapshotTree(dir)).toEqual(tree);
   });
 
   it('--dry-run prints every step and changes nothing, and counts the login the migration brings', async () => {

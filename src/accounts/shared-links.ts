@@ -150,12 +150,27 @@ async function ensureOne(path: string, target: string, accountHome: string, how:
  */
 async function filesElsewhere(current: string, target: string): Promise<string | null> {
   try {
-    const [from, to] = [await realpath(current), await realpath(target)];
+    // The target may not exist yet (a dry run, init's guard): then its own path is compared.
+    const [from, to] = [await realpath(current), await realpath(target).catch(() => resolve(target))];
     if (isSameOrInside(from, to) || isSameOrInside(to, from)) return null;
     if (!(await stat(from)).isDirectory()) return null;
     return (await readdir(from)).length > 0 ? from : null;
   } catch {
     return null; // dangling or unreadable: nothing reachable to keep
+  }
+}
+
+/**
+ * The directory of files elsewhere that `path`, a wrong link to it, points at: what init's
+ * `mergeLinked` would move into `target` (null: not a link, or nothing of its own to move).
+ */
+export async function filesBehindLink(path: string, target: string): Promise<string | null> {
+  try {
+    if (!(await lstat(path)).isSymbolicLink()) return null;
+    const current = resolve(dirname(path), await readlink(path));
+    return current === target ? null : await filesElsewhere(current, target);
+  } catch {
+    return null;
   }
 }
 
