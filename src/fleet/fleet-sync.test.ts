@@ -146,10 +146,12 @@ describe('FleetSync', () => {
     const n2 = fleetNotifier(inner2, { shared, host: 'h2', degraded: () => false, logger: silentLogger() });
     n1.notify({ kind: 'swap-done', text: 'Swapped accounts: A → B (limit)', details: { trigger: 'limit' } });
     n1.notify({ kind: 'swap-done', text: 'Swapped accounts: A → B (manual)', details: { trigger: 'manual' } });
+    // A session that did not come back is this host's own news, fleet limit or not.
+    n1.notify({ kind: 'swap-done', text: 'Swapped accounts: A → B (limit); 1/2 session(s) moved', details: { trigger: 'limit', sessions: [{ name: 'cc-1', ok: true }, { name: 'cc-2', ok: false }] } });
     n1.notify({ kind: 'no-account', key: 'no-account:2026-12-01T20:00:00.000Z', text: 'Every account is exhausted' });
     n2.notify({ kind: 'no-account', key: 'no-account:2026-12-01T20:00:00.000Z', text: 'Every account is exhausted' });
     await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(inner1.events.map((e) => e.text)).toEqual(['Swapped accounts: A → B (manual)', 'Every account is exhausted']);
+    expect(inner1.events.map((e) => e.text)).toEqual(['Swapped accounts: A → B (manual)', 'Swapped accounts: A → B (limit); 1/2 session(s) moved', 'Every account is exhausted']);
     expect(inner2.events).toEqual([]);
     // Degraded, a host speaks for itself.
     const lonely = fleetNotifier(inner2, { shared, host: 'h2', degraded: () => true, logger: silentLogger() });
