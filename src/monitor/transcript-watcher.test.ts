@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../log.js';
@@ -33,6 +33,19 @@ async function start(rescanMs = 300, extra: Partial<Parameters<typeof watchTrans
 }
 
 describe('transcript watcher', () => {
+  it('a shared dir it has to create (the daemon run before init) is private: 0700, like the one init makes', async () => {
+    const projectsDir = join(root, 'not-yet-shared', 'projects');
+    const old = process.umask(0o022);
+    try {
+      watcher = watchTranscripts({ projectsDir, parseLine: parseTranscriptLine, onSignal: (s) => seen.push(s), logger: silentLogger(), rescanMs: 300 });
+      await watcher.ready;
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(projectsDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(root, 'not-yet-shared')).mode & 0o777).toBe(0o700);
+  });
+
   it('does not replay history, then emits each appended line once, even when written in halves', async () => {
     mkdirSync(join(root, '-p'));
     const file = join(root, '-p', 's1.jsonl');

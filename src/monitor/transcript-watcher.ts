@@ -201,7 +201,8 @@ export function watchTranscripts(options: TranscriptWatcherOptions): TranscriptW
 
   let timer: NodeJS.Timeout | null = null;
   const ready = (async () => {
-    await mkdir(projectsDir, { recursive: true }).catch(() => undefined);
+    // Made private when the daemon runs before init: conversations live here (init makes it 0700 too).
+    await mkdir(projectsDir, { recursive: true, mode: 0o700 }).catch(() => undefined);
     await registerExisting();
     // Watches go up only now, so no event can make a file that was there at start look new;
     // this first rescan reads whatever changed between the listing and the watches.
