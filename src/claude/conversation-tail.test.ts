@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +71,24 @@ describe('conversationEnd: how a stopped conversation ends', () => {
     expect(await conversationEnd(path)).toBe('awaiting-answer');
     expect(await conversationEnd(join(dir, 'missing.jsonl'))).toBe('empty');
     expect(await conversationEnd(await transcript(system(1, 'hello')))).toBe('empty');
+  });
+
+  it('a FIFO in place of a transcript is empty at once, not a read waiting for a writer forever', async () => {
+    const fifo = join(dir, 'fifo.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const end = await Promise.race([conversationEnd(fifo), new Promise((resolve) => (timer = setTimeout(() => { resolve('still waiting for a writer'); }, 2000)))]);
+      expect(end).toBe('empty');
+    } finally {
+      clearTimeout(timer);
+      // Releases a read blocked in open() (the bug this test is about), so the file can end.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting
+      }
+    }
   });
 });
 

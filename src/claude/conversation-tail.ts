@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { messageText, parsePayload, transcriptRecord, type TranscriptRecord } from './payloads.js';
 import { transcriptSignal } from './transcript-record.js';
@@ -52,13 +53,19 @@ function endOf(value: Json): ConversationEnd | null {
   return null; // system lines ("Usage limit reached · set to continue…"), summaries, snapshots
 }
 
-/** The last records of a transcript, newest first; a missing or unreadable file has none. */
+/**
+ * The last records of a transcript, newest first; a missing or unreadable file has none, nor
+ * has anything but a regular file (a FIFO put in its place is opened without blocking: a
+ * plain open would wait for a writer forever, and the swap or start-up reading it with it).
+ */
 export async function readTailRecords(path: string, bytes = TAIL_BYTES): Promise<Json[]> {
   let text: string;
   try {
-    const file = await open(path, 'r');
+    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const { size } = await file.stat();
+      const info = await file.stat();
+      if (!info.isFile()) return [];
+      const { size } = info;
       const length = Math.min(size, bytes);
       const buffer = Buffer.alloc(length);
       await file.read(buffer, 0, length, size - length);
