@@ -77,4 +77,14 @@ describe('the fleet\'s task queue in PostgreSQL', () => {
     expect((await here.tasks.claim('web', { autonomous: false }))?.id).toBe(named.id);
     expect((await here.tasks.get(elsewhere.id))?.state).toBe('queued');
   });
+
+  it('is not starved by a queue head of tasks whose cwd is only elsewhere: a runnable task behind them is claimed', async () => {
+    const here = await hostStore('here');
+    await clear(here.tasks);
+    // More than one claim window's worth, all older (and of higher priority) than the one this host can run.
+    for (let i = 0; i < 120; i++) await here.tasks.add({ prompt: `for another host ${String(i)}`, cwd: '/nonexistent/cf-fleet-test-dir', priority: 1 });
+    const runnable = await here.tasks.add({ prompt: 'runs here', cwd: '/tmp' });
+    expect((await here.tasks.claim('auto-1', { autonomous: true }))?.id).toBe(runnable.id);
+    expect(await here.tasks.claim('auto-2', { autonomous: true })).toBeNull();
+  });
 });

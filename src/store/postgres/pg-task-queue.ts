@@ -106,12 +106,20 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
     claim: async (session, claimOptions) => {
       await requeueExpired();
       // The candidates first, unlocked: which of them this host can run is a filesystem question.
-      const candidates = await query(
-        `SELECT id, cwd FROM tasks WHERE state = 'queued' AND claimed_by IS NULL AND (target = $1 OR (target IS NULL AND $2))
-         ORDER BY priority DESC, id LIMIT ${String(CLAIM_WINDOW)}`,
-        [session, claimOptions.autonomous],
-      );
-      const runnable = candidates.filter((r) => typeof r.cwd !== 'string' || options.cwdHere(r.cwd)).map((r) => Number(r.id));
+      // Window after window, so tasks whose cwd is only on other hosts never hide one that runs here.
+      let runnable: number[] = [];
+      for (let after: { priority: number; id: number } | null = null; ; ) {
+        const candidates = await query(
+          `SELECT id, cwd, priority FROM tasks WHERE state = 'queued' AND claimed_by IS NULL AND (target = $1 OR (target IS NULL AND $2))
+           ${after ? 'AND (priority < $3 OR (priority = $3 AND id > $4))' : ''}
+           ORDER BY priority DESC, id LIMIT ${String(CLAIM_WINDOW)}`,
+          after ? [session, claimOptions.autonomous, after.priority, after.id] : [session, claimOptions.autonomous],
+        );
+        runnable = candidates.filter((r) => typeof r.cwd !== 'string' || options.cwdHere(r.cwd)).map((r) => Number(r.id));
+        const last = candidates.at(-1);
+        if (runnable.length > 0 || candidates.length < CLAIM_WINDOW || !last) break;
+        after = { priority: Number(last.priority), id: Number(last.id) };
+      }
       if (runnable.length === 0) return null;
       // Then one row locked, the conditions checked again under the lock; a row another claim holds is skipped, not waited for.
       return inTransaction(pool, async (client) => {
