@@ -1,13 +1,25 @@
-import { chmod, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, open, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { FailoverError, errnoCode } from '../errors.js';
 import { tempPathFor } from '../temp-path.js';
 
-/** A JSON object file, or {} when it does not exist. Malformed content is an error, never overwritten. */
+/**
+ * A JSON object file, or {} when it does not exist. Malformed content is an error, never
+ * overwritten; so is something other than a regular file in its place (a FIFO is opened
+ * without blocking: a plain read would wait for a writer forever, and the swap with it).
+ */
 export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      if (!(await file.stat()).isFile()) throw new FailoverError('READ_FAILED', `cannot read ${path}: not a regular file; move it away, nothing was changed`);
+      text = await file.readFile('utf8');
+    } finally {
+      await file.close();
+    }
   } catch (err) {
+    if (err instanceof FailoverError) throw err;
     if (errnoCode(err) === 'ENOENT') return {};
     throw new FailoverError('READ_FAILED', `cannot read ${path}: ${errnoCode(err) ?? String(err)}`, { cause: err });
   }

@@ -102,6 +102,18 @@ const FAULTS: FsFault[] = [
     expect: { result: 'cancelled', reason: /ELOOP/ },
   },
   {
+    probe: "a FIFO where the target's settings.json should be",
+    apply: ({ targetHome }) => {
+      renameSync(join(targetHome, 'settings.json'), join(targetHome, 'settings.json.aside'));
+      execFileSync('mkfifo', [join(targetHome, 'settings.json')]);
+    },
+    repair: ({ targetHome }) => {
+      unlinkSync(join(targetHome, 'settings.json'));
+      renameSync(join(targetHome, 'settings.json.aside'), join(targetHome, 'settings.json'));
+    },
+    expect: { result: 'cancelled', reason: /settings\.json.*not a regular file/ },
+  },
+  {
     probe: "symlink loop in the target's shared link",
     apply: ({ targetHome }) => {
       unlinkSync(join(targetHome, 'projects'));
