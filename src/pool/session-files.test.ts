@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,6 +38,26 @@ describe('session files', () => {
       expect(await reader.read(home)).toEqual([{ pid: 41, sessionId: 'abc', cwd: '/work', status: 'busy', paneId: '%12' }]);
     }
     expect(await new SessionFileReader().read(join(home, 'no-such-home'))).toEqual([]);
+  });
+
+  it('skips a FIFO named like a session file without waiting for a writer', async () => {
+    const old = Math.floor(Date.now() / 1000) - 3600;
+    await write('41.json', sessionFile('busy'), old);
+    const fifo = join(home, 'sessions', '44.json');
+    execFileSync('mkfifo', [fifo]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await Promise.race([new SessionFileReader().read(home), new Promise((resolve) => (timer = setTimeout(() => { resolve('still waiting for a writer'); }, 2000)))]);
+      expect(outcome).toEqual([{ pid: 41, sessionId: 'abc', cwd: '/work', status: 'busy', paneId: '%12' }]);
+    } finally {
+      clearTimeout(timer);
+      // Releases a read blocked in open() (the bug this test is about), so the file can end.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting
+      }
+    }
   });
 
   it('reads a file again only when its stat changed, and a recently changed one every time', async () => {
