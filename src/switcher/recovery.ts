@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { AccountLayout } from '../accounts/account-layout.js';
 import { RETURN_JOB, type SwitchOutcome } from './types.js';
 import { relaunchPlanOf, type JournalSnapshot, type SwapSteps } from './swap.js';
+import { refineGuessedReset } from './refine-ledger.js';
 
 export interface RecoveryDeps {
   readonly config: Config;
@@ -60,6 +61,12 @@ export async function recoverSwap(deps: RecoveryDeps): Promise<Recovery> {
   if (!to) {
     store.closeJournal(journal.id, 'cancelled');
     return { summary: 'interrupted swap to an unknown account dropped', outcome: null };
+  }
+  const from = account(journal.from);
+  const openedAt = journal.steps[0]?.at;
+  if (from && openedAt) {
+    const refined = await refineGuessedReset(store, from, snapshot?.sessions ?? [], openedAt, deps.now());
+    if (refined) logger.info({ account: from.name, resetsAt: refined.toISOString() }, "the guessed reset of the account left was refined from the transcripts' limit records");
   }
   switch (last) {
     case 'saved': {
