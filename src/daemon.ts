@@ -102,7 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // store.shared: a limit any host sees reaches the monitor as one seen "from the fleet" (src/fleet).
     let monitorRef: Monitor | null = null;
     const hostNotifier = createNotifier({ notify: config.notify, logger });
-    const fleet = createFleet({
+    const fleet = await createFleet({
       config, store, logger, now, notifier: hostNotifier,
       applyLimit: (event) => { monitorRef?.handleLimit(event); },
       hostState: async () => ({ activeAccount: store.getActiveAccount(), sessions: sessions.list().length, runningTasks: (await queue.list({ state: 'running', mine: true })).length }),
@@ -171,6 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
       onNearLimit: (account, percent, _resetsAt, cause) => { proactive.trigger(account, percent, cause); },
       onPromptSubmitted: (session, prompt) => { pool.receipts.note(session, prompt); },
+      beingTyped: (session) => pool.receipts.beingTyped(session),
       onAnswered: () => { dispatchNow(); },
       onControlEvent: (event) => { metrics.hookEvent(event); },
     });

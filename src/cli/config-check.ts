@@ -1,7 +1,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { describeDatabase } from '../store/postgres/pg-connect.js';
+import { describeDatabase } from '../store/postgres/database-url.js';
 import { configOption } from './shared.js';
 
 function summary(config: Config): string {

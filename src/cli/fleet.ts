@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Config } from '../config/types.js';
 import type { FleetHost } from '../store/shared-store.js';
-import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
+import { openSharedStore } from '../store/open-shared-store.js';
 import { createEmbeddedSharedStore } from '../store/embedded-shared-store.js';
 import { openStore, storeFile } from '../store/sqlite-store.js';
-import { describeDatabase } from '../store/postgres/pg-connect.js';
+import { describeDatabase } from '../store/postgres/database-url.js';
 import { describeError } from '../errors.js';
 import { configFor } from './shared.js';
 
@@ -16,7 +16,7 @@ const SILENT_MS = 30_000;
 async function readHosts(config: Config): Promise<{ where: string; hosts: FleetHost[] }> {
   const shared = config.store.shared;
   if (shared) {
-    const store = openPgSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
+    const store = await openSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
     try {
       await store.prepare();
       return { where: `postgres ${describeDatabase(shared.url)}`, hosts: await store.hosts() };

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { TaskQueue } from '../store/task-queue.js';
 import { openStore, storeFile } from '../store/sqlite-store.js';
-import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
+import { openSharedStore } from '../store/open-shared-store.js';
 import { stateDirProblem } from '../store/state-dir.js';
 
 /**
@@ -13,7 +13,7 @@ import { stateDirProblem } from '../store/state-dir.js';
 export async function openQueueFor(config: Config): Promise<{ queue: TaskQueue; close: () => Promise<void> } | { queue: null; problem: string }> {
   const shared = config.store.shared;
   if (shared) {
-    const store = openPgSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
+    const store = await openSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
     try {
       await store.prepare();
     } catch (err) {

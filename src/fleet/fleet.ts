@@ -4,8 +4,8 @@ import type { Store } from '../store/store.js';
 import type { FleetHost, SharedStore } from '../store/shared-store.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
-import { openPgSharedStore } from '../store/postgres/pg-shared-store.js';
-import { describeDatabase, urlSecrets } from '../store/postgres/pg-connect.js';
+import { openSharedStore } from '../store/open-shared-store.js';
+import { describeDatabase, urlSecrets } from '../store/postgres/database-url.js';
 import { redactSecrets } from '../log.js';
 import { FleetSync } from './fleet-sync.js';
 import { describeError } from '../errors.js';
@@ -54,14 +54,14 @@ const LIVE_HOST_MS = 30_000;
  * notifier that speaks once for the fleet. Null without `store.shared`: a single host changes
  * nothing.
  */
-export function createFleet(deps: FleetDeps): Fleet | null {
+export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
   const shared = deps.config.store.shared;
   if (!shared) return null;
   const { config, logger, now } = deps;
   const host = config.fleet.host;
   const where = describeDatabase(shared.url);
   const log = logger.child({ part: 'fleet' });
-  const store = openPgSharedStore({
+  const store = await openSharedStore({
     config: shared,
     host,
     leaseMs: config.fleet.leaseMs,

@@ -3,28 +3,7 @@ import pg from 'pg';
 import type { SharedStoreConfig } from '../../config/types.js';
 import { FailoverError, describeError } from '../../errors.js';
 import { redactSecrets } from '../../log.js';
-
-/** The parts of a database URL that must never reach a log, a status or an error message. */
-export function urlSecrets(url: string): string[] {
-  const secrets = [url];
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) secrets.push(parsed.password, decodeURIComponent(parsed.password));
-  } catch {
-    // not a URL the WHATWG parser takes: the whole text is still hidden
-  }
-  return secrets;
-}
-
-/** Where the database is, as it may be shown: host, port and database, never the user's password. */
-export function describeDatabase(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
-  } catch {
-    return '(the configured database)';
-  }
-}
+import { urlSecrets } from './database-url.js';
 
 /** A fault of the shared database, its message scrubbed of the URL and password. */
 export function sharedStoreError(what: string, err: unknown, url: string): FailoverError {

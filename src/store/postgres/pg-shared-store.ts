@@ -3,7 +3,8 @@ import pg from 'pg';
 import type { SharedStoreConfig } from '../../config/types.js';
 import type { SwapRecord } from '../store.js';
 import type { FleetHost, PublishedLimit, SharedLedgerRow, SharedLimit, SharedStore } from '../shared-store.js';
-import { connectPool, describeDatabase, inTransaction, poolOptions, sharedStoreError } from './pg-connect.js';
+import { connectPool, inTransaction, poolOptions, sharedStoreError } from './pg-connect.js';
+import { describeDatabase } from './database-url.js';
 import { migrateShared } from './pg-migrations.js';
 import { createPgTaskQueue } from './pg-task-queue.js';
 
