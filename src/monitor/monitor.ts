@@ -8,7 +8,8 @@ import { isSameOrInside } from '../config/paths.js';
 import { SessionStates } from '../sessions/session-states.js';
 import type { ControlEvent } from './control-socket.js';
 import { limitFromTranscriptTail } from './transcript-tail-limit.js';
-import { ScreenPoll, type PolledPane } from './screen-poll.js';
+import { ScreenPoll, type PolledPane, type ScreenLimit } from './screen-poll.js';
+import { closeReopenedMenus } from './reopened-menu.js';
 import { morePrecise, precisionOf, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
 import { validReset } from './valid-reset.js';
 import { accountForecast, type ForecastCause } from '../usage/account-forecast.js';
@@ -43,6 +44,8 @@ export interface MonitorDeps {
   readonly onAnswered?: (session: string) => void;
   /** Every hook and statusline message, before it is handled (metrics count them). */
   readonly onControlEvent?: (event: ControlEvent) => void;
+  /** A prompt is being typed into the session now: no other keys are sent to it. */
+  readonly beingTyped?: (session: string) => boolean;
 }
 
 /**
@@ -222,11 +225,12 @@ export class Monitor {
   async pollScreens(panes: ReadonlyMap<string, PolledPane>): Promise<void> {
     const now = this.deps.now();
     const { limits, reopenedMenus } = await this.screens.poll(panes, now);
-    for (const { session, paneId } of reopenedMenus) {
-      // It takes every key the pool or a task would type: closed (Escape is its "cancel").
-      this.deps.logger.info({ session }, 'closing the rate-limit menu Claude Code reopened over an old limit');
-      await this.deps.tmux.sendKeys(paneId, ['Escape']).catch(() => undefined);
-    }
+    this.handleScreenLimits(limits, now);
+    const { tmux, logger, beingTyped } = this.deps;
+    await closeReopenedMenus({ tmux, logger, launchNumber: (s) => this.sessions.launchNumber(s), beingTyped: beingTyped ?? (() => false) }, reopenedMenus);
+  }
+
+  private handleScreenLimits(limits: readonly ScreenLimit[], now: Date): void {
     for (const { session, limit } of limits) {
       if (!this.enabled('screen')) continue;
       this.sessions.limited(session);

@@ -1,6 +1,7 @@
 import type { TmuxClient } from '../tmux/client.js';
 import { classifyScreen, type ScreenClassification } from '../claude/screen-state.js';
 import type { SessionStates } from '../sessions/session-states.js';
+import type { ReopenedMenu } from './reopened-menu.js';
 
 export interface PolledPane {
   readonly paneId: string;
@@ -23,7 +24,7 @@ export interface ScreenFindings {
    * itself when a resumed conversation shows one (after a turn, when it was busy), and it
    * holds the keyboard until Escape. Not a limit: the pane it is in.
    */
-  readonly reopenedMenus: { readonly session: string; readonly paneId: string }[];
+  readonly reopenedMenus: ReopenedMenu[];
 }
 
 /** The input line: `❯` (2.1.x) or `>` inside a box (older versions), then what is typed. */
@@ -123,7 +124,7 @@ export class ScreenPoll {
       // The menu over a limit this launch hit stays (the swap relaunches the session); one
       // reopened over history, or over a limit from before this launch, is closed.
       const reopened = screen.rule === 'menu' || (screen.rule === 'limited:menu' && !this.sessions.hasWorkedSinceLaunch(name));
-      if (reopened && this.menuIsNews(name, now)) findings.reopenedMenus.push({ session: name, paneId: pane.paneId });
+      if (reopened && this.menuIsNews(name, now)) findings.reopenedMenus.push({ session: name, paneId: pane.paneId, launch: this.sessions.launchNumber(name) });
     }
     this.registryVersionPolled = this.sessions.version();
     return findings;

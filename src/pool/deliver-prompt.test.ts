@@ -98,7 +98,12 @@ describe('deliverPrompt (real tmux, fake Claude Code)', () => {
     const { paneId } = await tmux.newSession({ name: 'menu', cwd, command: launchCommandLine({ accountHome: account.home, command, args, env, resumeId: sessionId }), keepPaneOnExit: true });
     await waitFor(async () => limitMenuOpen(await tmux.capturePane(paneId, 30)), { what: 'the menu reopened on resume' });
 
-    const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep }, { name: 'menu', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
+    const receipts = new PromptReceipts();
+    const delivering = deliverPrompt({ tmux, receipts, sleep }, { name: 'menu', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
+    // While it types, nothing else (the screen poll closing menus) sends keys to the session.
+    expect(receipts.beingTyped('menu')).toBe(true);
+    const delivery = await delivering;
+    expect(receipts.beingTyped('menu')).toBe(false);
     expect(delivery).toEqual({ delivered: true, attempts: 1 });
     expect(userPrompts(transcripts(sandbox).get(sessionId) ?? [])).toEqual(['Refactor the parser', 'Continue the task']);
   });

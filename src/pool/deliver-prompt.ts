@@ -55,6 +55,15 @@ function occurrences(haystack: string, needle: string): number {
  * Times are wall-clock (they are compared with the transcript's own timestamps).
  */
 export async function deliverPrompt(deps: DeliveryDeps, session: { readonly name: string; readonly target: string; readonly transcript: () => Promise<string | null> }, prompt: string): Promise<Delivery> {
+  const done = deps.receipts.typingInto(session.name);
+  try {
+    return await typeAndConfirm(deps, session, prompt);
+  } finally {
+    done();
+  }
+}
+
+async function typeAndConfirm(deps: DeliveryDeps, session: { readonly name: string; readonly target: string; readonly transcript: () => Promise<string | null> }, prompt: string): Promise<Delivery> {
   const attempts = deps.attempts ?? DEFAULT_ATTEMPTS;
   const confirmMs = deps.confirmMs ?? DEFAULT_CONFIRM_MS;
   const firstTypedAt = Date.now();
