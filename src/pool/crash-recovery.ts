@@ -97,7 +97,9 @@ export class CrashRecovery {
     if (isQuickDeath(record?.launchedAt?.getTime() ?? 0, now, this.quickDeathMs)) {
       const count = (streak?.count ?? 0) + 1;
       const delay = retryDelayMs(count);
-      const reason = words || `claude exited with status ${pane.deadStatus ?? deadStatusIn(capture) ?? '?'} right after its launch, printing nothing`;
+      // tmux marks a pane dead when its terminal closes, a moment before it has the exit status.
+      const status = pane.deadStatus ?? deadStatusIn(capture);
+      const reason = words || `claude exited${status === null ? '' : ` with status ${String(status)}`} right after its launch, printing nothing`;
       const next: FailureStreak = { count, nextAttemptAt: now + delay, reason, launch: this.deps.sessions.launchNumber(spec.name), notified: streak?.notified ?? false };
       this.streaks.set(spec.name, next);
       this.deps.sessions.died(spec.name, reason, sessionId);
