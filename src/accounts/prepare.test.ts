@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
@@ -107,6 +107,11 @@ describe('prepareAccount', () => {
     expect((await stat(script)).mode & 0o777).toBe(0o700);
     expect(userStatusLine(merged)).toBe(userSettings.statusLine.command);
     // It now holds the hook token: 0600, whatever it was.
+    expect((await stat(join(account.home, 'settings.json'))).mode & 0o777).toBe(0o600);
+    // Made readable by others again (a backup restored, an editor's save): the next prepare,
+    // with nothing to change in it, takes that back.
+    await chmod(join(account.home, 'settings.json'), 0o644);
+    expect(await prepare()).toEqual([]);
     expect((await stat(join(account.home, 'settings.json'))).mode & 0o777).toBe(0o600);
   });
 

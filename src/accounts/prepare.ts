@@ -1,4 +1,4 @@
-import { chmod, mkdir, realpath, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
@@ -68,9 +68,14 @@ async function writeHookSettings(config: Config, account: Account, commands: Ins
   const endpoint = resolveHookEndpoint(config, { create: !dryRun });
   const statusLineScript = endpoint ? await statusLineScriptFor(config, endpoint, dryRun) : null;
   const merged = mergeSettings(settings, commands, { skipBypassPrompt: skipsBypassPrompt(config), claude, endpoint, statusLineScript });
-  if (isDeepStrictEqual(merged, settings)) return [];
+  const holdsToken = endpoint !== null && claude.httpHooks;
+  if (isDeepStrictEqual(merged, settings)) {
+    // Unchanged, but a copy restored or edited by hand may have come back readable by others.
+    if (holdsToken && !dryRun) await tightenToOwner(settingsPath);
+    return [];
+  }
   // settings.json holds the hook token when hooks go over HTTP: written 0600 from its first byte.
-  if (!dryRun) await writeJsonAtomic(settingsPath, merged, endpoint && claude.httpHooks ? { mode: 0o600 } : {});
+  if (!dryRun) await writeJsonAtomic(settingsPath, merged, holdsToken ? { mode: 0o600 } : {});
   const how = endpoint && claude.httpHooks ? `hooks over HTTP to ${endpoint.url}` : 'hook commands';
   return [`${settingsPath}: ${how}, statusline and cleanupPeriodDays installed for Claude Code ${claude.version?.text ?? '(version unknown)'}`];
 }
@@ -117,4 +122,10 @@ export async function announceHookListener(config: Config, boundUrl: string, com
   publishListening(config.stateDir, loopback);
   await refreshHookSettings(config, commands, report);
   return () => { clearListening(config.stateDir); };
+}
+
+/** Makes a file holding a secret readable by its owner only (no-op when it already is). */
+async function tightenToOwner(path: string): Promise<void> {
+  const { mode } = await stat(path);
+  if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700);
 }
