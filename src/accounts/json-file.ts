@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { chmod, open, rename, stat, writeFile, unlink } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
+import { chmod, rename, stat, writeFile, unlink } from 'node:fs/promises';
 import { FailoverError, errnoCode } from '../errors.js';
 import { tempPathFor } from '../temp-path.js';
 
@@ -11,13 +11,9 @@ import { tempPathFor } from '../temp-path.js';
 export async function readJsonObject(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      if (!(await file.stat()).isFile()) throw new FailoverError('READ_FAILED', `cannot read ${path}: not a regular file; move it away, nothing was changed`);
-      text = await file.readFile('utf8');
-    } finally {
-      await file.close();
-    }
+    const read = await readRegularFile(path);
+    if (read === null) throw new FailoverError('READ_FAILED', `cannot read ${path}: not a regular file; move it away, nothing was changed`);
+    text = read;
   } catch (err) {
     if (err instanceof FailoverError) throw err;
     if (errnoCode(err) === 'ENOENT') return {};

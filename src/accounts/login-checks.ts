@@ -1,4 +1,5 @@
-import { lstat, readFile } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Account, Config } from '../config/types.js';
 import { shellQuote } from '../claude/shell-quote.js';
@@ -58,7 +59,7 @@ async function credentialsCheck(account: Account, login: string, add: AddCheck):
   }
   let oauth: OauthLogin | undefined;
   try {
-    oauth = (JSON.parse(await readFile(file, 'utf8')) as { claudeAiOauth?: OauthLogin }).claudeAiOauth;
+    oauth = (JSON.parse((await readRegularFile(file)) ?? '{}') as { claudeAiOauth?: OauthLogin }).claudeAiOauth;
   } catch {
     add(`login:${account.name}`, 'fail', `${file} cannot be read as JSON`, login);
     return null;

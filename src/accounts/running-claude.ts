@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePayload, sessionFile } from '../claude/payloads.js';
 import { processAlive } from '../process-alive.js';
@@ -25,7 +26,7 @@ export async function runningClaudeSessions(homes: readonly string[]): Promise<R
       continue;
     }
     for (const name of names.filter((n) => n.endsWith('.json'))) {
-      const text = await readFile(join(home, 'sessions', name), 'utf8').catch(() => null);
+      const text = await readRegularFile(join(home, 'sessions', name)).catch(() => null);
       let value: unknown = null;
       try {
         value = text === null ? null : JSON.parse(text);

@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { openRegularFile } from '../regular-file.js';
 import { messageText, parsePayload, transcriptRecord, type TranscriptRecord } from './payloads.js';
 import { transcriptSignal } from './transcript-record.js';
 
@@ -61,17 +60,15 @@ function endOf(value: Json): ConversationEnd | null {
 export async function readTailRecords(path: string, bytes = TAIL_BYTES): Promise<Json[]> {
   let text: string;
   try {
-    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const file = await openRegularFile(path);
+    if (!file) return [];
     try {
-      const info = await file.stat();
-      if (!info.isFile()) return [];
-      const { size } = info;
-      const length = Math.min(size, bytes);
+      const length = Math.min(file.size, bytes);
       const buffer = Buffer.alloc(length);
-      await file.read(buffer, 0, length, size - length);
+      await file.handle.read(buffer, 0, length, file.size - length);
       text = buffer.toString('utf8');
     } finally {
-      await file.close();
+      await file.handle.close();
     }
   } catch {
     return [];

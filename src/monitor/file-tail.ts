@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { openRegularFile } from '../regular-file.js';
 
 /** What a tail remembers of a file's last stat, to tell a changed file from an idle one. */
 export interface SeenStat {
@@ -53,14 +52,13 @@ export class FileTail {
    * FIFO, a device) is not read: opened without blocking, it reads as nothing.
    */
   async readNewLines(onLine: (line: string) => void): Promise<{ skippedLongLines: number }> {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever, and
-    // hold one of the few threads every file operation of the daemon shares.
-    const handle = await open(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // The inode and size are the open handle's own, so they and the bytes belong to one file.
+    const file = await openRegularFile(this.path);
+    if (!file) return { skippedLongLines: 0 };
+    const { handle } = file;
+    const stat = { ino: file.ino, size: file.size, mtimeMs: file.mtimeMs };
     let skippedLongLines = 0;
     try {
-      // fstat the handle we read from, so the inode and the bytes belong to one file.
-      const stat = await handle.stat();
-      if (!stat.isFile()) return { skippedLongLines: 0 };
       if (stat.ino !== this.seen.ino || stat.size < this.offset) {
         this.offset = 0;
         this.dropPartial();

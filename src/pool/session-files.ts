@@ -1,5 +1,6 @@
-import { constants, watch, type FSWatcher } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePayload, sessionFile } from '../claude/payloads.js';
 
@@ -151,16 +152,3 @@ function parseSessionFile(text: string, name: string): RunningSessionFile | null
   return { pid: file.pid, sessionId: file.sessionId, cwd: file.cwd ?? null, status: file.status ?? null, paneId: /%\d+$/.exec(file.tmux ?? '')?.[0] ?? null };
 }
 
-/**
- * A regular file's text; null for anything else in its place. Opened without blocking: a FIFO
- * named like a session file would otherwise wait for a writer forever, holding one of libuv's
- * four threads (a few such files stop every asynchronous file operation of the daemon).
- */
-async function readRegularFile(path: string): Promise<string | null> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    return (await file.stat()).isFile() ? await file.readFile('utf8') : null;
-  } finally {
-    await file.close();
-  }
-}

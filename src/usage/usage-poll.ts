@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../regular-file.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Account, Config } from '../config/types.js';
@@ -48,7 +48,7 @@ export function usageUrl(config: Config): string {
 export async function readAccountUsage(account: Account, options: { url: string; now: Date; fetch?: typeof fetch; timeoutMs?: number }): Promise<UsageRead> {
   let token: string;
   try {
-    const login = credentialsFile.safeParse(JSON.parse(await readFile(join(account.home, '.credentials.json'), 'utf8')));
+    const login = credentialsFile.safeParse(JSON.parse((await readRegularFile(join(account.home, '.credentials.json'))) ?? 'null'));
     if (!login.success) return { ok: false, reason: 'no-login', detail: 'no OAuth login in .credentials.json' };
     if (login.data.claudeAiOauth.expiresAt <= options.now.getTime() + EXPIRY_MARGIN_MS) return { ok: false, reason: 'expired', detail: 'the access token has expired; Claude Code refreshes it at its next use' };
     token = login.data.claudeAiOauth.accessToken;
