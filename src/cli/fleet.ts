@@ -8,9 +8,9 @@ import { openStore, storeFile } from '../store/sqlite-store.js';
 import { describeDatabase } from '../store/postgres/database-url.js';
 import { describeError } from '../errors.js';
 import { configFor } from './shared.js';
+import { SILENT_AFTER_MS } from '../fleet/fleet.js';
 
 /** A host silent longer than this is shown as such: it may be gone. */
-const SILENT_MS = 30_000;
 
 /** Every host as the shared store knows it; a single host (no store.shared) is this one, read from its own store. */
 async function readHosts(config: Config): Promise<{ where: string; hosts: FleetHost[] }> {
@@ -36,9 +36,9 @@ async function readHosts(config: Config): Promise<{ where: string; hosts: FleetH
   }
 }
 
+/** A host cut off from the database cannot say so there: to the others it is silent. */
 function stateOf(host: FleetHost, now: Date): string {
-  if (host.degraded) return 'degraded';
-  return now.getTime() - host.lastSeen.getTime() > SILENT_MS ? 'silent' : 'ok';
+  return now.getTime() - host.lastSeen.getTime() > SILENT_AFTER_MS ? 'silent' : 'ok';
 }
 
 function table(hosts: readonly FleetHost[], now: Date): string {
@@ -54,8 +54,8 @@ export function fleetCommand(): CommandUnknownOpts {
     .command('status')
     .summary('every host: name, last seen, active account, sessions, running tasks')
     .description(
-      'Lists every host of the fleet as the shared database knows it: its name (fleet.host), when it was last seen (each daemon reports every second), its active account, its managed sessions and its running tasks, and its state: ok, degraded (it lost the shared database and fails over on its own ledger) or silent (not seen for 30 s: stopped, or cut off). Without store.shared, the one host is this one.\n\n' +
-        'Reads the database directly: it works with no daemon running. Exit 1 when the database cannot be reached. --json prints {"shared": …, "hosts": [{name, lastSeen, activeAccount, sessions, runningTasks, degraded, state}]}.',
+      'Lists every host of the fleet as the shared database knows it: its name (fleet.host), when it was last seen (each daemon reports every second), its active account, its managed sessions and its running tasks, and its state: ok, or silent (not seen for 30 s: stopped, or cut off from the shared database; a cut-off host goes on failing over on its own ledger and its own /healthz and status say it is degraded). Without store.shared, the one host is this one.\n\n' +
+        'Reads the database directly: it works with no daemon running. Exit 1 when the database cannot be reached. --json prints {"shared": …, "hosts": [{name, lastSeen, activeAccount, sessions, runningTasks, state}]}.',
     )
     .option('--json', 'print JSON')
     .action(async (opts, command) => {
@@ -64,7 +64,7 @@ export function fleetCommand(): CommandUnknownOpts {
       try {
         const { where, hosts } = await readHosts(config);
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ shared: where, hosts: hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString(), state: stateOf(h, now) })) }, null, 2) + '\n');
+          process.stdout.write(JSON.stringify({ shared: where, hosts: hosts.map((h) => ({ name: h.name, lastSeen: h.lastSeen.toISOString(), activeAccount: h.activeAccount, sessions: h.sessions, runningTasks: h.runningTasks, state: stateOf(h, now) })) }, null, 2) + '\n');
         } else {
           process.stdout.write(`shared state: ${where}\n${hosts.length === 0 ? 'no host has reported yet (start the daemon: claude-failover run)' : table(hosts, now)}\n`);
         }

@@ -18,7 +18,20 @@ export interface FleetReport {
   readonly shared: string;
   readonly degraded: { readonly since: string; readonly reason: string } | null;
   readonly spread: boolean;
-  readonly hosts: readonly (Omit<FleetHost, 'lastSeen'> & { readonly lastSeen: string })[];
+  readonly hosts: readonly ReportedHost[];
+}
+
+/** A host as reported: `silent` when it has not reported for SILENT_AFTER_MS (stopped, or cut off from the database). */
+export type ReportedHost = Omit<FleetHost, 'lastSeen' | 'degraded'> & { readonly lastSeen: string; readonly silent: boolean };
+
+/**
+ * A host not seen for this long is silent: stopped, or cut off from the shared database (it
+ * cannot say it is degraded there; its own /healthz and status do).
+ */
+export const SILENT_AFTER_MS = 30_000;
+
+function reported(h: FleetHost, now: Date): ReportedHost {
+  return { name: h.name, lastSeen: h.lastSeen.toISOString(), activeAccount: h.activeAccount, sessions: h.sessions, runningTasks: h.runningTasks, silent: now.getTime() - h.lastSeen.getTime() > SILENT_AFTER_MS };
 }
 
 export interface Fleet {
@@ -47,7 +60,6 @@ export interface FleetDeps {
 }
 
 /** A host silent this long is not counted as being on an account (it may be gone). */
-const LIVE_HOST_MS = 30_000;
 
 /**
  * This host's part in a fleet (`store.shared`): the shared store, the sync of the ledger, the
@@ -81,7 +93,7 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
       const load = new Map<string, number>();
       const at = now().getTime();
       for (const h of fleetSync.hosts) {
-        if (h.name === host || !h.activeAccount || at - h.lastSeen.getTime() > LIVE_HOST_MS) continue;
+        if (h.name === host || !h.activeAccount || at - h.lastSeen.getTime() > SILENT_AFTER_MS) continue;
         load.set(h.activeAccount, (load.get(h.activeAccount) ?? 0) + 1);
       }
       return load;
@@ -93,7 +105,7 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
         shared: `postgres ${where}`,
         degraded: degraded ? { since: degraded.since.toISOString(), reason: degraded.reason } : null,
         spread: config.fleet.spread,
-        hosts: fleetSync.hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString() })),
+        hosts: fleetSync.hosts.map((h) => reported(h, new Date())),
       };
     },
     start: async () => {
@@ -113,7 +125,7 @@ export async function readFleetReport(shared: SharedStore, config: Config, now: 
   try {
     await shared.prepare();
     const hosts = await shared.hosts();
-    return { ...base, degraded: null, hosts: hosts.map((h) => ({ ...h, lastSeen: h.lastSeen.toISOString() })) };
+    return { ...base, degraded: null, hosts: hosts.map((h) => reported(h, now)) };
   } catch (err) {
     return { ...base, degraded: { since: now.toISOString(), reason: redactSecrets(describeError(err), config.store.shared ? urlSecrets(config.store.shared.url) : []) }, hosts: [] };
   }

@@ -163,7 +163,7 @@ export function renderStatus(report: StatusReport | StatusWithTasks, paint: Pain
     heading(`FLEET  ${paint.dim(f.shared)}`);
     if (f.degraded) out.push(paint.red(`  degraded since ${f.degraded.since}: ${f.degraded.reason}; failing over on this host's own ledger`));
     for (const h of f.hosts) {
-      out.push(`  ${(h.name === f.host ? paint.bold(h.name) : h.name).padEnd(16)} ${paint.dim(ago(h.lastSeen, at).padStart(8))}  ${(h.activeAccount ?? '-').padEnd(12)} ${String(h.sessions)} session(s), ${String(h.runningTasks)} running task(s)${h.degraded ? paint.red('  degraded') : ''}`);
+      out.push(`  ${(h.name === f.host ? paint.bold(h.name) : h.name).padEnd(16)} ${paint.dim(ago(h.lastSeen, at).padStart(8))}  ${(h.activeAccount ?? '-').padEnd(12)} ${String(h.sessions)} session(s), ${String(h.runningTasks)} running task(s)${h.silent ? paint.red('  silent') : ''}`);
     }
   }
 

@@ -210,7 +210,7 @@ export const PAGE_SCRIPT = String.raw`
       h('thead', null, h('tr', null, ['host', 'last seen', 'account', 'sessions', 'running tasks'].map(function (t) { return h('th', { text: t }); }))),
       h('tbody', null, f.hosts.map(function (x) {
         return h('tr', { 'data-host': x.name },
-          h('td', { 'data-label': 'host' }, h('strong', null, x.name + (x.name === f.host ? ' (this host)' : '')), x.degraded ? h('span', { class: 'badge bad' }, 'degraded') : null),
+          h('td', { 'data-label': 'host' }, h('strong', null, x.name + (x.name === f.host ? ' (this host)' : '')), x.silent ? h('span', { class: 'badge bad', title: 'not seen for 30 s: stopped, or cut off from the shared database' }, 'silent') : null),
           h('td', { 'data-label': 'last seen' }, when(x.lastSeen)),
           h('td', { 'data-label': 'account' }, x.activeAccount || '-'),
           h('td', { 'data-label': 'sessions' }, String(x.sessions)),
