@@ -5,60 +5,29 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { LimitSource } from '../../src/monitor/limit-event.js';
-import type { Daemon } from '../../src/daemon.js';
 import { tmux } from '../helpers/e2e.js';
 import { useE2e } from '../helpers/e2e-fixture.js';
 import { CLI_ENTRY, runCli, type CliRun } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { recordFigure } from './figures.js';
-import { capturedLogger, expectTranscriptsIntact, poolWithConversations, realLimitIsSwapped, snapshotTranscripts } from './probe-kit.js';
+import { badInputTallies, capturedLogger, expectNothingChanged, probeSandbox, PROBE_POOL, expectTranscriptsIntact, poolWithConversations, realLimitIsSwapped, snapshotTranscripts } from './probe-kit.js';
 
 const TEST = 'test/reliability/bad-input-files.test.ts';
-const POOL = ['auto-1', 'web'];
 const MB = 1024 * 1024;
 
-/** Each kind of bad input tried and counted. */
-function tallies() {
-  const byKind = new Map<string, { runs: number; passes: number }>();
-  return {
-    count(kind: string, ok: boolean): void {
-      const t = byKind.get(kind) ?? { runs: 0, passes: 0 };
-      t.runs++;
-      if (ok) t.passes++;
-      byKind.set(kind, t);
-    },
-    runs: () => [...byKind.values()].reduce((n, t) => n + t.runs, 0),
-    passes: () => [...byKind.values()].reduce((n, t) => n + t.passes, 0),
-    measured: (): Record<string, string> => Object.fromEntries([...byKind].map(([k, t]) => [k, `${t.passes}/${t.runs}`])),
-    failures: () => [...byKind].filter(([, t]) => t.passes !== t.runs).map(([k, t]) => `${k}: ${t.passes}/${t.runs}`),
-  };
-}
 
 describe('bad input: transcripts, pane text, configs (real tmux, fake Claude Code, in-process daemon)', () => {
   const e2e = useE2e('cf-badf', { telegram: true });
 
   /** Detection only through `source`, so the later real limit proves that very path still works. */
   async function setUp(source: LimitSource) {
-    const sandbox = await e2e.sandbox({
-      accounts: [
-        { name: 'A', quota: { limit: 1000, turnMs: 100 } },
-        { name: 'B', quota: { limit: 1000, turnMs: 100 } },
-      ],
-      autonomous: { min: 1, max: 1 },
-      dedicated: ['web'],
-      monitor: { cooldownMs: 0 },
-    });
+    const sandbox = await probeSandbox(e2e);
     const log = capturedLogger();
     const d = await e2e.startDaemon(sandbox, { logger: log.logger, sources: new Set([source]) });
-    await poolWithConversations(d, POOL);
+    await poolWithConversations(d, PROBE_POOL);
     return { sandbox, d, log, before: snapshotTranscripts(sandbox) };
   }
 
-  const nothingChanged = (d: Daemon) => {
-    expect(e2e.outcomes).toEqual([]);
-    expect(d.store.getLedgerEntry('A')?.exhausted ?? false).toBe(false);
-    for (const n of POOL) expect(d.store.getSession(n)?.state).toBe('idle');
-  };
 
   it('transcripts (a 5 MB line, malformed lines, a truncated last line, files truncated and replaced under the watcher, a FIFO and a directory named like one): skipped, nothing changes, a later real limit is still detected from the transcript', async () => {
     const { sandbox, d, before, log } = await setUp('transcript');
@@ -66,7 +35,7 @@ describe('bad input: transcripts, pane text, configs (real tmux, fake Claude Cod
     const webId = d.store.getSession('web')?.sessionId ?? '';
     const dir = readdirSync(projects).map((name) => join(projects, name)).find((p) => readdirSync(p).includes(`${webId}.jsonl`)) ?? '';
     expect(dir).not.toBe('');
-    const tally = tallies();
+    const tally = badInputTallies();
     const record = (extra: Record<string, unknown>) => JSON.stringify({ type: 'assistant', sessionId: randomUUID(), uuid: randomUUID(), timestamp: new Date().toISOString(), message: { role: 'assistant', content: [{ type: 'text', text: 'junk' }] }, ...extra }) + '\n';
     // Every record the watcher hands to the monitor: a sentinel written after the junk proves it read on.
     const seen = new Set<string>();
@@ -122,7 +91,7 @@ describe('bad input: transcripts, pane text, configs (real tmux, fake Claude Cod
         tally.count(kind, readOn && stillWatching && log.lines.every((l) => l.level < 50));
       }
     }
-    nothingChanged(d);
+    expectNothingChanged(e2e, d);
     const limit = await realLimitIsSwapped(e2e, sandbox, 'web');
     expect(d.store.getLedgerEntry('A')?.source).toMatch(/^transcript/);
     expectTranscriptsIntact(sandbox, before);
@@ -155,23 +124,23 @@ describe('bad input: transcripts, pane text, configs (real tmux, fake Claude Cod
       'modes (alternate screen, scroll region, mouse, bracketed paste)': Buffer.from('\u001b[?1049h\u001b[3;5r\u001b[?1000h\u001b[?1006h\u001b[?2004h\u001b7\u001b[20;1Hmid-screen\u001b8\u001b[?25l'),
       'a 100 KB line': Buffer.from('w'.repeat(100_000)),
     };
-    const tally = tallies();
+    const tally = badInputTallies();
     for (let run = 0; run < 3; run++) {
       for (const [kind, bytes] of Object.entries(junk)) {
-        for (const name of POOL) writeFileSync(ttyOf(name), bytes);
+        for (const name of PROBE_POOL) writeFileSync(ttyOf(name), bytes);
         const seen = polls;
         // The poll reads these screens and goes on (at most a few poll intervals).
         const polled = await waitFor(() => polls >= seen + 2, { timeoutMs: 10_000, what: `screen polls after ${kind}` }).catch(() => false);
         tally.count(kind, polled && pollFaults === 0);
       }
     }
-    nothingChanged(d);
+    expectNothingChanged(e2e, d);
     expect(log.lines.filter((l) => l.level >= 50)).toEqual([]);
     // What the junk left in the terminal (a string never terminated, a scroll region, another
     // character set: random bytes make any of them) garbles every program's drawing until the
     // terminal is reset: cancel any sequence (CAN, ST), reset (RIS), and make the program
     // redraw (a resize) so the screen shows what it draws again.
-    for (const name of POOL) {
+    for (const name of PROBE_POOL) {
       writeFileSync(ttyOf(name), '\u0018\u001b\\\u0007\u001bc');
       tmux(e2e.socket, 'resize-window', '-t', `=${name}:`, '-x', '199');
       tmux(e2e.socket, 'resize-window', '-t', `=${name}:`, '-x', '200');
@@ -210,7 +179,7 @@ describe('bad input: transcripts, pane text, configs (real tmux, fake Claude Cod
     put('a symlink loop', (p) => { symlinkSync(p, p); }, /ELOOP|symbolic links|loop/i);
     put('unreadable (mode 000, run as nobody)', (p) => { writeFileSync(p, good); chmodSync(p, 0o000); }, /EACCES|permission|cannot read/i, 65534);
 
-    const tally = tallies();
+    const tally = badInputTallies();
     for (const [kind, { path, why, uid }] of Object.entries(bad)) {
       for (const args of [['config', 'check'], ['status'], ['run']]) {
         const started = Date.now();
@@ -222,7 +191,7 @@ describe('bad input: transcripts, pane text, configs (real tmux, fake Claude Cod
       }
     }
     // The daemon that was running all along never noticed: it still answers and swaps.
-    nothingChanged(d);
+    expectNothingChanged(e2e, d);
     const limit = await realLimitIsSwapped(e2e, sandbox, 'web');
     expectTranscriptsIntact(sandbox, before);
     recordFigure({ probe: 'bad input: configs', test: TEST, runs: tally.runs(), passes: tally.passes(), measured: { ...tally.measured(), laterLimitToSwapMs: limit.ms } });

@@ -6,43 +6,17 @@ import type { LimitSource } from '../../src/monitor/limit-event.js';
 import { daemonSocketPath } from '../../src/claude/self-command.js';
 import { sendRequest } from '../../src/monitor/control-socket.js';
 import { readHookToken } from '../../src/accounts/hook-endpoint.js';
-import type { Daemon } from '../../src/daemon.js';
 import { tmux } from '../helpers/e2e.js';
 import { useE2e } from '../helpers/e2e-fixture.js';
 import { exitOf, spawnCli } from '../helpers/cli.js';
 import { recordFigure } from './figures.js';
-import { capturedLogger, expectTranscriptsIntact, poolWithConversations, realLimitIsSwapped, snapshotTranscripts } from './probe-kit.js';
+import { badInputTallies, capturedLogger, expectNothingChanged, probeSandbox, PROBE_POOL, expectTranscriptsIntact, poolWithConversations, realLimitIsSwapped, snapshotTranscripts } from './probe-kit.js';
 
 const TEST = 'test/reliability/bad-input.test.ts';
-const POOL = ['auto-1', 'web'];
 const MB = 1024 * 1024;
 const SERVER_TOKEN = 'reliability-server-token-0123456789';
 
-/** One kind of bad input, tried `runs` times; `passes` of them met the promise. */
-interface Tally {
-  runs: number;
-  passes: number;
-  maxMs: number;
-}
 
-/** Counts each try of each kind of bad input; the figure lists them all. */
-function tallies() {
-  const byKind = new Map<string, Tally>();
-  return {
-    byKind,
-    count(kind: string, ok: boolean, ms = 0): void {
-      const t = byKind.get(kind) ?? { runs: 0, passes: 0, maxMs: 0 };
-      t.runs++;
-      if (ok) t.passes++;
-      t.maxMs = Math.max(t.maxMs, Math.round(ms));
-      byKind.set(kind, t);
-    },
-    runs: () => [...byKind.values()].reduce((n, t) => n + t.runs, 0),
-    passes: () => [...byKind.values()].reduce((n, t) => n + t.passes, 0),
-    measured: (): Record<string, string | number> => Object.fromEntries([...byKind].map(([k, t]) => [k, `${t.passes}/${t.runs} (max ${t.maxMs} ms)`])),
-    failures: () => [...byKind].filter(([, t]) => t.passes !== t.runs).map(([k, t]) => `${k}: ${t.passes}/${t.runs}`),
-  };
-}
 
 /** A hook payload that is no such thing: each is sent as Claude Code would, and must change nothing. */
 const HOOK_JUNK: Record<string, Buffer> = {
@@ -61,19 +35,10 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
 
   /** Detection only through `source`, so the later real limit proves that very path still works. */
   async function setUp(source: LimitSource, http: boolean) {
-    const sandbox = await e2e.sandbox({
-      accounts: [
-        { name: 'A', quota: { limit: 1000, turnMs: 100 } },
-        { name: 'B', quota: { limit: 1000, turnMs: 100 } },
-      ],
-      autonomous: { min: 1, max: 1 },
-      dedicated: ['web'],
-      monitor: { cooldownMs: 0 },
-      ...(http ? { server: { listen: '127.0.0.1:0', token: SERVER_TOKEN } } : {}),
-    });
+    const sandbox = await probeSandbox(e2e, http ? { server: { listen: '127.0.0.1:0', token: SERVER_TOKEN } } : {});
     const log = capturedLogger();
     const d = await e2e.startDaemon(sandbox, { logger: log.logger, http, sources: new Set([source]) });
-    await poolWithConversations(d, POOL);
+    await poolWithConversations(d, PROBE_POOL);
     return { sandbox, d, log, socket: daemonSocketPath(sandbox.config), before: snapshotTranscripts(sandbox) };
   }
 
@@ -84,16 +49,11 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
     return { ok: reply.pid === process.pid, ms: performance.now() - started };
   };
   /** The junk changed nothing: no swap, the account in use not marked exhausted, every session as it was. */
-  const nothingChanged = (d: Daemon) => {
-    expect(e2e.outcomes).toEqual([]);
-    expect(d.store.getLedgerEntry('A')?.exhausted ?? false).toBe(false);
-    for (const n of POOL) expect(d.store.getSession(n)?.state).toBe('idle');
-  };
 
   it('hook payloads through the hook relay (garbage, empty, 10 MB, invalid UTF-8, wrong types): each exits 0 at once, nothing changes, a later real limit is still detected by hook', async () => {
     const { sandbox, d, socket, before } = await setUp('hook', false);
     const pane = paneOf('web');
-    const tally = tallies();
+    const tally = badInputTallies();
     for (let round = 0; round < 3; round++) {
       for (const [kind, payload] of Object.entries(HOOK_JUNK)) {
         const event = HOOK_EVENTS[(round + kind.length) % HOOK_EVENTS.length] ?? 'Stop';
@@ -107,7 +67,7 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
         tally.count(kind, code === 0 && stdout === '' && (await ping(socket)).ok, performance.now() - started);
       }
     }
-    nothingChanged(d);
+    expectNothingChanged(e2e, d);
     const limit = await realLimitIsSwapped(e2e, sandbox, 'web');
     expect(d.store.getLedgerEntry('A')?.source).toMatch(/^hook/);
     expectTranscriptsIntact(sandbox, before);
@@ -117,7 +77,7 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
 
   it('the control socket (junk, wrong shapes, 10 and 20 MB lines, 500 concurrent connections, 500 idle ones): it keeps answering, a later real limit is still detected by hook', async () => {
     const { sandbox, d, socket, before, log } = await setUp('hook', false);
-    const tally = tallies();
+    const tally = badInputTallies();
     const open = (): Promise<Socket> =>
       new Promise((resolve, reject) => {
         const s = createConnection(socket, () => { resolve(s); });
@@ -172,7 +132,7 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
     }
     for (const s of idle) s.destroy();
 
-    nothingChanged(d);
+    expectNothingChanged(e2e, d);
     expect(log.lines.filter((l) => l.level >= 50)).toEqual([]);
     const limit = await realLimitIsSwapped(e2e, sandbox, 'web');
     expect(d.store.getLedgerEntry('A')?.source).toMatch(/^hook/);
@@ -187,7 +147,7 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
     const hookToken = readHookToken(sandbox.config.stateDir) ?? '';
     expect(hookToken).not.toBe('');
     const pane = paneOf('web');
-    const tally = tallies();
+    const tally = badInputTallies();
     const post = async (kind: string, path: string, body: Buffer | string, auth: string | null, wanted: number) => {
       const started = performance.now();
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-claude-failover-pane': pane };
@@ -243,7 +203,7 @@ describe('bad input: hooks, the control socket, HTTP (real tmux, fake Claude Cod
       for (const s of slow) s.destroy();
     }
 
-    nothingChanged(d);
+    expectNothingChanged(e2e, d);
     const limit = await realLimitIsSwapped(e2e, sandbox, 'web');
     expect(d.store.getLedgerEntry('A')?.source).toMatch(/^hook/);
     expectTranscriptsIntact(sandbox, before);

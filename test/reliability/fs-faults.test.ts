@@ -10,7 +10,7 @@ import { useE2e } from '../helpers/e2e-fixture.js';
 import { runCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { recordFigure } from './figures.js';
-import { capturedLogger, expectTranscriptsIntact, poolWithConversations, privileged, realLimitIsSwapped, snapshotTranscripts, unmount } from './probe-kit.js';
+import { capturedLogger, probeSandbox, expectTranscriptsIntact, poolWithConversations, privileged, realLimitIsSwapped, snapshotTranscripts, unmount } from './probe-kit.js';
 
 const TEST = 'test/reliability/fs-faults.test.ts';
 const RUNS = 3;
@@ -159,15 +159,7 @@ describe('filesystem faults during a swap (real tmux, fake Claude Code, in-proce
       const mounted = join(e2e.root, 'shared');
       undo.push(() => { unmount(mounted); });
     }
-    const sandbox = await e2e.sandbox({
-      accounts: [
-        { name: 'A', quota: { limit: 1000, turnMs: 100 } },
-        { name: 'B', quota: { limit: 1000, turnMs: 100 } },
-      ],
-      autonomous: { min: 1, max: 1 },
-      dedicated: ['web'],
-      monitor: { cooldownMs: 0 },
-    });
+    const sandbox = await probeSandbox(e2e);
     const log = capturedLogger();
     // The daemon's own failpoint hook: the fault strikes there, with the swap under way.
     const d = await e2e.startDaemon(sandbox, { logger: log.logger, onStep: (step) => { if (step === 'flipping') atFlip?.(); } });

@@ -9,7 +9,7 @@ import { tmux, transcripts } from '../helpers/e2e.js';
 import { useE2e } from '../helpers/e2e-fixture.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { recordFigure } from './figures.js';
-import { capturedLogger, expectTranscriptsIntact, poolWithConversations, realLimitIsSwapped, snapshotTranscripts } from './probe-kit.js';
+import { capturedLogger, probeSandbox, expectTranscriptsIntact, poolWithConversations, realLimitIsSwapped, snapshotTranscripts } from './probe-kit.js';
 
 const TEST = 'test/reliability/going-away.test.ts';
 const POOL = ['auto-1', 'web'];
@@ -18,15 +18,7 @@ describe('tmux and Claude Code going away (real tmux on a private socket, fake C
   const e2e = useE2e('cf-away', { telegram: true });
 
   async function setUp(claudeCommand?: string) {
-    const sandbox = await e2e.sandbox({
-      accounts: [
-        { name: 'A', quota: { limit: 1000, turnMs: 100 } },
-        { name: 'B', quota: { limit: 1000, turnMs: 100 } },
-      ],
-      autonomous: { min: 1, max: 1 },
-      dedicated: ['web'],
-      monitor: { cooldownMs: 0 },
-    });
+    const sandbox = await probeSandbox(e2e);
     const config: Config = claudeCommand ? { ...sandbox.config, claude: { ...sandbox.config.claude, command: claudeCommand } } : sandbox.config;
     const log = capturedLogger();
     const d = await e2e.startDaemon({ config }, { logger: log.logger });

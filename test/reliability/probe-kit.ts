@@ -12,6 +12,23 @@ import { waitFor } from '../helpers/wait-for.js';
 
 /** The probes' shared machinery: the daemon's log kept in memory, mounts, the promises every probe checks. */
 
+/**
+ * The pool every fault and bad-input probe starts from: accounts A and B (room for a real
+ * limit later), one autonomous and one dedicated session, no cooldown between swaps.
+ */
+export function probeSandbox(e2e: E2e, extra: { readonly server?: { readonly listen: string; readonly token: string } } = {}): Promise<Sandbox> {
+  return e2e.sandbox({
+    accounts: [
+      { name: 'A', quota: { limit: 1000, turnMs: 100 } },
+      { name: 'B', quota: { limit: 1000, turnMs: 100 } },
+    ],
+    autonomous: { min: 1, max: 1 },
+    dedicated: ['web'],
+    monitor: { cooldownMs: 0 },
+    ...extra,
+  });
+}
+
 export interface LogLine {
   readonly level: number;
   readonly msg: string;
@@ -106,4 +123,33 @@ export async function realLimitIsSwapped(e2e: E2e, sandbox: Sandbox, session: st
   expect(swap?.from).toBe(from);
   expect(d.store.listSwaps(1)[0]).toMatchObject({ from, result: 'done', trigger: 'limit' });
   return { from, to: swap?.to ?? '', ms: Date.now() - started };
+}
+
+/** The pool of probeSandbox. */
+export const PROBE_POOL = ['auto-1', 'web'];
+
+/** Bad input changed nothing: no swap, A not exhausted, every pool session idle. */
+export function expectNothingChanged(e2e: E2e, d: Daemon): void {
+  expect(e2e.outcomes).toEqual([]);
+  expect(d.store.getLedgerEntry('A')?.exhausted ?? false).toBe(false);
+  for (const n of PROBE_POOL) expect(d.store.getSession(n)?.state).toBe('idle');
+}
+
+/** Counts each try of each kind of bad input (and the slowest, when timed); the figure lists them all. */
+export function badInputTallies() {
+  const byKind = new Map<string, { runs: number; passes: number; maxMs: number | null }>();
+  return {
+    byKind,
+    count(kind: string, ok: boolean, ms?: number): void {
+      const t = byKind.get(kind) ?? { runs: 0, passes: 0, maxMs: null };
+      t.runs++;
+      if (ok) t.passes++;
+      if (ms !== undefined) t.maxMs = Math.max(t.maxMs ?? 0, Math.round(ms));
+      byKind.set(kind, t);
+    },
+    runs: () => [...byKind.values()].reduce((n, t) => n + t.runs, 0),
+    passes: () => [...byKind.values()].reduce((n, t) => n + t.passes, 0),
+    measured: (): Record<string, string> => Object.fromEntries([...byKind].map(([k, t]) => [k, `${String(t.passes)}/${String(t.runs)}${t.maxMs === null ? '' : ` (max ${String(t.maxMs)} ms)`}`])),
+    failures: () => [...byKind].filter(([, t]) => t.passes !== t.runs).map(([k, t]) => `${k}: ${String(t.passes)}/${String(t.runs)}`),
+  };
 }
