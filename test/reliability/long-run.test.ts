@@ -195,6 +195,7 @@ describe('a long run: 20 sessions under churn, one daemon process, its resources
         childrenPeak: peak(samples, (s) => s.children),
         childrenPeakBound: LONG_RUN_BOUNDS.childrenPeak,
         lingeringZombies: zombies.length,
+        zombieParents: zombies.map((pid) => samples.find((s) => s.zombieParents[pid])?.zombieParents[pid] ?? '?').join(' ') || 'none',
         tmuxClientsWarmUp: peak(warmUp, (s) => s.tmuxClients),
         tmuxClientsPeakAfter: peak(after, (s) => s.tmuxClients),
         tmuxClientsAfterExit: clientsAfterExit,
@@ -221,7 +222,7 @@ describe('a long run: 20 sessions under churn, one daemon process, its resources
       expect(childrenFloorGrowth).toBeLessThanOrEqual(LONG_RUN_BOUNDS.childrenFloorGrowth);
       expect(measured.childrenPeak).toBeLessThanOrEqual(LONG_RUN_BOUNDS.childrenPeak);
       expect(tmuxClientGrowth).toBeLessThanOrEqual(LONG_RUN_BOUNDS.tmuxClientGrowth);
-      expect(zombies).toEqual([]);
+      expect(zombies.map((pid) => `zombie ${String(pid)} of ${samples.find((s) => s.zombieParents[pid])?.zombieParents[pid] ?? '?'}`)).toEqual([]);
       expect(clientsAfterExit).toBe(0);
       expect(exit).toEqual({ code: 0, signal: null });
     } finally {

@@ -9,8 +9,15 @@ export interface ProcessSample {
   readonly fds: number;
   /** Direct children of the daemon (tmux calls, its control-mode client, hook relays...). */
   readonly children: number;
-  /** Zombies among the daemon's and the tmux server's descendants, by pid. */
+  /**
+   * Zombies the daemon or tmux is responsible for, by pid: any among the daemon's descendants,
+   * and the tmux server's own children (the panes' processes). A zombie whose parent is a
+   * Claude Code process (a hook it ran) is that process's to reap: the fake Claude Code waits
+   * for its quota lock synchronously, seconds when a killed session left the lock behind.
+   */
   readonly zombies: readonly number[];
+  /** Each zombie's parent, `pid:command`, so a lingering one names its owner. */
+  readonly zombieParents: Readonly<Record<number, string>>;
   /** `tmux -L <socket> list-clients`: control-mode clients included. */
   readonly tmuxClients: number;
 }
@@ -29,6 +36,14 @@ function procStat(pid: number): ProcStat | null {
     return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]) };
   } catch {
     return null; // gone meanwhile
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${String(pid)}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
   }
 }
 
@@ -90,13 +105,14 @@ export function tmuxClientCount(socket: string): number {
 export function sampleProcess(daemonPid: number, socket: string, startedAt: number): ProcessSample {
   const processes = allProcesses();
   const server = tmuxServerPid(socket);
-  const tree = descendants(processes, server === null ? [daemonPid] : [daemonPid, server]);
+  const tree = [...descendants(processes, [daemonPid]), ...(server === null ? [] : processes.filter((p) => p.ppid === server))];
   return {
     atMs: Date.now() - startedAt,
     rssKiB: rssKiB(daemonPid),
     fds: openFds(daemonPid),
     children: processes.filter((p) => p.ppid === daemonPid).length,
     zombies: tree.filter((p) => p.state === 'Z').map((p) => p.pid),
+    zombieParents: Object.fromEntries(tree.filter((p) => p.state === 'Z').map((p) => [p.pid, `${String(p.ppid)}:${commandOf(p.ppid)}`])),
     tmuxClients: tmuxClientCount(socket),
   };
 }
