@@ -1,29 +1,9 @@
 import type Database from 'better-sqlite3';
-import { TASK_STATES, type NewTask, type Task, type TaskQueue, type TaskState } from './task-queue.js';
+import { TASK_STATES, taskFromRow, type NewTask, type Task, type TaskQueue, type TaskState } from './task-queue.js';
 
-import { date, num, text, type Row } from './row.js';
+import { date, type Row } from './row.js';
 
-function taskOf(r: Row): Task {
-  return {
-    id: Number(r.id),
-    prompt: String(r.prompt),
-    cwd: text(r.cwd),
-    target: text(r.target),
-    mode: r.mode === 'continue' ? 'continue' : 'fresh',
-    priority: Number(r.priority ?? 0),
-    timeoutMs: num(r.timeout_ms),
-    maxAttempts: Number(r.max_attempts ?? 1),
-    state: String(r.state) as TaskState,
-    session: text(r.session),
-    sessionId: text(r.session_id),
-    attempts: Number(r.attempts ?? 0),
-    createdAt: new Date(Number(r.created_at)),
-    startedAt: date(r.started_at),
-    finishedAt: date(r.finished_at),
-    result: text(r.result),
-    error: text(r.error),
-  };
-}
+const taskOf = (r: Row): Task => taskFromRow(r, date);
 
 /** The task queue in the host's own SQLite database: claims are transactions, so a task goes to one session only. */
 export function createSqliteTaskQueue(db: Database.Database, now: () => Date): TaskQueue {

@@ -1,3 +1,5 @@
+import { text, type Row } from './row.js';
+
 /** A task's life: queued → running (Claude Code confirmed its prompt) → done | failed; cancelled by an operator. */
 export type TaskState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export const TASK_STATES: readonly TaskState[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
@@ -87,4 +89,31 @@ export interface TaskQueue {
   failed(id: number, error: string, options: { readonly retry: boolean }): Promise<Task | null>;
   /** The task running (or claimed) on `session`, if any. */
   onSession(session: string): Promise<Task | null>;
+}
+
+/**
+ * A task row of either queue (its SQLite table, the fleet's PostgreSQL one): `when` reads a
+ * time column as that database returns it (epoch ms, a Date). `host` exists in the fleet's only.
+ */
+export function taskFromRow(r: Row, when: (v: unknown) => Date | null): Task {
+  return {
+    id: Number(r.id),
+    prompt: String(r.prompt),
+    cwd: text(r.cwd),
+    target: text(r.target),
+    mode: r.mode === 'continue' ? 'continue' : 'fresh',
+    priority: Number(r.priority ?? 0),
+    timeoutMs: r.timeout_ms === null || r.timeout_ms === undefined ? null : Number(r.timeout_ms),
+    maxAttempts: Number(r.max_attempts ?? 1),
+    state: String(r.state) as TaskState,
+    session: text(r.session),
+    ...('host' in r ? { host: text(r.host) } : {}),
+    sessionId: text(r.session_id),
+    attempts: Number(r.attempts ?? 0),
+    createdAt: when(r.created_at) ?? new Date(0),
+    startedAt: when(r.started_at),
+    finishedAt: when(r.finished_at),
+    result: text(r.result),
+    error: text(r.error),
+  };
 }

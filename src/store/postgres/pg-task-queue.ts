@@ -1,34 +1,11 @@
 import type pg from 'pg';
-import { TASK_STATES, type NewTask, type Task, type TaskQueue, type TaskState } from '../task-queue.js';
+import { TASK_STATES, taskFromRow, type NewTask, type Task, type TaskQueue, type TaskState } from '../task-queue.js';
 import { inTransaction } from './pg-connect.js';
 
 type Row = Record<string, unknown>;
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
-const int = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-function taskOf(r: Row): Task {
-  return {
-    id: Number(r.id),
-    prompt: String(r.prompt),
-    cwd: text(r.cwd),
-    target: text(r.target),
-    mode: r.mode === 'continue' ? 'continue' : 'fresh',
-    priority: Number(r.priority ?? 0),
-    timeoutMs: int(r.timeout_ms),
-    maxAttempts: Number(r.max_attempts ?? 1),
-    state: String(r.state) as TaskState,
-    session: text(r.session),
-    host: text(r.host),
-    sessionId: text(r.session_id),
-    attempts: Number(r.attempts ?? 0),
-    createdAt: date(r.created_at) ?? new Date(0),
-    startedAt: date(r.started_at),
-    finishedAt: date(r.finished_at),
-    result: text(r.result),
-    error: text(r.error),
-  };
-}
+const taskOf = (r: Row): Task => taskFromRow(r, date);
 
 export interface PgTaskQueueOptions {
   /** This host's name: its claims carry it, and `mine` means it. */
