@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Builds dist/ once before the suite: end-to-end tests run the built CLI as a user would,
- * and the hooks installed into test accounts call it (a hook has a 100 ms budget, which
- * the TypeScript loader alone would spend). A failed build does not stop the unit tests;
+ * and the hooks installed into test accounts call it (a hook runs on every prompt and
+ * answer: the TypeScript loader would add its start-up to each). A failed build does not stop the unit tests;
  * the tests that need dist/ fail on their own, and `npm run typecheck` names the error.
  */
 export default function setup(): () => void {

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config/types.js';
 import { errnoCode } from '../errors.js';
@@ -9,6 +8,7 @@ import { readLink } from './link.js';
 import { verifySharedLinks } from './shared-links.js';
 import { loginChecks } from './login-checks.js';
 import { readJsonObject } from './json-file.js';
+import { proveDirWritable } from './write-probe.js';
 import { installedClaude } from './prepare.js';
 import { checkSettings, type SettingsFinding } from '../claude/settings-file.js';
 
@@ -36,11 +36,8 @@ async function dirState(dir: string): Promise<{ state: 'writable' | 'missing' | 
     if (errnoCode(err) === 'ENOENT') return { state: 'missing' };
     return { state: 'not-writable', why: errnoCode(err) ?? String(err) };
   }
-  // A real write, not access(W_OK): it also meets an immutable dir or a full disk.
-  const probe = join(dir, `.cf-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await writeFile(probe, '', { flag: 'wx' });
-    await rm(probe);
+    await proveDirWritable(dir);
     return { state: 'writable' };
   } catch (err) {
     return { state: 'not-writable', why: errnoCode(err) ?? String(err) };

@@ -1,7 +1,5 @@
 import type { Account, Config } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { randomBytes } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccountLayout } from './account-layout.js';
 import { installedCommands } from '../claude/self-command.js';
@@ -9,6 +7,7 @@ import { describeError, FailoverError } from '../errors.js';
 import { flipLink, readLink } from './link.js';
 import { ensureSharedLinks, refuseLinkedSharedDir, SHARED_NAMES, verifySharedLinks } from './shared-links.js';
 import { prepareAccount } from './prepare.js';
+import { proveDirWritable } from './write-probe.js';
 
 /**
  * The filesystem half of a swap, as the switcher uses it. A shared dir that is a symbolic
@@ -41,27 +40,15 @@ export function createAccountLayout(config: Config, logger: Logger): AccountLayo
  * Claude Code writes into its home all the time (.claude.json, sessions/, todos) and its
  * conversations into the shared dirs: a home or shared dir it cannot write to (an immutable
  * dir, a read-only mount, a full disk) kills every session after the swap. Prepared settings
- * that were already right write nothing, so each is probed itself, with a block of bytes
- * (an empty file needs no space, so a full disk would pass).
+ * that were already right write nothing, so each is probed itself.
  */
 async function proveWritable(account: Account): Promise<void> {
   const where = [{ what: 'home', dir: account.home }, ...SHARED_NAMES.map((name) => ({ what: `shared ${name}`, dir: join(account.home, name) }))];
   for (const { what, dir } of where) {
-    const probe = join(dir, `.claude-failover-probe-${randomBytes(4).toString('hex')}`);
     try {
-      const file = await open(probe, 'wx', 0o600);
-      try {
-        await file.write(PROBE_BYTES);
-        await file.datasync();
-      } finally {
-        await file.close();
-      }
+      await proveDirWritable(dir);
     } catch (err) {
-      await rm(probe, { force: true }).catch(() => undefined);
       throw new FailoverError('TARGET_NOT_WRITABLE', `${account.name}'s ${what} ${dir} is not writable: ${describeError(err)}`, { cause: err });
     }
-    await rm(probe, { force: true });
   }
 }
-
-const PROBE_BYTES = Buffer.alloc(4096, 0x20);

@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /**
  * argv that runs this CLI again from a hook: the built entry when there is one (fast start,
- * which the 100 ms hook budget needs), else the TypeScript source through tsx.
+ * which a hook run on every prompt and answer needs), else the TypeScript source through tsx.
  */
 export function selfArgv(): string[] {
   // Built, this file is dist/claude/self-command.js and the entry dist/cli/main.js.

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { waitFor } from '../../test/helpers/wait-for.js';
-import { runCli } from '../../test/helpers/cli.js';
+import { runCli, spawnCli } from '../../test/helpers/cli.js';
 import { startControlSocket, type ControlEvent } from '../monitor/control-socket.js';
 
 // The hook and statusline relays as Claude Code runs them: the built CLI, a real process, a real socket.
@@ -66,6 +66,18 @@ describe('hook relay', () => {
     expect(await run(['hook', '--socket', missing, 'Stop'], JSON.stringify(hookPayload))).toEqual({ code: 0, stdout: '' });
     expect(await run(['hook', '--socket', missing, 'Stop'], '\u0000garbage{{{')).toEqual({ code: 0, stdout: '' });
     expect(await run(['hook', 'Stop'], JSON.stringify(hookPayload))).toEqual({ code: 0, stdout: '' });
+  });
+
+  it('forwards a payload that reaches it late (a busy machine gives the relay the CPU after its timers), then exits 0', async () => {
+    await daemon();
+    const child = spawnCli(['hook', '--socket', socketPath, 'StopFailure'], { env: { TMUX_PANE: '%9' } });
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    // Well past the relay's own start: a read that gave up after tens of milliseconds would send nothing.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    child.stdin?.end(JSON.stringify(hookPayload));
+    expect(await exited).toBe(0);
+    await waitFor(() => events.length === 1, { what: 'the late hook event' });
+    expect(events[0]).toMatchObject({ type: 'hook', event: 'StopFailure', pane: '%9', payload: hookPayload });
   });
 
   it('exits 0 when stdin never closes, daemon or not', async () => {

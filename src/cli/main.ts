@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The entry point. Hooks and the statusline run on every Claude Code event and have a
-// 100 ms budget: they load only the relay, never the rest of the CLI (`--help` goes to commander).
+// The entry point. Hooks and the statusline run on every Claude Code event and must start
+// fast: they load only the relay, never the rest of the CLI (`--help` goes to commander).
 const first = process.argv[2];
 if ((first === 'hook' || first === 'statusline') && !process.argv.includes('--help') && !process.argv.includes('-h')) {
   const relay = await import('../relay/relay.js');

@@ -152,6 +152,16 @@ describe('Monitor', () => {
     expect(store.getSession('s1')?.lastError).toBe('StopFailure: authentication_failed');
   });
 
+  it('leaves a session as it is on a StopFailure without its error (the relay read no JSON): it may be a limit', async () => {
+    const m = monitor();
+    await m.handleHook({ event: 'UserPromptSubmit', pane: '%1', payload: { session_id: 'id-1', prompt: 'work' } });
+    expect(store.getSession('s1')?.state).toBe('working');
+    await m.handleHook({ event: 'StopFailure', pane: '%1', payload: null });
+    await m.handleHook({ event: 'StopFailure', pane: '%1', payload: { raw: 'not json' } });
+    expect(store.getSession('s1')).toMatchObject({ state: 'working', lastError: null });
+    expect(limits).toEqual([]);
+  });
+
   it('reads every pool pane in one tmux call per poll, and finds the one at its limit', async () => {
     const socket = privateSocketName('cf-poll');
     const real = createTmuxClient({ socket });

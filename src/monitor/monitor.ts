@@ -109,7 +109,7 @@ export class Monitor {
     if (name) this.hookTransition(name, message.event, payload, facts, limit);
     if (message.event !== 'StopFailure') return;
     if (!limit) {
-      this.deps.logger.warn({ session: name, error: payload.error }, 'a session stopped on an error that is not a usage limit');
+      this.deps.logger.warn({ session: name, error: payload.error ?? null }, payload.error === undefined ? 'a StopFailure hook came without its error (it may be a limit): left to the transcript and the screen' : 'a session stopped on an error that is not a usage limit');
       return;
     }
     if (!this.enabled('hook')) return;
@@ -146,7 +146,7 @@ export class Monitor {
         break;
       case 'StopFailure':
         if (limit) this.sessions.limited(name, facts);
-        else this.sessions.stoppedOnError(name, payload.error ?? 'unknown', facts);
+        else if (payload.error !== undefined) this.sessions.stoppedOnError(name, payload.error, facts);
         break;
       default:
         break;

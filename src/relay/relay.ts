@@ -3,10 +3,18 @@ import { spawn } from 'node:child_process';
 
 /**
  * What Claude Code's hooks and statusline run. It must never block or break Claude Code:
- * every path ends in exit 0 within the deadline, whatever the daemon or the input does.
- * Kept free of heavy imports so it starts fast.
+ * every path ends in exit 0, whatever the daemon or the input does. Kept free of heavy
+ * imports so it starts fast; it exits as soon as the event is passed on.
+ *
+ * The deadlines only bound what never ends (stdin left open, a socket that never takes the
+ * write). They are wall-clock, so they must not be tight: Claude Code writes the hook's JSON
+ * and closes stdin at once, but on a busy machine (fifty sessions answering) this process
+ * may get the CPU only after a tight timer has fired, and then read nothing. A StopFailure
+ * read as empty is a usage limit lost (seen with a 60 ms read deadline in the 50-session storm).
  */
-const HOOK_DEADLINE_MS = 90;
+const HOOK_STDIN_MS = 1500;
+const HOOK_SEND_MS = 400;
+const HOOK_DEADLINE_MS = 2000;
 const MAX_INPUT = 1024 * 1024;
 
 function readStdin(limitMs: number): Promise<string> {
@@ -75,8 +83,8 @@ export async function runHookRelay(argv: readonly string[]): Promise<never> {
   try {
     const socketPath = option(argv, '--socket');
     const event = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--socket').at(-1) ?? 'unknown';
-    const raw = await readStdin(HOOK_DEADLINE_MS - 30);
-    if (socketPath) await send(socketPath, { type: 'hook', event, pane: process.env.TMUX_PANE ?? null, payload: parsePayload(raw), at: Date.now() }, 40);
+    const raw = await readStdin(HOOK_STDIN_MS);
+    if (socketPath) await send(socketPath, { type: 'hook', event, pane: process.env.TMUX_PANE ?? null, payload: parsePayload(raw), at: Date.now() }, HOOK_SEND_MS);
   } catch {
     // never break Claude Code
   }

@@ -4,6 +4,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/demo/sandbox.js';
 import { transcriptFor } from '../../src/pool/transcript-exists.js';
+import { SHARED_NAMES } from '../../src/accounts/shared-links.js';
+import { leftoverProbes } from '../../src/accounts/write-probe.js';
 import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
 import { useE2e } from '../helpers/e2e-fixture.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -106,6 +108,10 @@ describe('reliability: SIGKILL at random moments of a limit swap (fake Claude Co
             if (!path || !transcriptIsWhole(path)) failures.push(`${name}'s transcript is cut`);
           }
           if (JSON.stringify(sessionIds()) !== JSON.stringify(ids)) failures.push(`conversations changed: ${JSON.stringify(sessionIds())}`);
+          // A kill while the target was being proven writable leaves a probe file; the repair's own probe removes it.
+          const home = config.accounts.find((a) => a.name === to)?.home ?? '';
+          const probes = (await Promise.all([home, ...SHARED_NAMES.map((n) => join(config.sharedDir, n))].map(leftoverProbes))).flat();
+          if (probes.length > 0) failures.push(`probe files left behind: ${probes.join(', ')}`);
         } catch (err) {
           failures.push(err instanceof Error ? err.message : String(err));
           if (limitRecords() === before.limits) failures.push('the task never met the limit (a probe fault, not a recovery one)');

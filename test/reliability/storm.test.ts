@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
@@ -52,7 +52,13 @@ describe('reliability: storms (fake Claude Code)', () => {
     const limitSetAt = Date.now();
     await sandbox.setQuota('A', { limit: 0, resetsAt: Math.floor(Date.now() / 1000) + 3600 });
 
-    await waitFor(() => e2e.doneSwaps().length >= 1, { timeoutMs: 120_000, what: 'the swap to B' });
+    await waitFor(() => e2e.doneSwaps().length >= 1, { timeoutMs: 120_000, what: 'the swap to B' }).catch((err: unknown) => {
+      // What the daemon did instead: its answers, its warnings, where each session stands.
+      const states = names.map((n) => `${n}:${d.store.getSession(n)?.state ?? '?'}@${d.store.getSession(n)?.account ?? '?'}`).join(' ');
+      const warnings = readFileSync(log, 'utf8').split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-30).join('\n');
+      process.stderr.write(`\nno swap done; outcomes ${JSON.stringify(e2e.outcomes)}\nsessions ${states}\nlast warnings:\n${warnings}\nthe daemon's log: ${log}\n`);
+      throw err;
+    });
     const swapDoneAt = Date.now();
     // Every conversation answers its continuation on B.
     const answered = (n: string) => {
