@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Config } from '../config/types.js';
-import type { FleetHost } from '../store/shared-store.js';
+import { SILENT_AFTER_MS, type FleetHost } from '../store/shared-store.js';
 import { openSharedStore } from '../store/open-shared-store.js';
 import { createEmbeddedSharedStore } from '../store/embedded-shared-store.js';
 import { openStore, storeFile } from '../store/sqlite-store.js';
 import { describeDatabase } from '../store/postgres/database-url.js';
 import { describeError } from '../errors.js';
 import { configFor } from './shared.js';
-import { SILENT_AFTER_MS } from '../fleet/fleet.js';
 
 /** A host silent longer than this is shown as such: it may be gone. */
 

@@ -4,7 +4,8 @@ import type { Store } from '../store/store.js';
 import { createEmbeddedSharedStore } from '../store/embedded-shared-store.js';
 import { makeLayout, type TestLayout } from '../../test/helpers/account-layout.js';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { readFleetReport, SILENT_AFTER_MS } from './fleet.js';
+import { readFleetReport } from './fleet.js';
+import { SILENT_AFTER_MS } from '../store/shared-store.js';
 
 describe('the fleet report (real SQLite)', () => {
   let dir: string;

@@ -5,7 +5,7 @@ import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
 import { precisionOfSource } from '../monitor/limit-event.js';
 import type { LimitKind } from '../claude/limit-text.js';
-import { describeError } from '../errors.js';
+import { describeError, FailoverError } from '../errors.js';
 import { FleetHealth } from './fleet-health.js';
 
 export interface FleetSyncDeps {
@@ -56,11 +56,18 @@ export class FleetSync {
   private current: Promise<void> | null = null;
   private again = false;
   private hostsCache: FleetHost[] = [];
+  /** Set while another daemon holds this host's name in the shared database (FLEET_HOST_TAKEN). */
+  private nameTakenBy: FailoverError | null = null;
   readonly health: FleetHealth;
 
   constructor(deps: FleetSyncDeps) {
     this.deps = deps;
     this.health = new FleetHealth({ host: deps.host, where: deps.where, notifier: deps.notifier, logger: deps.logger, now: deps.now });
+  }
+
+  /** Why this host may not report under its name, when another daemon holds it; else null. */
+  get nameTaken(): FailoverError | null {
+    return this.nameTakenBy;
   }
 
   /** The hosts as last read (`fleet status` and the status page read them from here). */
@@ -115,12 +122,14 @@ export class FleetSync {
     const { shared, logger } = this.deps;
     try {
       await shared.prepare();
+      // First: nothing is written under a name another daemon holds (its swaps, its leases).
+      await shared.heartbeat({ name: this.deps.host, degraded: false, ...(await this.deps.hostState()) });
+      this.nameTakenBy = null;
       await this.pushLimits();
       await this.pushSwaps();
       await this.pushUsage();
       this.applyLedger(await shared.ledger());
       await shared.renewLeases(this.deps.host);
-      await shared.heartbeat({ name: this.deps.host, degraded: false, ...(await this.deps.hostState()) });
       this.hostsCache = await shared.hosts();
       this.health.reached();
       await this.listen();
@@ -129,6 +138,10 @@ export class FleetSync {
       if (this.halted()) return;
       this.listening = false;
       const why = this.scrubbed(err);
+      if (err instanceof FailoverError && err.code === 'FLEET_HOST_TAKEN') {
+        if (!this.nameTakenBy) logger.error({ host: this.deps.host }, why);
+        this.nameTakenBy = err;
+      }
       this.health.lost(why);
       logger.debug({ err: why }, 'fleet sync pass failed');
     }

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import type { FleetHost, SharedStore } from '../store/shared-store.js';
+import { SILENT_AFTER_MS, type FleetHost, type SharedStore } from '../store/shared-store.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
 import { openSharedStore } from '../store/open-shared-store.js';
@@ -24,11 +24,6 @@ export interface FleetReport {
 /** A host as reported: `silent` when it has not reported for SILENT_AFTER_MS (stopped, or cut off from the database). */
 export type ReportedHost = Omit<FleetHost, 'lastSeen' | 'degraded'> & { readonly lastSeen: string; readonly silent: boolean };
 
-/**
- * A host not seen for this long is silent: stopped, or cut off from the shared database (it
- * cannot say it is degraded there; its own /healthz and status do).
- */
-export const SILENT_AFTER_MS = 30_000;
 
 function reported(h: FleetHost, now: Date): ReportedHost {
   return { name: h.name, lastSeen: h.lastSeen.toISOString(), activeAccount: h.activeAccount, sessions: h.sessions, runningTasks: h.runningTasks, silent: now.getTime() - h.lastSeen.getTime() > SILENT_AFTER_MS };
@@ -42,7 +37,10 @@ export interface Fleet {
   /** How many other live hosts are on each account (`fleet.spread`). */
   accountLoad(): ReadonlyMap<string, number>;
   report(): FleetReport;
-  /** A first sync (the fleet's limits before the pool is fed), then one every second and on every change. */
+  /**
+   * A first sync (the fleet's limits before the pool is fed), then one every second and on
+   * every change. Throws FLEET_HOST_TAKEN when another daemon reports under this fleet.host.
+   */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -59,8 +57,6 @@ export interface FleetDeps {
   readonly hostState: () => Promise<{ activeAccount: string | null; sessions: number; runningTasks: number }>;
 }
 
-/** A host silent this long is not counted as being on an account (it may be gone). */
-
 /**
  * This host's part in a fleet (`store.shared`): the shared store, the sync of the ledger, the
  * notifier that speaks once for the fleet. Null without `store.shared`: a single host changes
@@ -76,6 +72,7 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
   const store = await openSharedStore({
     config: shared,
     host,
+    instance: deps.store.instanceId(),
     leaseMs: config.fleet.leaseMs,
     now,
     onConnectionError: (message) => { log.debug({ err: message }, 'a shared database connection broke'); },
@@ -110,6 +107,8 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
     },
     start: async () => {
       await fleetSync.syncNow();
+      // A database down now only makes this host degraded; its name held by another daemon stops the start.
+      if (fleetSync.nameTaken) throw fleetSync.nameTaken;
       fleetSync.start();
     },
     stop: async () => {

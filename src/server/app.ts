@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Hono, type Context, type Next } from 'hono';
 import { serve } from '@hono/node-server';
@@ -6,7 +5,8 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { cappedBody, readJsonObject } from './body.js';
 import { hostGuard } from './host-guard.js';
-import { apiGuard, callerOf } from './auth.js';
+import { apiGuard, bearerOf, callerOf, sameSecret } from './auth.js';
+import { GuessLimit, guessLimit } from './guess-limit.js';
 import { mountStatusPage } from './page.js';
 import { taskReporter } from '../status/status-report.js';
 import { TASK_STATES, taskJson, type TaskQueue, type TaskState } from '../store/task-queue.js';
@@ -34,6 +34,8 @@ export interface HttpDeps {
   readonly dedicatedSessions?: readonly string[];
   /** The queue is the fleet's: a task may name a cwd or session of another host. */
   readonly fleetQueue?: boolean;
+  /** Wrong tokens counted per address (guess-limit.ts); one of its own when absent. */
+  readonly guessLimit?: GuessLimit;
 }
 
 /** A hook event as the control socket carries it (`Monitor.handleControlEvent` takes it). */
@@ -68,13 +70,6 @@ export const MAX_TASK_BODY = 2 * 1024 * 1024;
 /** The header our HTTP hooks put `$TMUX_PANE` in (settings-file.ts writes it). */
 const PANE_HEADER = 'x-claude-failover-pane';
 
-/** Compared as SHA-256 digests: constant time, whatever the lengths. */
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = createHash('sha256').update(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? '').digest();
-  const wanted = createHash('sha256').update(token).digest();
-  return timingSafeEqual(given, wanted);
-}
-
 /** `POST /api/switch`: no body, `{}` or `{"account": null}` ask for the best available account. */
 const switchBody = z.strictObject({ account: z.string().min(1).nullable().optional() });
 
@@ -82,6 +77,8 @@ const switchBody = z.strictObject({ account: z.string().min(1).nullable().option
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
   app.use('*', hostGuard(deps.listenHost));
+  // The hook intake's token is random and long: only server.token (bearer, login form) is worth guessing.
+  app.use('*', guessLimit(deps.guessLimit ?? new GuessLimit(), { exempt: ['/hooks', '/statusline'] }));
   // With server.token set, nothing under /api is read without it; changes need it (auth.ts).
   app.use('/api/*', apiGuard(deps.token));
   const taskQueue = deps.tasks;
@@ -95,13 +92,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.get('/api/status', async (c) => c.json(await deps.status()));
   app.post(
     '/api/switch',
-    async (c, next) => {
-      if (deps.token === null) return c.json({ error: 'state-changing requests are refused: set server.token in the config' }, 403);
-      // The bearer token, or a logged-in page (apiGuard has checked its origin and CSRF token).
-      if (callerOf(c, deps.token).via === 'none') return c.json({ error: 'missing or wrong bearer token' }, 401);
-      await next();
-      return undefined;
-    },
+    tokenRequired(deps),
     cappedBody(MAX_API_BODY),
     async (c) => {
       const body = await readJsonObject(c, {});
@@ -120,7 +111,7 @@ export function createHttpApp(deps: HttpDeps): Hono {
   const intake = (kind: 'hook' | 'statusline') => [
     async (c: Context, next: Next) => {
       if (!deps.hooks) return c.json({ error: 'not found' }, 404);
-      if (!tokenMatches(c.req.header('authorization'), deps.hooks.token)) return c.json({ error: 'missing or wrong hook token' }, 401);
+      if (!sameSecret(bearerOf(c.req.header('authorization')) ?? '', deps.hooks.token)) return c.json({ error: 'missing or wrong hook token' }, 401);
       await next();
       return undefined;
     },
@@ -150,7 +141,12 @@ export function createHttpApp(deps: HttpDeps): Hono {
     return c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType });
   });
   app.notFound((c) => c.json({ error: 'not found' }, 404));
-  app.onError((_err, c) => c.json({ error: 'internal error' }, 500));
+  app.onError((_err, c) =>
+    // What the task routes call that can fail is the queue: the fleet's database down, a full disk.
+    c.req.path === '/api/tasks' || c.req.path.startsWith('/api/tasks/')
+      ? c.json({ error: 'the task queue could not be read or written (the shared database may be out of reach): try again' }, 503, { 'retry-after': '5' })
+      : c.json({ error: 'internal error' }, 500),
+  );
   return app;
 }
 

@@ -28,7 +28,8 @@ export function sameSecret(given: string, wanted: string): boolean {
   return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(wanted).digest());
 }
 
-const bearerOf = (header: string | undefined): string | null => /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? null;
+/** The token of an `Authorization: Bearer <token>` header, else null. */
+export const bearerOf = (header: string | undefined): string | null => /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? null;
 
 function sign(token: string, purpose: string, value: string): string {
   const key = createHash('sha256').update(`claude-failover page key\0${token}`).digest();

@@ -122,6 +122,17 @@ describe('POST /api/tasks', () => {
     expect((await post(app({ tasks: undefined }), { prompt: 'p' })).status).toBe(404);
     expect((await app({ tasks: undefined }).request('/api/tasks', { headers: auth })).status).toBe(404);
   });
+
+  it('answers 503 with Retry-After, saying the queue is out of reach, when the queue fails (the fleet\'s database down); other routes answer on', async () => {
+    const down = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    const a = app({ tasks: { ...store.tasks, add: down, list: down, get: down } });
+    for (const res of [await post(a, { prompt: 'p' }), await a.request('/api/tasks', { headers: auth }), await a.request('/api/tasks/3', { headers: auth })]) {
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await errorOf(res)).toBe('the task queue could not be read or written (the shared database may be out of reach): try again');
+    }
+    expect((await a.request('/healthz')).status).toBe(200);
+  });
 });
 
 describe('GET /api/tasks, GET and DELETE /api/tasks/:id', () => {

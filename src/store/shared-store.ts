@@ -44,6 +44,13 @@ export interface PublishedLimit {
   readonly seq: number;
 }
 
+/**
+ * A host not seen for this long is silent: stopped, or cut off from the shared database (it
+ * cannot say it is degraded there; its own /healthz and status do). Its name may then be taken
+ * by another daemon; before, a second daemon under the same name is refused.
+ */
+export const SILENT_AFTER_MS = 30_000;
+
 /** A host as the fleet sees it (`fleet status`). */
 export interface FleetHost {
   readonly name: string;
@@ -73,6 +80,10 @@ export interface SharedStore {
   listSwaps(limit: number): Promise<(SwapRecord & { readonly host: string })[]>;
   /** True for the first host to claim `key`: it alone sends that notification. */
   claimNotification(key: string, host: string): Promise<boolean>;
+  /**
+   * Says this host is alive. Throws FLEET_HOST_TAKEN when another daemon (another instance id)
+   * has reported under the same name within SILENT_AFTER_MS.
+   */
   heartbeat(host: Omit<FleetHost, 'lastSeen'>): Promise<void>;
   hosts(): Promise<FleetHost[]>;
   /** Renews this host's leases on its claimed and running tasks; returns nothing of theirs. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -115,6 +116,10 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
 
   const store: Store = {
     atomically: (work) => db.transaction(work)(),
+    instanceId: () => {
+      exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('instance_id', ?)", randomUUID());
+      return text(one("SELECT value FROM meta WHERE key = 'instance_id'")?.value) ?? '';
+    },
     getActiveAccount: () => text(one("SELECT value FROM meta WHERE key = 'active_account'")?.value),
     setActiveAccount: (name) => {
       exec("INSERT INTO meta (key, value) VALUES ('active_account', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", name);

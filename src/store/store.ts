@@ -84,6 +84,11 @@ export interface UsageReading {
 
 
 export interface Store {
+  /**
+   * This state dir's own id, made at its first use and kept: what tells this host's daemon
+   * (before and after a restart) from another one under the same fleet.host.
+   */
+  instanceId(): string;
   getActiveAccount(): string | null;
   setActiveAccount(name: string): void;
 

@@ -3,10 +3,12 @@ import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import type { Sandbox } from '../../src/demo/sandbox.js';
 import { startThrowawayPostgres, TEST_PG_PASSWORD, type ThrowawayPostgres } from '../helpers/postgres.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
-import { FLEET_API_TOKEN, startTestFleet, typeInto, type FleetTestHost, type TestFleet } from '../helpers/fleet-hosts.js';
+import { FLEET_API_TOKEN, fleetHostSandbox, startTestFleet, typeInto, type FleetTestHost, type TestFleet } from '../helpers/fleet-hosts.js';
 import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { runCli } from '../helpers/cli.js';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
+import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 
 const LEASE_MS = 3000;
 const BIG = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
@@ -86,6 +88,24 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     expect(status.parsed.hosts.map((h) => h.name)).toEqual(['h1', 'h2', 'h3']);
     expect(status.run.stdout).not.toContain(TEST_PG_PASSWORD);
 
+    // 0. A second machine set up with h2's fleet.host (a copied config) is refused at start, saying why;
+    // h2 goes on as itself (two daemons under one name would renew and requeue each other's tasks).
+    const twinRoot = await makeTempDir('cf-fleet-twin');
+    const twinSocket = privateSocketName('cf-fleet-twin');
+    try {
+      const twin = await fleetHostSandbox({ url: pg.url, telegramUrl: standIn.url, leaseMs: LEASE_MS }, { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }] }, twinRoot, twinSocket);
+      const refused = await runCli(['--config', twin.configFile, 'run'], { timeoutMs: 60_000 });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/fleet\.host "h2" is in use by another claude-failover daemon \(it reported \d+ s ago to the shared database at [^)]*\): give each host its own fleet\.host/);
+      expect(refused.stderr).not.toContain(TEST_PG_PASSWORD);
+    } finally {
+      await killPrivateServer(twinSocket).catch(() => undefined);
+      await removeTempDir(twinRoot);
+    }
+    await waitFor(() => host(1).child?.exitCode === null, { what: 'h2 still running' });
+    const hosts = await db.query<{ name: string; instance: string }>('SELECT name, instance FROM hosts ORDER BY name');
+    expect(hosts.rows.find((r) => r.name === 'h2')?.instance).toBe(host(1).store().instanceId());
+
     // 1. A limit on A on host 1: hosts 2 and 3 leave A without meeting it themselves.
     const post = async (h: FleetTestHost, body: Record<string, unknown>) => {
       const res = await fetch(`${h.url()}/api/tasks`, { method: 'POST', headers: { authorization: `Bearer ${FLEET_API_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -148,6 +168,11 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     const metrics = await (await fetch(`${host(0).url()}/metrics`)).text();
     expect(metrics).toMatch(/^claude_failover_fleet_degraded 1$/m);
     expect(metrics).not.toContain(TEST_PG_PASSWORD);
+    // The queue lives in the database: the API says it is out of reach (503, try again), not a bare 500.
+    const tasksDown = await fetch(`${host(0).url()}/api/tasks`, { headers: { authorization: `Bearer ${FLEET_API_TOKEN}` } });
+    expect(tasksDown.status).toBe(503);
+    expect(tasksDown.headers.get('retry-after')).toBe('5');
+    expect(await tasksDown.json()).toEqual({ error: 'the task queue could not be read or written (the shared database may be out of reach): try again' });
     await host(1).sandbox.setQuota('B', { limit: 1, used: 1 });
     await typeInto(host(1).socket, 'auto-1', 'Hit the wall on B [turns=1]', tmux);
     await waitFor(() => host(1).store().getActiveAccount() === 'C', { timeoutMs: 20_000, intervalMs: 100, what: 'host 2 on C on its own' });

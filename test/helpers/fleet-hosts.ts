@@ -45,8 +45,28 @@ export interface TestFleet {
   close(): Promise<void>;
 }
 
+type FleetOptions = { url: string; telegramUrl: string; leaseMs: number; monitor?: Record<string, unknown> };
+
+/** One host's sandbox (its home, tmux server and state dir under `root`), configured for the fleet's database. */
+export function fleetHostSandbox(options: FleetOptions, spec: HostSpec, root: string, socket: string): Promise<Sandbox> {
+  return createSandbox({
+    root,
+    socket,
+    accounts: spec.accounts,
+    autonomous: spec.autonomous ?? { min: 2, max: 2 },
+    dedicated: spec.dedicated ?? [],
+    overrides: {
+      monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000, ...options.monitor },
+      server: { listen: '127.0.0.1:0', token: FLEET_API_TOKEN },
+      notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: options.telegramUrl } },
+      store: { shared: { url: options.url, connectTimeoutMs: 2000 } },
+      fleet: { host: spec.name, leaseMs: options.leaseMs },
+    },
+  });
+}
+
 /** Three (or more) hosts on one machine sharing one database, each a `claude-failover run` of its own. */
-export async function startTestFleet(options: { url: string; telegramUrl: string; specs: readonly HostSpec[]; leaseMs: number; monitor?: Record<string, unknown> }): Promise<TestFleet> {
+export async function startTestFleet(options: FleetOptions & { specs: readonly HostSpec[] }): Promise<TestFleet> {
   const roots: string[] = [];
   const hosts: FleetTestHost[] = [];
   const db = new pg.Pool({ connectionString: options.url, max: 2 });
@@ -55,20 +75,7 @@ export async function startTestFleet(options: { url: string; telegramUrl: string
     const root = await makeTempDir(`cf-fleet-${spec.name}`);
     roots.push(root);
     const socket = privateSocketName(`cf-fleet-${spec.name}`);
-    const sandbox = await createSandbox({
-      root,
-      socket,
-      accounts: spec.accounts,
-      autonomous: spec.autonomous ?? { min: 2, max: 2 },
-      dedicated: spec.dedicated ?? [],
-      overrides: {
-        monitor: { pollIntervalMs: 300, cooldownMs: 0, returnMarginMs: 600_000, ...options.monitor },
-        server: { listen: '127.0.0.1:0', token: FLEET_API_TOKEN },
-        notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: options.telegramUrl } },
-        store: { shared: { url: options.url, connectTimeoutMs: 2000 } },
-        fleet: { host: spec.name, leaseMs: options.leaseMs },
-      },
-    });
+    const sandbox = await fleetHostSandbox(options, spec, root, socket);
     let store: Store | null = null;
     const host: FleetTestHost = {
       name: spec.name,

@@ -13,6 +13,8 @@ import { useE2e } from '../helpers/e2e-fixture.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { tmux } from '../helpers/e2e.js';
 import { processAlive } from '../../src/process-alive.js';
+import { sameSecret } from '../../src/server/auth.js';
+import { BLOCK_MS, MAX_FAILURES } from '../../src/server/guess-limit.js';
 import { creationsIn, TRACED_CALLS } from './creation-modes.js';
 import { recordFigure } from './figures.js';
 import { median } from './process-sample.js';
@@ -174,13 +176,34 @@ describe('security (probe 7)', () => {
       const r = await runCli(['--config', sandbox.configFile, ...args], { timeoutMs: 60_000 });
       seen[what] = `${String(r.code)} ${r.stdout}${r.stderr}`;
     }
-    // Constant time: the answer to a token wrong in its first byte and in its last, interleaved (a figure, not a bound).
+    // Guessing: wrong tokens from one address are answered until MAX_FAILURES, then 429 for a minute,
+    // the right token included (a block that let it through would confirm a guess).
+    let wrongBefore429 = 0;
+    let blocked: Response | null = null;
+    for (let i = 0; i < MAX_FAILURES + 5 && !blocked; i++) {
+      const answer = await fetch(`${base}/api/switch`, { method: 'POST', headers: bearer(`${SERVER_TOKEN}-guess-${String(i)}`) });
+      await answer.text();
+      if (answer.status === 429) blocked = answer;
+      else wrongBefore429 += 1;
+    }
+    const rightWhileBlocked = await fetch(`${base}/api/status`, { headers: bearer(SERVER_TOKEN) });
+    seen['right token while blocked'] = `${String(rightWhileBlocked.status)} ${await rightWhileBlocked.text()}`;
+    const hookWhileBlocked = await http('hook with its token while blocked', '/hooks', { method: 'POST', headers: { ...bearer(hookToken), 'content-type': 'application/json' }, body: '{"hook_event_name":"Stop","session_id":"s"}' });
+    const guessing = {
+      // switchWrongToken and loginWrongToken counted already (a wrong hook token is not: that token is random).
+      wrongAnsweredBefore429: wrongBefore429 + 2,
+      retryAfterS: Number(blocked?.headers.get('retry-after') ?? 0),
+      rightTokenWhileBlocked: rightWhileBlocked.status,
+      hookWhileBlocked,
+    };
+    // Constant time: the comparison every token goes through (sameSecret), with a token wrong in its
+    // first byte and in its last, interleaved (a figure, not a bound; over HTTP the block above stops a timing attack first).
     const timing = { first: [] as number[], last: [] as number[] };
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 2000; i++) {
       for (const [which, token] of [['first', `x${SERVER_TOKEN.slice(1)}`], ['last', `${SERVER_TOKEN.slice(0, -1)}x`]] as const) {
         const t = process.hrtime.bigint();
-        await fetch(`${base}/api/switch`, { method: 'POST', headers: bearer(token) }).then((a) => a.text());
-        timing[which].push(Number(process.hrtime.bigint() - t) / 1000);
+        sameSecret(token, SERVER_TOKEN);
+        timing[which].push(Number(process.hrtime.bigint() - t));
       }
     }
     daemon.kill('SIGTERM');
@@ -197,13 +220,18 @@ describe('security (probe 7)', () => {
       passes: leaks.length === 0 && secondRefused ? 1 : 0,
       measured: { placesRead: Object.keys(seen).length, leaks: leaks.length, logBytes: (seen['daemon log'] ?? '').length, ...statuses },
     });
+    const guessingLimited = guessing.wrongAnsweredBefore429 === MAX_FAILURES && guessing.retryAfterS > 0 && guessing.retryAfterS <= BLOCK_MS / 1000 && guessing.rightTokenWhileBlocked === 429 && guessing.hookWhileBlocked === 200;
+    recordFigure({ probe: 'guessing server.token is limited per address', test: TEST, runs: 1, passes: guessingLimited ? 1 : 0, measured: guessing });
     recordFigure({
       probe: 'constant-time token comparison',
       test: TEST,
-      runs: 400,
-      passes: 400,
-      measured: { medianUsWrongFirstByte: Math.round(median(timing.first)), medianUsWrongLastByte: Math.round(median(timing.last)) },
+      runs: 4000,
+      passes: 4000,
+      measured: { medianNsWrongFirstByte: Math.round(median(timing.first)), medianNsWrongLastByte: Math.round(median(timing.last)) },
     });
+    expect(guessing).toEqual({ wrongAnsweredBefore429: MAX_FAILURES, retryAfterS: expect.any(Number) as unknown, rightTokenWhileBlocked: 429, hookWhileBlocked: 200 });
+    expect(guessing.retryAfterS).toBeGreaterThan(0);
+    expect(guessing.retryAfterS).toBeLessThanOrEqual(BLOCK_MS / 1000);
     expect(leaks).toEqual([]);
     expect(seen['daemon log']).toContain('"level"'); // the log was written, at debug
     expect(statuses).toMatchObject({ ...expected, switchUnknownAccount: expect.any(Number) as unknown });

@@ -42,6 +42,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX tasks_queued ON tasks (state, priority DESC, id);
   CREATE INDEX tasks_by_host ON tasks (host) WHERE host IS NOT NULL;
   `,
+  // Which daemon a host name belongs to: a second one under the same fleet.host is refused.
+  `ALTER TABLE hosts ADD COLUMN instance text;`,
 ];
 
 /** An arbitrary constant: the advisory lock every host takes while migrating. */

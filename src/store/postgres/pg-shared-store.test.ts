@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgSharedStore } from './pg-shared-store.js';
-import type { SharedStore } from '../shared-store.js';
+import pg from 'pg';
+import { SILENT_AFTER_MS, type SharedStore } from '../shared-store.js';
 import { freshDatabase } from '../../../test/helpers/test-database.js';
 import { waitFor } from '../../../test/helpers/wait-for.js';
 
 describe('the shared store in PostgreSQL', () => {
   let db: { url: string; drop: () => Promise<void> };
   const stores: SharedStore[] = [];
-  const open = (host: string, url = db.url): SharedStore => {
-    const store = openPgSharedStore({ config: { url, tls: null, poolSize: 4, connectTimeoutMs: 2000 }, host, leaseMs: 30_000 });
+  const open = (host: string, url = db.url, instance = `instance-of-${host}`): SharedStore => {
+    const store = openPgSharedStore({ config: { url, tls: null, poolSize: 4, connectTimeoutMs: 2000 }, host, instance, leaseMs: 30_000 });
     stores.push(store);
     return store;
   };
@@ -76,6 +77,29 @@ describe('the shared store in PostgreSQL', () => {
     await h.publishUsage('A', { percent: 40, resetsAt: null, at: new Date(2000) });
     await h.publishUsage('A', { percent: 30, resetsAt: null, at: new Date(1000) });
     expect((await h.ledger()).find((r) => r.account === 'A')?.usagePercent).toBe(40);
+  });
+
+  it('refuses a second daemon under a host name another one reports under, lets the first go on, and lets a silent one\'s name be taken', async () => {
+    const first = open('twin', db.url, 'state-dir-1');
+    const second = open('twin', db.url, 'state-dir-2');
+    await Promise.all([first.prepare(), second.prepare()]);
+    const beat = { name: 'twin', activeAccount: 'A', sessions: 1, runningTasks: 0, degraded: false };
+    await first.heartbeat(beat);
+    const refused = await second.heartbeat({ ...beat, activeAccount: 'B' }).then(() => null, (e: unknown) => e as Error & { code?: string });
+    expect(refused?.code).toBe('FLEET_HOST_TAKEN');
+    expect(refused?.message).toMatch(/fleet\.host "twin" is in use by another claude-failover daemon \(it reported \d+ s ago .*\): give each host its own fleet\.host/);
+    expect(refused?.message).not.toContain(new URL(db.url).password);
+    // The refused heartbeat wrote nothing; the first daemon (restarted: the same instance) goes on.
+    expect((await first.hosts()).find((h) => h.name === 'twin')?.activeAccount).toBe('A');
+    await first.heartbeat({ ...beat, sessions: 2 });
+    // Silent past SILENT_AFTER_MS (stopped for good, or moved): the name is the next daemon's.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query("UPDATE hosts SET last_seen = now() - make_interval(secs => $1) WHERE name = 'twin'", [SILENT_AFTER_MS / 1000 + 1]);
+    await client.end();
+    await second.heartbeat({ ...beat, activeAccount: 'B' });
+    expect((await second.hosts()).find((h) => h.name === 'twin')?.activeAccount).toBe('B');
+    expect((await first.heartbeat(beat).then(() => null, (e: unknown) => e as Error & { code?: string }))?.code).toBe('FLEET_HOST_TAKEN');
   });
 
   it('says what went wrong without the URL or its password when the database cannot be reached', async () => {

@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import pg from 'pg';
 import type { SharedStoreConfig } from '../../config/types.js';
 import type { SwapRecord } from '../store.js';
-import type { FleetHost, PublishedLimit, SharedLedgerRow, SharedLimit, SharedStore } from '../shared-store.js';
+import { SILENT_AFTER_MS, type FleetHost, type PublishedLimit, type SharedLedgerRow, type SharedLimit, type SharedStore } from '../shared-store.js';
+import { FailoverError } from '../../errors.js';
 import { connectPool, inTransaction, poolOptions, sharedStoreError } from './pg-connect.js';
 import { describeDatabase } from './database-url.js';
 import { migrateShared } from './pg-migrations.js';
@@ -38,6 +39,8 @@ function ledgerRow(r: Row): SharedLedgerRow {
 export interface PgSharedStoreOptions {
   readonly config: SharedStoreConfig;
   readonly host: string;
+  /** This host's own id (its state dir's, kept across restarts): only it may heartbeat as `host`. */
+  readonly instance?: string;
   readonly leaseMs: number;
   readonly now?: () => Date;
   /** A broken idle connection (the server restarting): reported, never thrown. */
@@ -125,10 +128,23 @@ export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
       })),
     claimNotification: async (key, claimer) => (await query('INSERT INTO notifications (key, host) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key', [key, claimer])).length === 1,
     heartbeat: async (h) => {
-      await query(
-        `INSERT INTO hosts (name, last_seen, active_account, sessions, running_tasks, degraded) VALUES ($1, now(), $2, $3, $4, $5)
-         ON CONFLICT (name) DO UPDATE SET last_seen = now(), active_account = $2, sessions = $3, running_tasks = $4, degraded = $5`,
-        [h.name, h.activeAccount, h.sessions, h.runningTasks, h.degraded],
+      const instance = options.instance;
+      if (!instance) throw new Error('a heartbeat needs this host\'s instance id');
+      // The name is this instance's unless another one has used it within SILENT_AFTER_MS: two
+      // daemons under one fleet.host would renew and requeue each other's tasks and swaps.
+      const written = await query(
+        `INSERT INTO hosts (name, instance, last_seen, active_account, sessions, running_tasks, degraded) VALUES ($1, $2, now(), $3, $4, $5, $6)
+         ON CONFLICT (name) DO UPDATE SET instance = $2, last_seen = now(), active_account = $3, sessions = $4, running_tasks = $5, degraded = $6
+         WHERE hosts.instance IS NULL OR hosts.instance = $2 OR hosts.last_seen < now() - make_interval(secs => $7)
+         RETURNING name`,
+        [h.name, instance, h.activeAccount, h.sessions, h.runningTasks, h.degraded, SILENT_AFTER_MS / 1000],
+      );
+      if (written.length === 1) return;
+      const other = (await query('SELECT EXTRACT(EPOCH FROM now() - last_seen) AS ago FROM hosts WHERE name = $1', [h.name]))[0];
+      const ago = Math.max(0, Math.round(Number(other?.ago ?? 0)));
+      throw new FailoverError(
+        'FLEET_HOST_TAKEN',
+        `fleet.host "${h.name}" is in use by another claude-failover daemon (it reported ${String(ago)} s ago to the shared database at ${where}): give each host its own fleet.host`,
       );
     },
     hosts: async () =>
