@@ -1,10 +1,10 @@
 import { lstat, mkdir, readdir, readlink, realpath, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { access, constants } from 'node:fs/promises';
-import { lstatSync, readlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, basename } from 'node:path';
 import type { Config } from '../config/types.js';
 import { errnoCode } from '../errors.js';
+import { plantedLinkProblem } from '../planted-link.js';
 import { isSameOrInside } from '../config/paths.js';
 import { mergeInto, removeEmptyTree } from './merge-dir.js';
 import { SharedLinkError, sharedLinkFault } from './shared-link-error.js';
@@ -69,12 +69,7 @@ async function ensureSharedTarget(target: string, dry: boolean): Promise<void> {
  * there yet). Links inside it (e.g. `projects` on another disk) are the owner's own layout.
  */
 export function sharedDirProblem(config: Config): string | null {
-  try {
-    if (!lstatSync(config.sharedDir).isSymbolicLink()) return null;
-    return `the shared dir ${config.sharedDir} is a symbolic link (to ${readlinkSync(config.sharedDir)}); claude-failover shares conversations only through a real directory: remove the link, or set sharedDir to the directory itself`;
-  } catch {
-    return null; // not there yet, or unreadable: the steps that use it say why
-  }
+  return plantedLinkProblem(config.sharedDir, 'shared dir', 'shares conversations only through', 'sharedDir');
 }
 
 /** Throws SHARED_LINK_SHARED_DIR_IS_LINK for a shared dir that is a symbolic link. */

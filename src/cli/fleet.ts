@@ -2,22 +2,19 @@ import { existsSync } from 'node:fs';
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Config } from '../config/types.js';
 import { SILENT_AFTER_MS, type FleetHost } from '../store/shared-store.js';
-import { openSharedStore } from '../store/open-shared-store.js';
+import { openPreparedSharedStore } from '../store/open-shared-store.js';
 import { createEmbeddedSharedStore } from '../store/embedded-shared-store.js';
 import { openStore, storeFile } from '../store/sqlite-store.js';
 import { describeDatabase } from '../store/postgres/database-url.js';
 import { describeError } from '../errors.js';
 import { configFor } from './shared.js';
 
-/** A host silent longer than this is shown as such: it may be gone. */
-
 /** Every host as the shared store knows it; a single host (no store.shared) is this one, read from its own store. */
 async function readHosts(config: Config): Promise<{ where: string; hosts: FleetHost[] }> {
   const shared = config.store.shared;
   if (shared) {
-    const store = await openSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
+    const store = await openPreparedSharedStore(config, shared);
     try {
-      await store.prepare();
       return { where: `postgres ${describeDatabase(shared.url)}`, hosts: await store.hosts() };
     } finally {
       await store.close();

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import type { TaskQueue } from '../store/task-queue.js';
 import { openStore, storeFile } from '../store/sqlite-store.js';
-import { openSharedStore } from '../store/open-shared-store.js';
+import { openPreparedSharedStore } from '../store/open-shared-store.js';
 import { stateDirProblem } from '../store/state-dir.js';
 
 /**
@@ -13,13 +13,7 @@ import { stateDirProblem } from '../store/state-dir.js';
 export async function openQueueFor(config: Config): Promise<{ queue: TaskQueue; close: () => Promise<void> } | { queue: null; problem: string }> {
   const shared = config.store.shared;
   if (shared) {
-    const store = await openSharedStore({ config: shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs });
-    try {
-      await store.prepare();
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
+    const store = await openPreparedSharedStore(config, shared);
     return { queue: store.tasks, close: () => store.close() };
   }
   if (!existsSync(storeFile(config.stateDir))) {

@@ -6,7 +6,7 @@ import { COLOURS, NO_COLOURS, renderStatus, wantsColour } from '../status/status
 import { createAccountLayout } from '../accounts/layout.js';
 import { silentLogger } from '../log.js';
 import { configFor } from './shared.js';
-import { openSharedStore } from '../store/open-shared-store.js';
+import { openSharedStoreFor } from '../store/open-shared-store.js';
 import { readFleetReport } from '../fleet/fleet.js';
 
 /** Clears the screen and puts the cursor home: each refresh redraws in place. */
@@ -38,7 +38,7 @@ export function statusCommand(): Command {
       const layout = createAccountLayout(config, silentLogger());
       const paint = wantsColour(process.env, opts.color, process.stdout.isTTY) ? COLOURS : NO_COLOURS;
       // With store.shared the queue is the fleet's, and the report names every host.
-      const shared = config.store.shared ? await openSharedStore({ config: config.store.shared, host: config.fleet.host, leaseMs: config.fleet.leaseMs }) : null;
+      const shared = config.store.shared ? await openSharedStoreFor(config, config.store.shared) : null;
       const read = async (): Promise<StatusWithTasks> => {
         const now = new Date();
         const report = buildStatus(config, store, await layout.linkedAccount(), now);

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, FailoverError } from '../errors.js';
+import { plantedLinkProblem } from '../planted-link.js';
 
 /** Left in a state dir claude-failover created, so a later start knows the directory is its own. */
 export const STATE_DIR_MARKER = '.created-by-claude-failover';
@@ -41,19 +42,11 @@ export function ensureStateDir(stateDir: string): void {
   }
 }
 
+const linkProblem = (stateDir: string): string | null => plantedLinkProblem(stateDir, 'state dir', 'keeps its state only in', 'stateDir');
+
 function fault(err: unknown): string {
   const code = errnoCode(err);
   return code === undefined ? String(err) : `${WHY[code] ?? (err instanceof Error ? err.message : code)} (${code})`;
-}
-
-/** Why `stateDir`, a symbolic link, is refused (null: it is not one, or not there yet). */
-function linkProblem(stateDir: string): string | null {
-  try {
-    if (!lstatSync(stateDir).isSymbolicLink()) return null;
-    return `the state dir ${stateDir} is a symbolic link (to ${readlinkSync(stateDir)}); claude-failover keeps its state only in a real directory: remove the link, or set stateDir to the directory itself`;
-  } catch {
-    return null; // not there yet, or unreadable: ensureStateDir and stateDirProblem say why
-  }
 }
 
 /** Why `stateDir` cannot be used as it stands (null: a directory, or not there yet), creating nothing. */
