@@ -4,7 +4,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
-import { continuedSince, conversationEnd, lastConversationRecord, promptInTranscript } from './conversation-tail.js';
+import { continuedSince, conversationEnd, lastConversationRecord, promptInTranscript, recordsNewestFirst } from './conversation-tail.js';
 
 const sessionId = '6c1f3b2a-5d4e-4f3a-9b8c-7d6e5f4a3b2c';
 const at = (s: number) => new Date(Date.UTC(2026, 11, 1, 12, 0, s)).toISOString();
@@ -73,6 +73,34 @@ describe('conversationEnd: how a stopped conversation ends', () => {
     expect(await conversationEnd(await transcript(system(1, 'hello')))).toBe('empty');
   });
 
+  it('reads back as far as the question needs, not a fixed window: a limit under 600 KB of sidechain records, a record longer than a block, split characters', async () => {
+    const sidechain = (s: number) => ({ ...assistant(s, [{ type: 'text', text: 'x'.repeat(4000) }]), isSidechain: true });
+    const limited = await transcript(user(1, 'Go'), limit(2), ...Array.from({ length: 150 }, (_, i) => sidechain(3 + i)));
+    expect(await conversationEnd(limited)).toBe('limited');
+    // One record of 300 KB of multi-byte characters (blocks are 64 KB: it spans five, and characters are cut between them).
+    const long = await transcript(user(1, 'Go'), assistant(2, [{ type: 'text', text: `${'é€😀'.repeat(40_000)} done` }]));
+    expect(await conversationEnd(long)).toBe('answered');
+    expect(JSON.stringify((await lastConversationRecord(long)).record)).toContain(`${'é€😀'.repeat(3)} done`);
+    // The first line of the file, with no newline before it and none after it.
+    const only = join(dir, 'only.jsonl');
+    await writeFile(only, JSON.stringify(user(1, 'Alone')));
+    expect(await conversationEnd(only)).toBe('awaiting-answer');
+  });
+
+  it('reads no further back than maxBytes', async () => {
+    const path = await transcript(user(1, 'Go'), limit(2), ...Array.from({ length: 30 }, (_, i) => system(3 + i, 'y'.repeat(4000))));
+    const seen = async (maxBytes?: number) => {
+      const out: unknown[] = [];
+      for await (const record of recordsNewestFirst(path, maxBytes === undefined ? {} : { maxBytes })) out.push(record);
+      return out;
+    };
+    expect(await seen()).toHaveLength(32);
+    const bounded = await seen(64 * 1024);
+    expect(bounded.length).toBeGreaterThan(10);
+    expect(bounded.length).toBeLessThan(20);
+    expect(bounded.every((r) => (r as { type?: string }).type === 'system')).toBe(true);
+  });
+
   it('a FIFO in place of a transcript is empty at once, not a read waiting for a writer forever', async () => {
     const fifo = join(dir, 'fifo.jsonl');
     execFileSync('mkfifo', [fifo]);
@@ -133,6 +161,13 @@ describe('continuedSince: whether a cut-off conversation already got its continu
     expect(await continuedSince(path, prompt, new Date(at(10)))).toBe(true);
     await appendFile(path, JSON.stringify(assistant(12, [{ type: 'text', text: 'Step 1 of 1 done.' }])) + '\n');
     expect(await continuedSince(path, prompt, new Date(at(10)))).toBe(true);
+  });
+
+  it('finds a continuation followed by a long answer (1 MB of records since): recovery must never continue it twice', async () => {
+    const answer = Array.from({ length: 250 }, (_, i) => assistant(12 + i / 100, [{ type: 'text', text: 'z'.repeat(4000) }]));
+    const path = await write('long.jsonl', [user(1, 'Refactor'), limit(2), user(11, prompt), ...answer]);
+    expect(await continuedSince(path, prompt, new Date(at(10)))).toBe(true);
+    expect(await promptInTranscript(path, prompt, new Date(at(10)))).toBe(true);
   });
 
   it("does not count the continuation of an earlier cut, however recent: a new limit or interruption came after it", async () => {

@@ -12,8 +12,8 @@ import { transcriptSignal } from './transcript-record.js';
  */
 export type ConversationEnd = 'answered' | 'awaiting-answer' | 'limited' | 'interrupted' | 'empty';
 
-/** How much of a transcript's end is read: a turn's last records, never the whole file. */
-const TAIL_BYTES = 256 * 1024;
+/** A transcript is read backwards in blocks this size, only as far as the question needs. */
+const BLOCK_BYTES = 64 * 1024;
 
 const INTERRUPTED = /^\[Request interrupted by user/;
 /** Local slash commands and their output are written as user records but ask for no answer. */
@@ -53,43 +53,67 @@ function endOf(value: Json): ConversationEnd | null {
 }
 
 /**
- * The last records of a transcript, newest first; a missing or unreadable file has none, nor
+ * A transcript's records, newest first, read backwards a block at a time: a caller that stops
+ * early (the end of the conversation, a time it need not look before) reads only the file's
+ * last blocks, however long the conversation, and one that must look further is never cut
+ * off by a fixed window (a long answer after a prompt, a subagent's many sidechain records).
+ * `maxBytes` bounds how far back it reads. A missing or unreadable file has no records, nor
  * has anything but a regular file (a FIFO put in its place is opened without blocking: a
  * plain open would wait for a writer forever, and the swap or start-up reading it with it).
+ * Lines that are not JSON objects (a partial line being written, a foreign one) are skipped,
+ * as Claude Code's own reader does.
  */
-export async function readTailRecords(path: string, bytes = TAIL_BYTES): Promise<Json[]> {
-  let text: string;
+export async function* recordsNewestFirst(path: string, options: { readonly maxBytes?: number } = {}): AsyncGenerator<Json> {
+  const file = await openRegularFile(path).catch(() => null);
+  if (!file) return;
   try {
-    const file = await openRegularFile(path);
-    if (!file) return [];
-    try {
-      const length = Math.min(file.size, bytes);
-      const buffer = Buffer.alloc(length);
-      await file.handle.read(buffer, 0, length, file.size - length);
-      text = buffer.toString('utf8');
-    } finally {
-      await file.handle.close();
+    const floor = Math.max(0, file.size - (options.maxBytes ?? Number.POSITIVE_INFINITY));
+    let position = file.size;
+    // The start of the earliest line read so far: it may continue into the block before.
+    let carry = Buffer.alloc(0);
+    while (position > floor) {
+      const length = Math.min(BLOCK_BYTES, position - floor);
+      position -= length;
+      const block = Buffer.alloc(length);
+      const { bytesRead } = await file.handle.read(block, 0, length, position);
+      const text = Buffer.concat([block.subarray(0, bytesRead), carry]);
+      const lines: Buffer[] = [];
+      let lineEnd = text.length;
+      for (let i = text.length - 1; i >= 0; i--) {
+        if (text[i] !== 0x0a) continue;
+        lines.push(text.subarray(i + 1, lineEnd));
+        lineEnd = i;
+      }
+      carry = text.subarray(0, lineEnd);
+      for (const line of lines) {
+        const record = parseRecord(line);
+        if (record) yield record;
+      }
     }
+    // The file's first line, whole only when the read went back to the start.
+    const first = position === 0 ? parseRecord(carry) : null;
+    if (first) yield first;
   } catch {
-    return [];
+    // unreadable part-way: what was read stands
+  } finally {
+    await file.handle.close();
   }
-  const out: Json[] = [];
-  // The first line may be cut by the window; JSON.parse rejects it and it is skipped.
-  for (const line of text.split('\n').reverse()) {
-    if (line.trimStart()[0] !== '{') continue;
-    try {
-      const parsed: unknown = JSON.parse(line);
-      if (isJson(parsed)) out.push(parsed);
-    } catch {
-      // a partial or foreign line: skipped, as Claude Code's own reader does
-    }
+}
+
+function parseRecord(line: Buffer): Json | null {
+  const text = line.toString('utf8');
+  if (text.trimStart()[0] !== '{') return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isJson(parsed) ? parsed : null;
+  } catch {
+    return null;
   }
-  return out;
 }
 
 /** How the conversation in `path` ends (see ConversationEnd), and the record that says so. */
 export async function lastConversationRecord(path: string): Promise<{ readonly end: ConversationEnd; readonly record: Json | null }> {
-  for (const record of await readTailRecords(path)) {
+  for await (const record of recordsNewestFirst(path)) {
     const end = endOf(record);
     if (end) return { end, record };
   }
@@ -102,18 +126,31 @@ export async function conversationEnd(path: string): Promise<ConversationEnd> {
 }
 
 /**
+ * Whether a user record holding `prompt` was written at or after `since`, read back only to
+ * `since`; with `sinceCut`, only one newer than whatever cut the conversation off (a limit
+ * record, an interruption).
+ */
+async function promptWritten(path: string, prompt: string, since: Date, sinceCut: boolean): Promise<boolean> {
+  const wanted = prompt.trim();
+  for await (const value of recordsNewestFirst(path)) {
+    const at = typeof value.timestamp === 'string' ? Date.parse(value.timestamp) : NaN;
+    if (Number.isFinite(at) && at < since.getTime()) return false;
+    const record = parsePayload(transcriptRecord, value);
+    if (record?.type === 'user' && messageText(record).includes(wanted)) return true;
+    if (sinceCut) {
+      const end = endOf(value);
+      if (end === 'limited' || end === 'interrupted') return false;
+    }
+  }
+  return false;
+}
+
+/**
  * Whether Claude Code wrote `prompt` as a user prompt into the transcript at or after
  * `since`: the proof that a typed prompt was submitted, not merely typed.
  */
-export async function promptInTranscript(path: string, prompt: string, since: Date): Promise<boolean> {
-  const wanted = prompt.trim();
-  for (const record of await readTailRecords(path)) {
-    const at = typeof record.timestamp === 'string' ? Date.parse(record.timestamp) : NaN;
-    if (Number.isFinite(at) && at < since.getTime()) return false;
-    const parsed = parsePayload(transcriptRecord, record);
-    if (parsed?.type === 'user' && messageText(parsed).includes(wanted)) return true;
-  }
-  return false;
+export function promptInTranscript(path: string, prompt: string, since: Date): Promise<boolean> {
+  return promptWritten(path, prompt, since, false);
 }
 
 /**
@@ -121,15 +158,6 @@ export async function promptInTranscript(path: string, prompt: string, since: Da
  * holding it that is newer than whatever cut the conversation off (a limit record, an
  * interruption). A continuation typed for an earlier cut, however recent, does not count.
  */
-export async function continuedSince(path: string, prompt: string, since: Date): Promise<boolean> {
-  const wanted = prompt.trim();
-  for (const value of await readTailRecords(path)) {
-    const at = typeof value.timestamp === 'string' ? Date.parse(value.timestamp) : NaN;
-    if (Number.isFinite(at) && at < since.getTime()) return false;
-    const record = parsePayload(transcriptRecord, value);
-    if (record?.type === 'user' && messageText(record).includes(wanted)) return true;
-    const end = endOf(value);
-    if (end === 'limited' || end === 'interrupted') return false;
-  }
-  return false;
+export function continuedSince(path: string, prompt: string, since: Date): Promise<boolean> {
+  return promptWritten(path, prompt, since, true);
 }

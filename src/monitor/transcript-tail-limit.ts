@@ -1,4 +1,4 @@
-import { readTailRecords } from '../claude/conversation-tail.js';
+import { recordsNewestFirst } from '../claude/conversation-tail.js';
 import { transcriptSignal, type TranscriptSignal } from '../claude/transcript-record.js';
 
 /** How much of a transcript's end is searched for the limit record a StopFailure hook follows. */
@@ -10,7 +10,7 @@ const TAIL_BYTES = 64 * 1024;
  */
 export async function limitFromTranscriptTail(path: string | null): Promise<Extract<TranscriptSignal, { type: 'limit' }> | null> {
   if (!path) return null;
-  for (const record of await readTailRecords(path, TAIL_BYTES)) {
+  for await (const record of recordsNewestFirst(path, { maxBytes: TAIL_BYTES })) {
     const signal = transcriptSignal(record);
     if (signal?.type === 'limit') return signal;
   }

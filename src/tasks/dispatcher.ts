@@ -6,7 +6,7 @@ import type { SessionStates } from '../sessions/session-states.js';
 import type { Pool, PoolDemand } from '../pool/pool.js';
 import type { Notifier } from '../notify/notifier.js';
 import { allPoolSpecs, type PoolSessionSpec } from '../pool/pool-spec.js';
-import { lastConversationRecord, readTailRecords } from '../claude/conversation-tail.js';
+import { lastConversationRecord, recordsNewestFirst } from '../claude/conversation-tail.js';
 import { messageText, parsePayload, transcriptRecord } from '../claude/payloads.js';
 import { describeError } from '../errors.js';
 
@@ -22,6 +22,9 @@ export interface DispatcherDeps {
   /** The account the pool runs on, when work may be sent to it (not exhausted, no swap under way, no partial swap). */
   readonly dispatchable: () => Account | null;
 }
+
+/** How far back a session's transcript is searched for a task's prompt (it landed, if at all, in the latest turns). */
+const PROMPT_SEARCH_BYTES = 256 * 1024;
 
 /** What the dispatcher knows of a running task beyond the queue: the session's deaths when it began. */
 interface Watch {
@@ -207,7 +210,7 @@ export class Dispatcher {
     if (!name || !account) return null;
     const path = await this.deps.pool.transcriptOf(name, account);
     if (!path) return null;
-    for (const line of await readTailRecords(path)) {
+    for await (const line of recordsNewestFirst(path, { maxBytes: PROMPT_SEARCH_BYTES })) {
       const parsed = parsePayload(transcriptRecord, line);
       if (parsed?.type === 'user' && messageText(parsed).includes(task.prompt.trim())) return parsed.sessionId;
     }
