@@ -42,7 +42,13 @@ function memoryShared(local: Store): SharedStore & { down: boolean; rows: Map<st
     renewLeases: () => guard(() => undefined),
     addSwaps: () => guard(() => undefined),
     lastSwapId: () => guard(() => 0),
-    publishUsage: () => guard(() => undefined),
+    publishUsage: (account: string, u: { percent: number; resetsAt: Date | null; at: Date }) =>
+      guard(() => {
+        const current = rows.get(account);
+        if (current?.usageAt && current.usageAt >= u.at) return;
+        const row = current ?? { account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, source: null, host: null, seq: 0, usagePercent: null, usageResetsAt: null, usageAt: null };
+        rows.set(account, { ...row, usagePercent: u.percent, usageResetsAt: u.resetsAt, usageAt: u.at });
+      }),
   };
   return store;
 }
@@ -96,6 +102,24 @@ describe('FleetSync', () => {
     // h2 learnt it from the fleet: it does not publish it as its own.
     await h2.sync.syncNow();
     expect([...(h1.shared).rows.values()].map((r) => [r.account, r.host, r.seq])).toEqual([['A', 'h1', 1]]);
+  });
+
+  it('orders usage readings by when each was read, not by when a ledger row last changed', async () => {
+    const h1 = host('h1', null);
+    const shared = h1.shared;
+    const h2 = host('h2', shared);
+    const readAt = Date.now();
+    h1.store.recordUsage('A', { percent: 40, kind: 'five_hour', resetsAt: null, at: new Date(readAt - 60_000) });
+    await h1.sync.syncNow();
+    expect(shared.rows.get('A')).toMatchObject({ usagePercent: 40, usageAt: new Date(readAt - 60_000) });
+    // h2 read A a minute later; then h1's row for A changes for another reason (a limit cleared).
+    h2.store.recordUsage('A', { percent: 55, kind: 'five_hour', resetsAt: null, at: new Date(readAt) });
+    await h2.sync.syncNow();
+    h1.store.clearExhausted('A');
+    await h1.sync.syncNow();
+    // h1 takes h2's newer reading, keeping the time it was read at; its own older one is not sent again.
+    expect(h1.store.getLedgerEntry('A')).toMatchObject({ usagePercent: 55, usageAt: new Date(readAt) });
+    expect(shared.rows.get('A')).toMatchObject({ usagePercent: 55, usageAt: new Date(readAt) });
   });
 
   it('goes degraded once when the database is lost, and writes back what it learnt when it returns', async () => {

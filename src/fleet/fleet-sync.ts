@@ -245,7 +245,7 @@ export class FleetSync {
       if (entry.usagePercent === null) continue;
       const key = usageKey(entry.usagePercent, entry.usageResetsAt);
       if (this.usageSeen.get(entry.account) === key) continue;
-      await this.deps.shared.publishUsage(entry.account, { percent: entry.usagePercent, resetsAt: entry.usageResetsAt, at: entry.updatedAt });
+      await this.deps.shared.publishUsage(entry.account, { percent: entry.usagePercent, resetsAt: entry.usageResetsAt, at: entry.usageAt ?? entry.updatedAt });
       this.usageSeen.set(entry.account, key);
     }
   }
@@ -256,9 +256,10 @@ export class FleetSync {
     const key = usageKey(row.usagePercent, row.usageResetsAt);
     if (this.usageSeen.get(row.account) === key) return;
     const local = this.deps.store.getLedgerEntry(row.account);
-    if (local && local.updatedAt >= row.usageAt && local.usagePercent !== null) return;
+    // Compared by when each was read, not when the local row last changed (a limit cleared, say).
+    if (local && local.usagePercent !== null && (local.usageAt ?? local.updatedAt) >= row.usageAt) return;
     this.usageSeen.set(row.account, key);
-    this.deps.store.recordUsage(row.account, { percent: row.usagePercent, kind: 'fleet', resetsAt: row.usageResetsAt });
+    this.deps.store.recordUsage(row.account, { percent: row.usagePercent, kind: 'fleet', resetsAt: row.usageResetsAt, at: row.usageAt });
   }
 }
 

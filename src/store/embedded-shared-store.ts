@@ -25,7 +25,7 @@ export function createEmbeddedSharedStore(store: Store, now: () => Date = () => 
           seq: 0,
           usagePercent: e.usagePercent,
           usageResetsAt: e.usageResetsAt,
-          usageAt: e.updatedAt,
+          usageAt: e.usageAt ?? e.updatedAt,
         })),
       ),
     publishLimit: () => Promise.resolve({ fresh: true, seq: 0 }),

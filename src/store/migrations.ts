@@ -68,4 +68,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX usage_readings_by_window ON usage_readings(account, window_kind, at);
   `,
+  // When the ledger's latest usage was read (updated_at moves with every change of the row): the fleet orders readings by it.
+  `ALTER TABLE ledger ADD COLUMN usage_at INTEGER;`,
 ];

@@ -22,6 +22,7 @@ function ledgerEntry(r: Row): LedgerEntry {
     resetGuessed: r.reset_guessed === 1,
     usagePercent: num(r.usage_percent),
     usageResetsAt: date(r.usage_resets_at),
+    usageAt: date(r.usage_at),
     source: text(r.source),
     updatedAt: new Date(Number(r.updated_at)),
   };
@@ -140,7 +141,7 @@ export function openStore(stateDir: string, options: { now?: () => Date } = {}):
     },
     recordUsage: (account, u) => {
       ensureLedger(account);
-      exec('UPDATE ledger SET usage_percent = ?, usage_resets_at = ?, updated_at = ? WHERE account = ?', u.percent, ms(u.resetsAt), t(), account);
+      exec('UPDATE ledger SET usage_percent = ?, usage_resets_at = ?, usage_at = ?, updated_at = ? WHERE account = ?', u.percent, ms(u.resetsAt), u.at?.getTime() ?? t(), t(), account);
     },
     addUsageReading: (r) => {
       const at = r.at?.getTime() ?? t();

@@ -16,6 +16,8 @@ export interface LedgerEntry {
   readonly resetGuessed: boolean;
   readonly usagePercent: number | null;
   readonly usageResetsAt: Date | null;
+  /** When the latest usage was read (where it was read: here, or on another host of the fleet). */
+  readonly usageAt: Date | null;
   readonly source: string | null;
   readonly updatedAt: Date;
 }
@@ -96,7 +98,8 @@ export interface Store {
   getLedgerEntry(account: string): LedgerEntry | null;
   markExhausted(account: string, limit: { kind: string; resetsAt: Date | null; resetGuessed: boolean; source: string; detectedAt: Date }): void;
   clearExhausted(account: string): void;
-  recordUsage(account: string, usage: { percent: number; kind: string; resetsAt: Date | null }): void;
+  /** The latest usage of an account; `at`: when it was read (default now). */
+  recordUsage(account: string, usage: { percent: number; kind: string; resetsAt: Date | null; at?: Date }): void;
   /**
    * Keeps a usage reading beside the ledger's latest (`at` defaults to now). Pruned as it goes:
    * at most a few hundred per account and window, none older than the weekly window.

@@ -9,7 +9,7 @@ const accounts = [
 ];
 const now = new Date('2026-11-24T12:00:00Z');
 function exhausted(account: string, resetsAt: string | null): LedgerEntry {
-  return { account, exhausted: true, kind: 'five_hour', resetsAt: resetsAt ? new Date(resetsAt) : null, resetGuessed: false, usagePercent: null, usageResetsAt: null, source: 'hook:epoch', updatedAt: now };
+  return { account, exhausted: true, kind: 'five_hour', resetsAt: resetsAt ? new Date(resetsAt) : null, resetGuessed: false, usagePercent: null, usageResetsAt: null, usageAt: null, source: 'hook:epoch', updatedAt: now };
 }
 
 describe('chooseTarget', () => {
@@ -40,7 +40,7 @@ describe('chooseTarget', () => {
   });
 
   function used(account: string, percent: number, usageResetsAt: string | null): LedgerEntry {
-    return { account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, usagePercent: percent, usageResetsAt: usageResetsAt ? new Date(usageResetsAt) : null, source: null, updatedAt: now };
+    return { account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, usagePercent: percent, usageResetsAt: usageResetsAt ? new Date(usageResetsAt) : null, usageAt: now, source: null, updatedAt: now };
   }
 
   it('ranks an account near its limit after one with headroom, and takes it only when nothing better is left', () => {
@@ -89,7 +89,7 @@ describe('chooseTarget', () => {
 });
 
 describe('chooseTarget with fleet.spread', () => {
-  const reading = (account: string, usagePercent: number): LedgerEntry => ({ account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, usagePercent, usageResetsAt: null, source: null, updatedAt: now });
+  const reading = (account: string, usagePercent: number): LedgerEntry => ({ account, exhausted: false, kind: null, resetsAt: null, resetGuessed: false, usagePercent, usageResetsAt: null, usageAt: now, source: null, updatedAt: now });
 
   it('prefers the account leaving each host the most headroom over the first in priority order', () => {
     // b: 60% left for 3 hosts (2 others + this one) = 20 each; c: 50% left for this host alone.
