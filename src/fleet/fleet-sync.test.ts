@@ -122,6 +122,16 @@ describe('FleetSync', () => {
     expect(shared.rows.get('A')).toMatchObject({ usagePercent: 55, usageAt: new Date(readAt) });
   });
 
+  it('sends a limit\'s notification itself when the claim fails after the publish (the next pass finds it published, not fresh)', async () => {
+    const h1 = host('h1', null);
+    h1.shared.claimNotification = () => Promise.reject(new Error('Connection terminated unexpectedly'));
+    h1.store.markExhausted('A', { kind: 'five_hour', resetsAt: inAnHour(), resetGuessed: false, source: 'hook:epoch', detectedAt: new Date() });
+    await h1.sync.syncNow();
+    await h1.sync.syncNow();
+    expect(h1.shared.rows.get('A')?.exhausted).toBe(true);
+    expect(h1.notifier.events.filter((e) => e.kind === 'limit')).toHaveLength(1);
+  });
+
   it('goes degraded once when the database is lost, and writes back what it learnt when it returns', async () => {
     const h1 = host('h1', null);
     const shared = h1.shared;

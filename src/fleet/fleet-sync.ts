@@ -189,7 +189,13 @@ export class FleetSync {
       if (!published.fresh) continue;
       logger.info({ account: entry.account, seq: published.seq }, 'a limit seen here is now the fleet\'s');
       // One notification per limit for the whole fleet: the first host to claim its key sends it.
-      if (await shared.claimNotification(`limit:${entry.account}:${String(published.seq)}`, host)) {
+      // A claim that fails after the publish would lose it for good (the next pass finds the limit
+      // published, not fresh), and each host's own swap off it is not announced: this host speaks.
+      const claimed = await shared.claimNotification(`limit:${entry.account}:${String(published.seq)}`, host).catch((err: unknown) => {
+        logger.warn({ account: entry.account, err: this.scrubbed(err) }, 'the limit notification could not be claimed for the fleet: sending it from here');
+        return true;
+      });
+      if (claimed) {
         notifier.notify({
           kind: 'limit',
           key: `limit:${entry.account}:${String(published.seq)}`,
