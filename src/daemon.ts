@@ -129,7 +129,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     cleanups.push(() => { pool.close(); });
     const switcher = new Switcher({
       config, store, pool, layout, notifier, now,
-      ...(fleet ? { accountLoad: () => fleet.accountLoad() } : {}),
+      ...(fleet ? { spreadChoice: (choose) => fleet.spreadChoice(choose) } : {}),
       logger: logger.child({ part: 'switcher' }),
       onStep: async (step, id) => {
         metrics.swapStep(step);

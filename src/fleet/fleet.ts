@@ -34,8 +34,13 @@ export interface Fleet {
   readonly sync: FleetSync;
   /** The notifier every part of this host uses: fleet-wide events are sent once for the fleet. */
   readonly notifier: Notifier;
-  /** How many other live hosts are on each account (`fleet.spread`). */
-  accountLoad(): ReadonlyMap<string, number>;
+  /**
+   * `fleet.spread`: runs `choose` with how many other live hosts are on (or moving to) each
+   * account, one host at a time across the fleet, and tells the fleet the account chosen (see
+   * SharedStore.chooseSpread). Degraded, or the database failing, it chooses from the hosts
+   * as last read, without waiting on the database.
+   */
+  spreadChoice<T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }): Promise<T>;
   report(): FleetReport;
   /**
    * A first sync (the fleet's limits before the pool is fed), then one every second and on
@@ -86,14 +91,28 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
     shared: store,
     sync: fleetSync,
     notifier,
-    accountLoad: () => {
-      const load = new Map<string, number>();
-      const at = now().getTime();
-      for (const h of fleetSync.hosts) {
-        if (h.name === host || !h.activeAccount || at - h.lastSeen.getTime() > SILENT_AFTER_MS) continue;
-        load.set(h.activeAccount, (load.get(h.activeAccount) ?? 0) + 1);
+    spreadChoice: async <T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }): Promise<T> => {
+      const lastRead = (): Map<string, number> => {
+        const load = new Map<string, number>();
+        const at = now().getTime();
+        for (const h of fleetSync.hosts) {
+          if (h.name === host || !h.activeAccount || at - h.lastSeen.getTime() > SILENT_AFTER_MS) continue;
+          load.set(h.activeAccount, (load.get(h.activeAccount) ?? 0) + 1);
+        }
+        return load;
+      };
+      if (fleetSync.health.degraded) return choose(lastRead()).result;
+      let decided: { readonly result: T } | null = null;
+      try {
+        return await store.chooseSpread(host, (load) => {
+          const choice = choose(load);
+          decided = { result: choice.result };
+          return choice;
+        });
+      } catch (err) {
+        log.warn({ err: redactSecrets(describeError(err), secrets) }, 'the fleet could not be asked where the other hosts are: choosing from the hosts as last read');
+        return (decided as { readonly result: T } | null)?.result ?? choose(lastRead()).result;
       }
-      return load;
     },
     report: () => {
       const degraded = fleetSync.health.state;

@@ -39,6 +39,7 @@ export function createEmbeddedSharedStore(store: Store, now: () => Date = () => 
       return Promise.resolve();
     },
     hosts: () => Promise.resolve(self ? [self] : []),
+    chooseSpread: (_host, choose) => Promise.resolve(choose(new Map()).result),
     renewLeases: () => Promise.resolve(),
     onLedgerChange: () => Promise.resolve(() => Promise.resolve()),
     close: () => Promise.resolve(),

@@ -201,4 +201,24 @@ describe('Switcher: how each request is answered (a real store, fakes for the po
     expect(store.listJobs()).toEqual([]);
     expect(await telegramTexts()).toEqual([]);
   });
+
+  it('with fleet.spread, decides inside the fleet\'s choice (one host at a time) and names the account it moves to; a request that moves nothing names none', async () => {
+    const spread = new Switcher({
+      config: { ...layout.config, fleet: { ...layout.config.fleet, spread: true } },
+      store, pool: pool.pool as unknown as Pool, layout: links.layout, notifier, logger: silentLogger(), now: () => clock,
+      // Another host is on B already: the choice goes to C, the account with no other host on it.
+      spreadChoice: <T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }) => {
+        const choice = choose(new Map([['B', 1]]));
+        reserved.push(choice.account);
+        return Promise.resolve(choice.result);
+      },
+    });
+    const reserved: (string | null)[] = [];
+    exhaust('A', at(60 * MINUTE));
+    expect(await spread.request({ trigger: 'limit', account: 'A' })).toMatchObject({ result: 'done', from: 'A', to: 'C' });
+    expect(links.flips).toEqual(['C']);
+    expect(await spread.request({ trigger: 'manual', target: 'C' })).toMatchObject({ result: 'skipped' });
+    expect(reserved).toEqual(['C', null]);
+    await spread.idle();
+  });
 });

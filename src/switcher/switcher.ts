@@ -10,8 +10,11 @@ import { recoverSwap, type Recovery } from './recovery.js';
 /** What a swap needs (swap.ts), and who hears of every outcome. */
 export interface SwitcherDeps extends SwapDeps {
   readonly onSwap?: (outcome: SwitchOutcome) => void;
-  /** How many other hosts of the fleet are on each account (`fleet.spread` chooses by it). */
-  readonly accountLoad?: () => ReadonlyMap<string, number>;
+  /**
+   * `fleet.spread`: runs the choice with how many other hosts of the fleet are on each account,
+   * one host at a time, and tells the fleet the account chosen (fleet.ts).
+   */
+  readonly spreadChoice?: <T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }) => Promise<T>;
 }
 
 /**
@@ -57,15 +60,33 @@ export class Switcher {
   }
 
   private async handle(req: SwitchRequest): Promise<SwitchOutcome> {
-    const { store, config } = this.deps;
-    const now = this.deps.now();
+    const { store, config, spreadChoice } = this.deps;
     const partial = store.getFlag(PARTIAL_SWAP_FLAG);
     if (partial.set) return { result: 'refused', reason: `a partial swap needs repair first (${partial.reason ?? 'no reason recorded'}); fix the layout and run claude-failover resolve` };
+    const decision = config.fleet.spread && spreadChoice
+      ? await spreadChoice((load) => {
+          const d = this.decide(req, load);
+          return { result: d, account: 'swapTo' in d ? d.swapTo.name : null };
+        })
+      : this.decide(req, null);
+    if ('swapTo' in decision) return this.swap(store.getActiveAccount(), decision.swapTo, req);
+    if ('continueOn' in decision) return this.sameAccountAvailable(decision.continueOn);
+    return decision;
+  }
+
+  /**
+   * What a request comes to: an outcome without a swap, a swap to an account, or the active
+   * account continued where it is (it reset first). Synchronous, so the fleet can run it under
+   * its spread lock; `load` is how many other hosts are on each account (fleet.spread), or null.
+   */
+  private decide(req: SwitchRequest, load: ReadonlyMap<string, number> | null): SwitchOutcome | { readonly swapTo: Account } | { readonly continueOn: Account } {
+    const { store, config } = this.deps;
+    const now = this.deps.now();
     const active = store.getActiveAccount();
     const ledger = store.getLedger();
 
     const nearLimitPercent = config.monitor.proactivePercent;
-    const spread = config.fleet.spread && this.deps.accountLoad ? { spread: this.deps.accountLoad() } : {};
+    const spread = load ? { spread: load } : {};
     const others = { exclude: active ? [active] : [], nearLimitPercent, ...spread };
     let target: Account | undefined;
     switch (req.trigger) {
@@ -91,7 +112,7 @@ export class Switcher {
       case 'retry': {
         const choice = chooseTarget(config.accounts, ledger, now, { nearLimitPercent, ...spread });
         if (!choice.found) return this.noTarget(active, choice.earliestReset, req.trigger);
-        if (choice.account.name === active) return this.sameAccountAvailable(choice.account);
+        if (choice.account.name === active) return { continueOn: choice.account };
         target = choice.account;
         break;
       }
@@ -130,7 +151,7 @@ export class Switcher {
         req.trigger satisfies never;
         return { result: 'refused', reason: 'unknown trigger' };
     }
-    return this.swap(active, target, req);
+    return { swapTo: target };
   }
 
   private cooldown(now: Date): SwitchOutcome | null {

@@ -44,6 +44,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   `,
   // Which daemon a host name belongs to: a second one under the same fleet.host is refused.
   `ALTER TABLE hosts ADD COLUMN instance text;`,
+  // fleet.spread: the account a host has chosen and is moving to, before its swap is done.
+  `ALTER TABLE hosts ADD COLUMN moving_to text, ADD COLUMN moving_since timestamptz;`,
 ];
 
 /** An arbitrary constant: the advisory lock every host takes while migrating. */

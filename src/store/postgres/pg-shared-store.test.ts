@@ -102,6 +102,32 @@ describe('the shared store in PostgreSQL', () => {
     expect((await first.heartbeat(beat).then(() => null, (e: unknown) => e as Error & { code?: string }))?.code).toBe('FLEET_HOST_TAKEN');
   });
 
+  it('fleet.spread: hosts choosing at once choose one at a time and see each other\'s choice before any swap is done', async () => {
+    const names = ['s1', 's2', 's3', 's4'];
+    const hosts = names.map((n) => open(n));
+    await Promise.all(hosts.map((h) => h.prepare()));
+    // All four on X (the accounts of this test alone), then X's limit moves them all at the same moment.
+    await Promise.all(hosts.map((h, i) => h.heartbeat({ name: names[i] ?? '', activeAccount: 'X', sessions: 1, runningTasks: 0, degraded: false })));
+    const leastLoaded = (load: ReadonlyMap<string, number>) => {
+      const account = ['Y', 'Z'].sort((x, y) => (load.get(x) ?? 0) - (load.get(y) ?? 0))[0] ?? null;
+      return { result: { account, seen: Object.fromEntries(load) }, account };
+    };
+    const chosen = await Promise.all(hosts.map((h, i) => h.chooseSpread(names[i] ?? '', leastLoaded)));
+    expect(chosen.map((c) => c.account).sort()).toEqual(['Y', 'Y', 'Z', 'Z']);
+    // The last to choose saw the three before it: on X still, but moving to Y and Z.
+    expect(chosen.map((c) => (c.seen.Y ?? 0) + (c.seen.Z ?? 0)).sort()).toEqual([0, 1, 2, 3]);
+    // Once a host reports itself on its account the choice is done; a choice of nothing reserves nothing.
+    await hosts[0]?.heartbeat({ name: 's1', activeAccount: chosen[0]?.account ?? null, sessions: 1, runningTasks: 0, degraded: false });
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const row = async (name: string) => (await client.query<{ moving_to: string | null }>('SELECT moving_to FROM hosts WHERE name = $1', [name])).rows[0];
+    expect(await row('s1')).toEqual({ moving_to: null });
+    expect((await row('s2'))?.moving_to).toBe(chosen[1]?.account);
+    await hosts[1]?.chooseSpread('s2', () => ({ result: null, account: null }));
+    expect((await row('s2'))?.moving_to).toBe(chosen[1]?.account);
+    await client.end();
+  });
+
   it('says what went wrong without the URL or its password when the database cannot be reached', async () => {
     const url = new URL(db.url);
     url.port = '1';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import pg from 'pg';
 import type { SharedStoreConfig } from '../../config/types.js';
 import type { SwapRecord } from '../store.js';
-import { SILENT_AFTER_MS, type FleetHost, type PublishedLimit, type SharedLedgerRow, type SharedLimit, type SharedStore } from '../shared-store.js';
+import { RESERVATION_MS, SILENT_AFTER_MS, type FleetHost, type PublishedLimit, type SharedLedgerRow, type SharedLimit, type SharedStore } from '../shared-store.js';
 import { FailoverError } from '../../errors.js';
 import { connectPool, inTransaction, poolOptions, sharedStoreError } from './pg-connect.js';
 import { describeDatabase } from './database-url.js';
@@ -12,6 +12,9 @@ import { createPgTaskQueue } from './pg-task-queue.js';
 type Row = Record<string, unknown>;
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
+
+/** An arbitrary constant: the advisory lock a host takes while it chooses an account (fleet.spread). */
+const SPREAD_LOCK = 7_140_002;
 
 /** The channel every ledger change is announced on (payload: the account). */
 export const LEDGER_CHANNEL = 'cf_ledger';
@@ -134,7 +137,8 @@ export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
       // daemons under one fleet.host would renew and requeue each other's tasks and swaps.
       const written = await query(
         `INSERT INTO hosts (name, instance, last_seen, active_account, sessions, running_tasks, degraded) VALUES ($1, $2, now(), $3, $4, $5, $6)
-         ON CONFLICT (name) DO UPDATE SET instance = $2, last_seen = now(), active_account = $3, sessions = $4, running_tasks = $5, degraded = $6
+         ON CONFLICT (name) DO UPDATE SET instance = $2, last_seen = now(), active_account = $3, sessions = $4, running_tasks = $5, degraded = $6,
+           moving_to = CASE WHEN hosts.moving_to = $3 THEN NULL ELSE hosts.moving_to END
          WHERE hosts.instance IS NULL OR hosts.instance = $2 OR hosts.last_seen < now() - make_interval(secs => $7)
          RETURNING name`,
         [h.name, instance, h.activeAccount, h.sessions, h.runningTasks, h.degraded, SILENT_AFTER_MS / 1000],
@@ -147,6 +151,20 @@ export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
         `fleet.host "${h.name}" is in use by another claude-failover daemon (it reported ${String(ago)} s ago to the shared database at ${where}): give each host its own fleet.host`,
       );
     },
+    chooseSpread: (chooser, choose) =>
+      inTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SPREAD_LOCK]);
+        const { rows } = await client.query<{ account: string | null }>(
+          `SELECT CASE WHEN moving_to IS NOT NULL AND moving_since > now() - make_interval(secs => $3) THEN moving_to ELSE active_account END AS account
+           FROM hosts WHERE name <> $1 AND last_seen > now() - make_interval(secs => $2)`,
+          [chooser, SILENT_AFTER_MS / 1000, RESERVATION_MS / 1000],
+        );
+        const load = new Map<string, number>();
+        for (const { account } of rows) if (account) load.set(account, (load.get(account) ?? 0) + 1);
+        const { result, account } = choose(load);
+        if (account) await client.query('UPDATE hosts SET moving_to = $2, moving_since = now() WHERE name = $1', [chooser, account]);
+        return result;
+      }),
     hosts: async () =>
       (await query('SELECT * FROM hosts ORDER BY name')).map(
         (r): FleetHost => ({ name: String(r.name), lastSeen: date(r.last_seen) ?? new Date(0), activeAccount: text(r.active_account), sessions: Number(r.sessions), runningTasks: Number(r.running_tasks), degraded: r.degraded === true }),
