@@ -45,7 +45,7 @@ export interface TestFleet {
   close(): Promise<void>;
 }
 
-type FleetOptions = { url: string; telegramUrl: string; leaseMs: number; monitor?: Record<string, unknown> };
+type FleetOptions = { url: string; telegramUrl: string; leaseMs: number; monitor?: Record<string, unknown>; spread?: boolean };
 
 /** One host's sandbox (its home, tmux server and state dir under `root`), configured for the fleet's database. */
 export function fleetHostSandbox(options: FleetOptions, spec: HostSpec, root: string, socket: string): Promise<Sandbox> {
@@ -60,7 +60,7 @@ export function fleetHostSandbox(options: FleetOptions, spec: HostSpec, root: st
       server: { listen: '127.0.0.1:0', token: FLEET_API_TOKEN },
       notify: { telegram: { botToken: '123456:TEST-TOKEN', chatId: '42', apiBase: options.telegramUrl } },
       store: { shared: { url: options.url, connectTimeoutMs: 2000 } },
-      fleet: { host: spec.name, leaseMs: options.leaseMs },
+      fleet: { host: spec.name, leaseMs: options.leaseMs, spread: options.spread === true },
     },
   });
 }
