@@ -188,7 +188,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
     });
     const tasks = dispatcher;
-
+    await fleet?.claimName(); // another daemon under this fleet.host stops the start before recovery touches anything
     logger.info({ recovery: await switcher.recover() }, 'state checked at start');
     // The fleet's limits before the pool is fed (a database down now only marks this host degraded).
     await fleet?.start();
@@ -237,8 +237,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         token: config.server.token,
         listenHost: config.server.host,
         hooks: { token: ensureHookToken(config.stateDir), deliver: (event) => { monitor.handleControlEvent(event); } },
-        tasks: queue,
-        fleetQueue: fleet !== null,
+        tasks: queue, fleetQueue: fleet !== null, logger: logger.child({ part: 'http' }),
         dedicatedSessions: config.pool.dedicated.map((d) => d.name),
       });
       const server = await startHttpServer(app, { host: config.server.host, port: config.server.port });

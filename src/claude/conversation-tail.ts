@@ -69,29 +69,29 @@ export async function* recordsNewestFirst(path: string, options: { readonly maxB
   try {
     const floor = Math.max(0, file.size - (options.maxBytes ?? Number.POSITIVE_INFINITY));
     let position = file.size;
-    // The start of the earliest line read so far: it may continue into the block before.
-    let carry = Buffer.alloc(0);
+    // The start of the earliest line read so far, in file order: it may continue into the block
+    // before. Kept as pieces and joined once, so a line of many megabytes costs one pass.
+    let carry: Buffer[] = [];
     while (position > floor) {
       const length = Math.min(BLOCK_BYTES, position - floor);
       position -= length;
-      const block = Buffer.alloc(length);
-      const { bytesRead } = await file.handle.read(block, 0, length, position);
-      const text = Buffer.concat([block.subarray(0, bytesRead), carry]);
-      const lines: Buffer[] = [];
-      let lineEnd = text.length;
-      for (let i = text.length - 1; i >= 0; i--) {
-        if (text[i] !== 0x0a) continue;
-        lines.push(text.subarray(i + 1, lineEnd));
-        lineEnd = i;
-      }
-      carry = text.subarray(0, lineEnd);
-      for (const line of lines) {
-        const record = parseRecord(line);
+      const read = Buffer.alloc(length);
+      const { bytesRead } = await file.handle.read(read, 0, length, position);
+      const block = read.subarray(0, bytesRead);
+      let lineEnd = block.length;
+      let newline = lineEnd > 0 ? block.lastIndexOf(0x0a, lineEnd - 1) : -1;
+      while (newline >= 0) {
+        const tail = block.subarray(newline + 1, lineEnd);
+        const record = parseRecord(carry.length > 0 ? Buffer.concat([tail, ...carry]) : tail);
+        carry = [];
         if (record) yield record;
+        lineEnd = newline;
+        newline = lineEnd > 0 ? block.lastIndexOf(0x0a, lineEnd - 1) : -1;
       }
+      carry.unshift(block.subarray(0, lineEnd));
     }
     // The file's first line, whole only when the read went back to the start.
-    const first = position === 0 ? parseRecord(carry) : null;
+    const first = position === 0 ? parseRecord(Buffer.concat(carry)) : null;
     if (first) yield first;
   } catch {
     // unreadable part-way: what was read stands

@@ -139,8 +139,13 @@ export class FleetSync {
       this.listening = false;
       const why = this.scrubbed(err);
       if (err instanceof FailoverError && err.code === 'FLEET_HOST_TAKEN') {
-        if (!this.nameTakenBy) logger.error({ host: this.deps.host }, why);
+        // Not a lost database: said once as what it is; the host goes on with its own ledger meanwhile.
+        if (!this.nameTakenBy) {
+          logger.error({ host: this.deps.host }, why);
+          this.deps.notifier.notify({ kind: 'fleet-host-taken', key: `fleet-host-taken:${this.deps.host}`, text: `${why}. This host goes on with its own ledger until the name is its own again.` });
+        }
         this.nameTakenBy = err;
+        return;
       }
       this.health.lost(why);
       logger.debug({ err: why }, 'fleet sync pass failed');

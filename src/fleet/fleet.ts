@@ -8,7 +8,7 @@ import { openSharedStore } from '../store/open-shared-store.js';
 import { describeDatabase, urlSecrets } from '../store/postgres/database-url.js';
 import { redactSecrets } from '../log.js';
 import { FleetSync } from './fleet-sync.js';
-import { describeError } from '../errors.js';
+import { describeError, FailoverError } from '../errors.js';
 import { fleetNotifier } from './fleet-notifier.js';
 
 /** What the status report, `/healthz` and `fleet status` say of the fleet. */
@@ -43,8 +43,14 @@ export interface Fleet {
   spreadChoice<T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }): Promise<T>;
   report(): FleetReport;
   /**
+   * Claims this host's name before anything else happens at start: throws FLEET_HOST_TAKEN
+   * when another daemon reports under this fleet.host. A database out of reach is no refusal
+   * (the host starts degraded).
+   */
+  claimName(): Promise<void>;
+  /**
    * A first sync (the fleet's limits before the pool is fed), then one every second and on
-   * every change. Throws FLEET_HOST_TAKEN when another daemon reports under this fleet.host.
+   * every change. Throws FLEET_HOST_TAKEN when another daemon took the name meanwhile.
    */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -123,6 +129,15 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
         spread: config.fleet.spread,
         hosts: fleetSync.hosts.map((h) => reported(h, new Date())),
       };
+    },
+    claimName: async () => {
+      try {
+        await store.prepare();
+        await store.heartbeat({ name: host, degraded: false, ...(await deps.hostState()) });
+      } catch (err) {
+        if (err instanceof FailoverError && err.code === 'FLEET_HOST_TAKEN') throw err;
+        log.debug({ err: redactSecrets(describeError(err), secrets) }, 'the shared database could not be reached to claim this host\'s name: starting degraded');
+      }
     },
     start: async () => {
       await fleetSync.syncNow();

@@ -104,6 +104,15 @@ describe('Monitor', () => {
     expect(m.counts).toEqual({ events: 1, duplicates: 1 });
   });
 
+  it('guesses the reset of a limit seen now whose exact reset has already passed (an older limit\'s record), instead of taking it', () => {
+    const m = monitor();
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date(now.getTime() - 12_000), precision: 'epoch', source: 'hook', detectedAt: now, session: 's1', text: null });
+    expect(limits).toHaveLength(1);
+    const entry = store.getLedgerEntry('work');
+    expect(entry?.resetGuessed).toBe(true);
+    expect(entry?.resetsAt?.getTime()).toBeGreaterThan(now.getTime());
+  });
+
   it('treats a limit whose reset has passed as new again', () => {
     const m = monitor();
     m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T20:30:00Z'), precision: 'epoch', source: 'hook', detectedAt: now, session: null, text: null });

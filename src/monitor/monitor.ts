@@ -7,7 +7,7 @@ import { hookPayload, parsePayload, statuslinePayload, type HookPayload } from '
 import { isSameOrInside } from '../config/paths.js';
 import { SessionStates } from '../sessions/session-states.js';
 import type { ControlEvent } from './control-socket.js';
-import { limitFromTranscriptTail } from './transcript-tail-limit.js';
+import { awaitLimitRecord } from './transcript-tail-limit.js';
 import { ScreenPoll, type PolledPane, type ScreenLimit } from './screen-poll.js';
 import { closeReopenedMenus } from './reopened-menu.js';
 import { morePrecise, precisionOf, precisionOfSource, type LimitEvent, type LimitSource, type ResetPrecision } from './limit-event.js';
@@ -116,8 +116,8 @@ export class Monitor {
     const detectedAt = this.deps.now();
     const account = this.accountFor(name, payload.transcript_path, detectedAt);
     if (!account) return;
-    // The hook carries no reset time: the transcript's limit record, written just before, has it.
-    const fromTranscript = await limitFromTranscriptTail(payload.transcript_path ?? null);
+    // The hook carries no reset time: the limit record the conversation ends on has it (over HTTP it may come just after).
+    const fromTranscript = await awaitLimitRecord(payload.transcript_path ?? null);
     // Resolves later: the daemon may be stopping (its store closed) by then.
     this.handleLimitSafely({
       account: account.name,
@@ -264,8 +264,8 @@ export class Monitor {
     const entry = store.getLedgerEntry(event.account);
     const known = entry?.exhausted === true && entry.resetsAt !== null && entry.resetsAt > now;
     const knownPrecision: ResetPrecision | null = known ? precisionOfSource(entry.source, entry.resetGuessed) : null;
-    // A reset that is not a real time (out of range, already past by days) is no reset: guess.
-    const given = event.resetsAt && validReset(event.resetsAt.getTime() / 1000, now) ? event.resetsAt : null;
+    // A reset that is not a real time (out of range), or an exact one already past (an older limit's), is no reset: guess.
+    const given = event.resetsAt && validReset(event.resetsAt.getTime() / 1000, now) && !(event.precision === 'epoch' && event.resetsAt <= now) ? event.resetsAt : null;
     // A banner still on screen after the exact reset it stood for has passed (its time cut to
     // the minute) is that old limit, not a new one: it must not exhaust the account again.
     const passedExact = entry?.exhausted === true && entry.resetsAt !== null && entry.resetsAt <= now && precisionOfSource(entry.source, entry.resetGuessed) === 'epoch';

@@ -1,18 +1,36 @@
-import { recordsNewestFirst } from '../claude/conversation-tail.js';
+import { lastConversationRecord } from '../claude/conversation-tail.js';
 import { transcriptSignal, type TranscriptSignal } from '../claude/transcript-record.js';
 
-/** How much of a transcript's end is searched for the limit record a StopFailure hook follows. */
-const TAIL_BYTES = 64 * 1024;
+type LimitSignal = Extract<TranscriptSignal, { type: 'limit' }>;
+
+/** How long a `StopFailure` hook waits for the limit record it follows (HTTP hooks come first). */
+const RECORD_WAIT_MS = 1000;
+const RECORD_POLL_MS = 50;
 
 /**
- * The newest limit record near the end of a transcript: the reset time a `StopFailure` hook
- * does not carry (Claude Code writes the record just before it runs the hook).
+ * The limit record a conversation ends on: the reset time a `StopFailure` hook does not
+ * carry. Only one that ends the conversation: an older limit further up, answered since, is
+ * an earlier limit (often of the other account) with a reset already past, not this one.
  */
-export async function limitFromTranscriptTail(path: string | null): Promise<Extract<TranscriptSignal, { type: 'limit' }> | null> {
+export async function limitFromTranscriptTail(path: string | null): Promise<LimitSignal | null> {
   if (!path) return null;
-  for await (const record of recordsNewestFirst(path, { maxBytes: TAIL_BYTES })) {
-    const signal = transcriptSignal(record);
-    if (signal?.type === 'limit') return signal;
+  const { end, record } = await lastConversationRecord(path);
+  if (end !== 'limited' || !record) return null;
+  const signal = transcriptSignal(record);
+  return signal?.type === 'limit' ? signal : null;
+}
+
+/**
+ * The limit record a `StopFailure` hook follows, waited for: over HTTP the hook reaches the
+ * daemon before Claude Code writes the record. Null after RECORD_WAIT_MS: the reset is then
+ * a guess, which the transcript watcher makes exact when the record comes.
+ */
+export async function awaitLimitRecord(path: string | null, sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms))): Promise<LimitSignal | null> {
+  if (!path) return null;
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  for (;;) {
+    const signal = await limitFromTranscriptTail(path);
+    if (signal || Date.now() >= deadline) return signal;
+    await sleep(RECORD_POLL_MS);
   }
-  return null;
 }

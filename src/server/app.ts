@@ -4,6 +4,8 @@ import { serve } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { cappedBody, readJsonObject } from './body.js';
+import type { Logger } from '../log.js';
+import { describeError } from '../errors.js';
 import { hostGuard } from './host-guard.js';
 import { apiGuard, bearerOf, callerOf, sameSecret } from './auth.js';
 import { GuessLimit, guessLimit } from './guess-limit.js';
@@ -36,6 +38,13 @@ export interface HttpDeps {
   readonly fleetQueue?: boolean;
   /** Wrong tokens counted per address (guess-limit.ts); one of its own when absent. */
   readonly guessLimit?: GuessLimit;
+  /** Where a request that failed is told (its path and error; no body, no token). */
+  readonly logger?: Logger;
+}
+
+/** A fault of the database or the system under it (a pg, errno or SQLite code), not of our code. */
+function isStoreFault(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string';
 }
 
 /** A hook event as the control socket carries it (`Monitor.handleControlEvent` takes it). */
@@ -141,12 +150,14 @@ export function createHttpApp(deps: HttpDeps): Hono {
     return c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType });
   });
   app.notFound((c) => c.json({ error: 'not found' }, 404));
-  app.onError((_err, c) =>
-    // What the task routes call that can fail is the queue: the fleet's database down, a full disk.
-    c.req.path === '/api/tasks' || c.req.path.startsWith('/api/tasks/')
+  app.onError((err, c) => {
+    deps.logger?.warn({ method: c.req.method, path: c.req.path, err: describeError(err) }, 'an HTTP request failed');
+    // The queue out of reach (the fleet's database down, a full disk) is worth a retry; a bug is not.
+    const queueRoute = c.req.path === '/api/tasks' || c.req.path.startsWith('/api/tasks/');
+    return queueRoute && isStoreFault(err)
       ? c.json({ error: 'the task queue could not be read or written (the shared database may be out of reach): try again' }, 503, { 'retry-after': '5' })
-      : c.json({ error: 'internal error' }, 500),
-  );
+      : c.json({ error: 'internal error' }, 500);
+  });
   return app;
 }
 

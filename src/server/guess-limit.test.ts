@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHttpApp, startHttpServer, type HttpDeps } from './app.js';
-import { BLOCK_MS, GuessLimit, MAX_FAILURES, WINDOW_MS } from './guess-limit.js';
+import { BLOCK_MS, GuessLimit, guesserOf, MAX_FAILURES, WINDOW_MS } from './guess-limit.js';
 
 const TOKEN = 'a-token-of-sixteen-chars';
 
@@ -33,11 +33,16 @@ describe('GuessLimit', () => {
       now += WINDOW_MS / (MAX_FAILURES - 1);
     }
     expect(limit.blockedFor('slow')).toBe(0);
-    // A success clears what an address had against it.
-    for (let i = 1; i < MAX_FAILURES; i++) limit.failed('c');
-    limit.succeeded('c');
-    limit.failed('c');
-    expect(limit.blockedFor('c')).toBe(0);
+  });
+
+  it('counts an IPv6 caller by its /64, and an IPv4-mapped one as the IPv4 address', () => {
+    expect(guesserOf('203.0.113.7')).toBe('203.0.113.7');
+    expect(guesserOf('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(guesserOf('2001:db8:aa:bb:1:2:3:4')).toBe('2001:db8:aa:bb::/64');
+    expect(guesserOf('2001:0db8:00aa:00bb::9')).toBe('2001:db8:aa:bb::/64');
+    expect(guesserOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(guesserOf('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(guesserOf('::1')).toBe('0:0:0:0::/64');
   });
 });
 
@@ -55,6 +60,9 @@ describe('guessing server.token over HTTP (a real listener on 127.0.0.1)', () =>
       expect((await switchWith(TOKEN)).status).toBe(200);
       const login = (token: string) => fetch(`${server.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url }, body: `token=${token}` });
       for (let i = 1; i < MAX_FAILURES; i++) expect((await (i % 2 === 0 ? login(`wrong-guess-${String(i)}-padding`) : switchWith(`wrong-guess-${String(i)}-padding`))).status).toBe(401);
+      // A route that answers 200 whatever bearer it is sent (and the right token itself) wipes no wrong guess.
+      expect((await fetch(`${server.url}/healthz`, { headers: { authorization: 'Bearer anything-at-all' } })).status).toBe(200);
+      expect((await switchWith(TOKEN)).status).toBe(200);
       expect((await switchWith('the-last-wrong-guess-x')).status).toBe(401);
       const blocked = await switchWith(TOKEN);
       expect(blocked.status).toBe(429);

@@ -15,11 +15,12 @@ interface Record {
 }
 
 /**
- * Slows guessing of `server.token` and the hook token: an address that presents a wrong one
- * (a bearer header, the login form) MAX_FAILURES times within WINDOW_MS is answered 429 for
- * BLOCK_MS, whatever it sends meanwhile (a right guess included, so the block cannot be used
- * to test guesses). A request that presents no credential at all is not counted: a page
- * opened before logging in is not a guess.
+ * Slows guessing of `server.token`: an address that presents a wrong one (a bearer header,
+ * the login form) MAX_FAILURES times within WINDOW_MS is answered 429 for BLOCK_MS, whatever
+ * it sends meanwhile (a right guess included, so the block cannot be used to test guesses).
+ * A request that presents no credential at all is not counted: a page opened before logging
+ * in is not a guess. Nothing clears the count but time: a route that answers 200 whatever
+ * bearer it is sent (`/healthz`) must not wipe an address's wrong guesses.
  */
 export class GuessLimit {
   private readonly records = new Map<string, Record>();
@@ -50,10 +51,6 @@ export class GuessLimit {
     }
   }
 
-  succeeded(address: string): void {
-    this.records.delete(address);
-  }
-
   private remember(address: string, record: Record): void {
     this.records.delete(address);
     if (this.records.size >= MAX_ADDRESSES) {
@@ -65,11 +62,28 @@ export class GuessLimit {
 }
 
 function addressOf(c: Context): string {
+  let address: string | undefined;
   try {
-    return getConnInfo(c).remote.address ?? 'unknown';
+    address = getConnInfo(c).remote.address;
   } catch {
     return 'unknown'; // not served by Node's HTTP server (app.request in tests)
   }
+  return address ? guesserOf(address) : 'unknown';
+}
+
+/**
+ * Who is counted: an IPv4 address as it is, an IPv6 one by its /64 (one host is usually given
+ * a whole /64, and would otherwise guess from a fresh address each time).
+ */
+export function guesserOf(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.split('%')[0]?.split('::') ?? [];
+  const left = head === '' ? [] : head.split(':');
+  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = address.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (g === '' ? '0' : g.toLowerCase().replace(/^0+(?=.)/, ''))).join(':')}::/64`;
 }
 
 /** Whether the request presents a credential a guess could be: a bearer header, or the login form. */
@@ -95,7 +109,6 @@ export function guessLimit(limit: GuessLimit, options: { readonly exempt?: reado
     }
     await next();
     if (c.res.status === 401) limit.failed(address);
-    else if (c.res.status < 400) limit.succeeded(address);
     return undefined;
   };
 }

@@ -124,7 +124,7 @@ describe('POST /api/tasks', () => {
   });
 
   it('answers 503 with Retry-After, saying the queue is out of reach, when the queue fails (the fleet\'s database down); other routes answer on', async () => {
-    const down = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    const down = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
     const a = app({ tasks: { ...store.tasks, add: down, list: down, get: down } });
     for (const res of [await post(a, { prompt: 'p' }), await a.request('/api/tasks', { headers: auth }), await a.request('/api/tasks/3', { headers: auth })]) {
       expect(res.status).toBe(503);
@@ -132,6 +132,11 @@ describe('POST /api/tasks', () => {
       expect(await errorOf(res)).toBe('the task queue could not be read or written (the shared database may be out of reach): try again');
     }
     expect((await a.request('/healthz')).status).toBe(200);
+    // A fault of our own (no database code) is a 500, not "try again".
+    const bug = app({ tasks: { ...store.tasks, list: () => Promise.reject(new TypeError('cannot read properties of undefined')) } });
+    const res = await bug.request('/api/tasks', { headers: auth });
+    expect(res.status).toBe(500);
+    expect(await errorOf(res)).toBe('internal error');
   });
 });
 

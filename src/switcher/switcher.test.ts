@@ -22,6 +22,8 @@ const FALLBACK_RESET_MS = 5 * 60 * MINUTE;
 function fakePool() {
   const session: SessionSnapshot = { name: 'auto-1', paneId: '%1', sessionId: 'conv-1', cwd: '/p', account: 'A', working: false };
   const calls: string[] = [];
+  /** Sessions whose continuation Claude Code never confirms. */
+  const unconfirmed = new Set<string>();
   const pool = {
     exclusive: <T>(task: () => Promise<T>): Promise<T> => task(),
     snapshot: () => Promise.resolve([session]),
@@ -36,10 +38,10 @@ function fakePool() {
     },
     continueSession: (name: string) => {
       calls.push(`continue ${name}`);
-      return Promise.resolve(true);
+      return Promise.resolve(!unconfirmed.has(name));
     },
   } satisfies Pick<Pool, 'exclusive' | 'snapshot' | 'stopAll' | 'continuationsNeeded' | 'relaunchAll' | 'continueSession'>;
-  return { pool, calls };
+  return { pool, calls, unconfirmed };
 }
 
 /** The layout seam: a link that is only a name, flipped in memory. */
@@ -220,5 +222,18 @@ describe('Switcher: how each request is answered (a real store, fakes for the po
     expect(await spread.request({ trigger: 'manual', target: 'C' })).toMatchObject({ result: 'skipped' });
     expect(reserved).toEqual(['C', null]);
     await spread.idle();
+  });
+
+  it('on a retry that finds the active account reset first, continues its blocked sessions where they are, and says which continuation never landed', async () => {
+    exhaust('A', at(-MINUTE));
+    exhaust('B', at(60 * MINUTE));
+    exhaust('C', at(60 * MINUTE));
+    store.upsertSession({ name: 'auto-1', state: 'limited', account: 'A' });
+    pool.unconfirmed.add('auto-1');
+    const outcome = await request({ trigger: 'retry' });
+    expect(outcome).toEqual({ result: 'skipped', reason: 'A has reset; 0/1 blocked session(s) continued on it; NOT CONTINUED: auto-1' });
+    expect(pool.calls).toEqual(['continue auto-1']);
+    expect(links.flips).toEqual([]);
+    expect(await telegramTexts()).toEqual(['A has reset, but the continuation prompt never reached auto-1: it sits idle on A. Attach and continue by hand.']);
   });
 });

@@ -182,14 +182,25 @@ export class Switcher {
 
   /** The active account reset before any other could take over: the blocked sessions just continue. */
   private async sameAccountAvailable(account: Account): Promise<SwitchOutcome> {
-    const { store, pool, config } = this.deps;
+    const { store, pool, config, notifier, logger } = this.deps;
     store.clearExhausted(account.name);
     const limited = (await pool.snapshot()).filter((s) => store.getSession(s.name)?.state === 'limited');
+    const lost: string[] = [];
     for (const s of limited) {
       // Escape cancels Claude Code's own auto-continue, so the session is continued exactly once.
-      await pool.continueSession(s.name, config.claude.resumePrompt).catch(() => false);
+      if (!(await pool.continueSession(s.name, config.claude.resumePrompt).catch(() => false))) lost.push(s.name);
     }
-    return { result: 'skipped', reason: `${account.name} has reset; ${limited.length} blocked session(s) continued on it` };
+    if (lost.length > 0) {
+      // As after a swap: a continuation Claude Code never confirmed is said, not assumed.
+      logger.warn({ account: account.name, sessions: lost }, 'a continuation on the account that reset was never confirmed');
+      notifier.notify({
+        kind: 'continuation-lost',
+        key: `continuation-lost:${account.name}:${lost.join(',')}:${this.deps.now().toISOString()}`,
+        text: `${account.name} has reset, but the continuation prompt never reached ${lost.join(', ')}: ${lost.length === 1 ? 'it sits' : 'they sit'} idle on ${account.name}. Attach and continue by hand.`,
+        details: { account: account.name, sessions: lost },
+      });
+    }
+    return { result: 'skipped', reason: `${account.name} has reset; ${String(limited.length - lost.length)}/${String(limited.length)} blocked session(s) continued on it${lost.length > 0 ? `; NOT CONTINUED: ${lost.join(', ')}` : ''}` };
   }
 
   private async swap(fromName: string | null, to: Account, req: SwitchRequest): Promise<SwitchOutcome> {

@@ -48,15 +48,18 @@ export function connectPool(config: SharedStoreConfig, onIdleError: (message: st
 /** Runs `work` in one transaction on one connection. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failed = false;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    failed = true;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A connection a transaction failed on (a timeout, a lost server) is closed, not handed out again.
+    client.release(failed);
   }
 }

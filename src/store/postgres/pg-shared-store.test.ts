@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgSharedStore } from './pg-shared-store.js';
+import { openPgSharedStore, SPREAD_LOCK } from './pg-shared-store.js';
 import pg from 'pg';
 import { SILENT_AFTER_MS, type SharedStore } from '../shared-store.js';
 import { freshDatabase } from '../../../test/helpers/test-database.js';
@@ -126,6 +126,23 @@ describe('the shared store in PostgreSQL', () => {
     await hosts[1]?.chooseSpread('s2', () => ({ result: null, account: null }));
     expect((await row('s2'))?.moving_to).toBe(chosen[1]?.account);
     await client.end();
+  });
+
+  it('fleet.spread: gives up on the choosing lock when a host holds it and goes silent, and chooses again once it is free', async () => {
+    const holder = new pg.Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1)', [SPREAD_LOCK]);
+    const h = open('waiter');
+    await h.prepare();
+    const ran: string[] = [];
+    const err = await h.chooseSpread('waiter', () => { ran.push('chose'); return { result: 1, account: 'Y' }; }).then(() => null, (e: unknown) => e as Error);
+    expect(err?.message).toMatch(/lock timeout/);
+    expect(ran).toEqual([]);
+    await holder.query('ROLLBACK');
+    await holder.end();
+    // The connection the wait failed on was closed, not handed out again: the next choice works.
+    expect(await h.chooseSpread('waiter', () => ({ result: 2, account: null }))).toBe(2);
   });
 
   it('says what went wrong without the URL or its password when the database cannot be reached', async () => {

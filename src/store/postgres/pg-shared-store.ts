@@ -14,7 +14,9 @@ const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
 
 /** An arbitrary constant: the advisory lock a host takes while it chooses an account (fleet.spread). */
-const SPREAD_LOCK = 7_140_002;
+export const SPREAD_LOCK = 7_140_002;
+/** How long a host waits for the spread lock before choosing without it. */
+const SPREAD_LOCK_WAIT_MS = 2000;
 
 /** The channel every ledger change is announced on (payload: the account). */
 export const LEDGER_CHANNEL = 'cf_ledger';
@@ -153,6 +155,10 @@ export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
     },
     chooseSpread: (chooser, choose) =>
       inTransaction(pool, async (client) => {
+        // A host that died holding the lock (its connection not yet seen dead) must not hold every
+        // other host's swap: past the timeout the choice is made from the hosts as last read.
+        await client.query(`SET LOCAL lock_timeout = '${String(SPREAD_LOCK_WAIT_MS)}ms'`);
+        await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${String(SPREAD_LOCK_WAIT_MS * 3)}ms'`);
         await client.query('SELECT pg_advisory_xact_lock($1)', [SPREAD_LOCK]);
         const { rows } = await client.query<{ account: string | null }>(
           `SELECT CASE WHEN moving_to IS NOT NULL AND moving_since > now() - make_interval(secs => $3) THEN moving_to ELSE active_account END AS account
