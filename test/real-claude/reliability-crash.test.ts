@@ -57,10 +57,11 @@ describe('reliability: the daemon SIGKILLed at a random moment of a limit swap, 
           const offset = random.between(0, MAX_OFFSET_MS);
           const sizeBefore = transcript ? (await import('node:fs')).statSync(transcript).size : 0;
           // The target's last limit (two runs ago) has reset in the ledger too: the swap has somewhere to go.
-          await waitFor(() => (withStore(config, (store) => store.getLedgerEntry(to)?.resetsAt?.getTime()) ?? 0) < Date.now(), { timeoutMs: 30_000, what: `${to} usable again` });
-          // The task runs 1.5 s on `from`, then meets its 5-hour limit. It resets in 12 s: long enough to
-          // stand when a restart on a loaded machine reads it, short enough for the next run to come back.
-          standIn.addRule(tokenOf(from), { match: (r) => r.hasTools && includesPrompt(r, task), reply: { kind: 'limit', claim: 'five_hour', resetsAt: nowSeconds() + 12, delayMs: 1500 } });
+          await waitFor(() => (withStore(config, (store) => store.getLedgerEntry(to)?.resetsAt?.getTime()) ?? 0) < Date.now(), { timeoutMs: 60_000, what: `${to} usable again` });
+          // The task runs 1.5 s on `from`, then meets its 5-hour limit. It resets in 30 s: long enough to
+          // stand when a restart on a loaded machine reads it (one took 10 s; a limit gone by then is
+          // rightly not swapped for), short enough for the next run but one to come back to it.
+          standIn.addRule(tokenOf(from), { match: (r) => r.hasTools && includesPrompt(r, task), reply: { kind: 'limit', claim: 'five_hour', resetsAt: nowSeconds() + 30, delayMs: 1500 } });
           await typePrompt(sandbox, 'web', task);
           const limited = await waitForTurn(sandbox, `run ${String(run)}: the task on ${from}`, (r) => r.token === tokenOf(from) && includesPrompt(r, task), 30_000);
           const limitAt = limited.at + 1500;
@@ -106,5 +107,5 @@ describe('reliability: the daemon SIGKILLed at a random moment of a limit swap, 
     } finally {
       await sandbox.close();
     }
-  });
+  }, 480_000);
 });
