@@ -51,8 +51,10 @@ describe('detection end to end: each signal on its own, the proactive switch, wa
     expect(ledger?.source?.split(':')[0]).toBe(source);
     const reset = ledger?.resetsAt?.getTime() ?? 0;
     if (source === 'screen') {
-      // The banner says "resets 1:23am (UTC)": minute precision.
-      expect(Math.abs(reset - resetsAt * 1000)).toBeLessThan(60_000);
+      // The banner says "resets 1:23am (UTC)": minute precision, taken as the end of that minute
+      // (the earliest moment the account is sure to be back), so never before the real reset.
+      expect(reset).toBeGreaterThan(resetsAt * 1000);
+      expect(reset).toBeLessThanOrEqual(resetsAt * 1000 + 60_000);
       expect(ledger?.source).toBe('screen:text');
     } else {
       // The hook carries no reset; the daemon reads it from the transcript's limit record.
