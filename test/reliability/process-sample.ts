@@ -10,12 +10,14 @@ export interface ProcessSample {
   /** Direct children of the daemon (tmux calls, its control-mode client, hook relays...). */
   readonly children: number;
   /**
-   * Zombies the daemon or tmux is responsible for, by pid: any among the daemon's descendants,
-   * and the tmux server's own children (the panes' processes). A zombie whose parent is a
-   * Claude Code process (a hook it ran) is that process's to reap: the fake Claude Code waits
-   * for its quota lock synchronously, seconds when a killed session left the lock behind.
+   * Zombies among the daemon's descendants, by pid: the daemon's to reap (its tmux calls, its
+   * control client) or its children's. A zombie whose parent is a Claude Code process (a hook
+   * it ran) is that process's to reap: the fake Claude Code waits for its quota lock
+   * synchronously, seconds when a killed session left the lock behind.
    */
   readonly zombies: readonly number[];
+  /** Zombies among the tmux server's own children (the panes' processes): tmux's to reap. */
+  readonly tmuxZombies: readonly number[];
   /** Each zombie's parent, `pid:command`, so a lingering one names its owner. */
   readonly zombieParents: Readonly<Record<number, string>>;
   /** `tmux -L <socket> list-clients`: control-mode clients included. */
@@ -105,13 +107,16 @@ export function tmuxClientCount(socket: string): number {
 export function sampleProcess(daemonPid: number, socket: string, startedAt: number): ProcessSample {
   const processes = allProcesses();
   const server = tmuxServerPid(socket);
-  const tree = [...descendants(processes, [daemonPid]), ...(server === null ? [] : processes.filter((p) => p.ppid === server))];
+  const ours = descendants(processes, [daemonPid]);
+  const panes = server === null ? [] : processes.filter((p) => p.ppid === server);
+  const tree = [...ours, ...panes];
   return {
     atMs: Date.now() - startedAt,
     rssKiB: rssKiB(daemonPid),
     fds: openFds(daemonPid),
     children: processes.filter((p) => p.ppid === daemonPid).length,
-    zombies: tree.filter((p) => p.state === 'Z').map((p) => p.pid),
+    zombies: ours.filter((p) => p.state === 'Z').map((p) => p.pid),
+    tmuxZombies: panes.filter((p) => p.state === 'Z').map((p) => p.pid),
     zombieParents: Object.fromEntries(tree.filter((p) => p.state === 'Z').map((p) => [p.pid, `${String(p.ppid)}:${commandOf(p.ppid)}`])),
     tmuxClients: tmuxClientCount(socket),
   };
@@ -125,14 +130,18 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Zombies that outlived one sampling interval: a pid seen as a zombie in two samples in a row.
- * A zombie caught in the instant between a child's exit and its parent's wait is not a leak.
+ * Zombies seen in `inARow` samples in a row (of the daemon's tree, or tmux's children). A
+ * zombie caught in the instant between a child's exit and its parent's wait is not a leak.
  */
-export function lingeringZombies(samples: readonly ProcessSample[]): number[] {
+export function lingeringZombies(samples: readonly ProcessSample[], of: 'daemon' | 'tmux' = 'daemon', inARow = 2): number[] {
+  const pick = (s: ProcessSample | undefined) => new Set(of === 'daemon' ? (s?.zombies ?? []) : (s?.tmuxZombies ?? []));
   const out = new Set<number>();
-  for (let i = 1; i < samples.length; i++) {
-    const before = new Set(samples[i - 1]?.zombies ?? []);
-    for (const pid of samples[i]?.zombies ?? []) if (before.has(pid)) out.add(pid);
+  for (let i = inARow - 1; i < samples.length; i++) {
+    for (const pid of pick(samples[i])) {
+      let run = 1;
+      while (run < inARow && pick(samples[i - run]).has(pid)) run++;
+      if (run === inARow) out.add(pid);
+    }
   }
   return [...out];
 }
