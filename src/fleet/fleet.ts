@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
-import { SILENT_AFTER_MS, type FleetHost, type SharedStore } from '../store/shared-store.js';
+import { SILENT_AFTER_MS, type FleetHost, type SharedStore, type SpreadChoose } from '../store/shared-store.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LimitEvent } from '../monitor/limit-event.js';
 import { openSharedStore } from '../store/open-shared-store.js';
@@ -24,7 +24,6 @@ export interface FleetReport {
 /** A host as reported: `silent` when it has not reported for SILENT_AFTER_MS (stopped, or cut off from the database). */
 export type ReportedHost = Omit<FleetHost, 'lastSeen' | 'degraded'> & { readonly lastSeen: string; readonly silent: boolean };
 
-
 function reported(h: FleetHost, now: Date): ReportedHost {
   return { name: h.name, lastSeen: h.lastSeen.toISOString(), activeAccount: h.activeAccount, sessions: h.sessions, runningTasks: h.runningTasks, silent: now.getTime() - h.lastSeen.getTime() > SILENT_AFTER_MS };
 }
@@ -40,7 +39,7 @@ export interface Fleet {
    * SharedStore.chooseSpread). Degraded, or the database failing, it chooses from the hosts
    * as last read, without waiting on the database.
    */
-  spreadChoice<T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }): Promise<T>;
+  spreadChoice<T>(choose: SpreadChoose<T>): Promise<T>;
   report(): FleetReport;
   /**
    * Claims this host's name before anything else happens at start: throws FLEET_HOST_TAKEN
@@ -93,11 +92,13 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
   const secrets = urlSecrets(shared.url);
   sync = new FleetSync({ store: deps.store, shared: store, host, now, logger: log, notifier: deps.notifier, applyLimit: deps.applyLimit, hostState: deps.hostState, where, scrub: (text) => redactSecrets(text, secrets) });
   const fleetSync = sync;
+  /** claimName could not reach the database: start does not wait on it a second time. */
+  let unreachableAtStart = false;
   return {
     shared: store,
     sync: fleetSync,
     notifier,
-    spreadChoice: async <T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }): Promise<T> => {
+    spreadChoice: async <T>(choose: SpreadChoose<T>): Promise<T> => {
       const lastRead = (): Map<string, number> => {
         const load = new Map<string, number>();
         const at = now().getTime();
@@ -136,11 +137,13 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
         await store.heartbeat({ name: host, degraded: false, ...(await deps.hostState()) });
       } catch (err) {
         if (err instanceof FailoverError && err.code === 'FLEET_HOST_TAKEN') throw err;
-        log.debug({ err: redactSecrets(describeError(err), secrets) }, 'the shared database could not be reached to claim this host\'s name: starting degraded');
+        unreachableAtStart = true;
+        fleetSync.health.lost(redactSecrets(describeError(err), secrets));
       }
     },
     start: async () => {
-      await fleetSync.syncNow();
+      // Out of reach a moment ago: the first pass runs in the background (start kicks one) instead of waiting its timeout again.
+      if (!unreachableAtStart) await fleetSync.syncNow();
       // A database down now only makes this host degraded; its name held by another daemon stops the start.
       if (fleetSync.nameTaken) throw fleetSync.nameTaken;
       fleetSync.start();

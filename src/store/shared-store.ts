@@ -54,6 +54,12 @@ export const SILENT_AFTER_MS = 30_000;
 /** How long a host's chosen account counts for it before its swap is done (a cancelled swap's choice lapses). */
 export const RESERVATION_MS = 60_000;
 
+/**
+ * `fleet.spread`'s choice, run with how many other live hosts are on (or moving to) each
+ * account: what it comes to, and the account this host moves to (null: it stays).
+ */
+export type SpreadChoose<T> = (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null };
+
 /** A host as the fleet sees it (`fleet status`). */
 export interface FleetHost {
   readonly name: string;
@@ -95,7 +101,7 @@ export interface SharedStore {
    * `host` is moving (for RESERVATION_MS, or until its heartbeat reports it there). Hosts that
    * leave an account together (a fleet limit moves them all at once) so see each other's choice.
    */
-  chooseSpread<T>(host: string, choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }): Promise<T>;
+  chooseSpread<T>(host: string, choose: SpreadChoose<T>): Promise<T>;
   /** Renews this host's leases on its claimed and running tasks; returns nothing of theirs. */
   renewLeases(host: string): Promise<void>;
   /** Calls `listener` whenever any host changes the ledger (LISTEN/NOTIFY); the returned function stops listening. */

@@ -1,3 +1,4 @@
+import type { NotifyEvent } from '../notify/notifier.js';
 import type { SwitchOutcome } from './types.js';
 
 function iso(value: Date | null): string {
@@ -23,4 +24,17 @@ export function describeOutcome(outcome: SwitchOutcome): string {
     case 'refused':
       return `${outcome.result}: ${outcome.reason}`;
   }
+}
+
+/**
+ * The news that a continuation Claude Code never confirmed was not delivered: `after` says
+ * when ("After the swap A → B", "A has reset, but"), `account` where the sessions sit.
+ */
+export function continuationLostEvent(after: string, account: string, names: readonly string[], key: string, details: Readonly<Record<string, unknown>>): NotifyEvent {
+  return {
+    kind: 'continuation-lost',
+    key,
+    text: `${after} the continuation prompt never reached ${names.join(', ')}: ${names.length === 1 ? 'it sits' : 'they sit'} idle on ${account}. Attach and continue by hand.`,
+    details,
+  };
 }

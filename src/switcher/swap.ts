@@ -6,6 +6,7 @@ import type { SessionSnapshot, RelaunchOutcome } from '../pool/swap-types.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { AccountLayout } from '../accounts/account-layout.js';
 import { describeError } from '../errors.js';
+import { continuationLostEvent } from './describe-outcome.js';
 import { accountNamed, preferredAccount } from '../config/accounts.js';
 import { isAvailable, usableAgainAt } from './choose-target.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwapStep, type SwitchOutcome } from './types.js';
@@ -131,12 +132,7 @@ export class SwapSteps {
         ? 'the sessions were relaunched before an interruption'
         : `${moved.length - failed.length}/${moved.length} session(s) moved${lost.length > 0 ? `; NOT CONTINUED: ${lost.map((o) => o.name).join(', ')} (the continuation prompt never landed)` : ''}`;
     if (lost.length > 0) {
-      notifier.notify({
-        kind: 'continuation-lost',
-        key: `continuation-lost:${journalId}`,
-        text: `After the swap ${fromName ?? '(none)'} → ${to.name}, the continuation prompt never reached ${lost.map((o) => o.name).join(', ')}: ${lost.length === 1 ? 'it sits' : 'they sit'} idle on ${to.name}. Attach and continue by hand.`,
-        details: { sessions: lost.map((o) => ({ name: o.name, sessionId: o.sessionId, error: o.error })) },
-      });
+      notifier.notify(continuationLostEvent(`After the swap ${fromName ?? '(none)'} → ${to.name},`, to.name, lost.map((o) => o.name), `continuation-lost:${journalId}`, { sessions: lost.map((o) => ({ name: o.name, sessionId: o.sessionId, error: o.error })) }));
     }
     const lines = moved.map((o) => `  ${o.name}: ${describeRelaunch(o)}`);
     notifier.notify({

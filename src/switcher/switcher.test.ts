@@ -11,6 +11,7 @@ import { makeLayout, type TestLayout } from '../../test/helpers/account-layout.j
 import { makeTempDir, removeTempDir } from '../../test/helpers/temp-dir.js';
 import { startTelegramStandIn, type TelegramStandIn } from '../../test/helpers/telegram-stand-in.js';
 import { Switcher } from './switcher.js';
+import type { SpreadChoose } from '../store/shared-store.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwitchRequest } from './types.js';
 
 const MINUTE = 60_000;
@@ -209,7 +210,7 @@ describe('Switcher: how each request is answered (a real store, fakes for the po
       config: { ...layout.config, fleet: { ...layout.config.fleet, spread: true } },
       store, pool: pool.pool as unknown as Pool, layout: links.layout, notifier, logger: silentLogger(), now: () => clock,
       // Another host is on B already: the choice goes to C, the account with no other host on it.
-      spreadChoice: <T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }) => {
+      spreadChoice: <T>(choose: SpreadChoose<T>) => {
         const choice = choose(new Map([['B', 1]]));
         reserved.push(choice.account);
         return Promise.resolve(choice.result);

@@ -1,6 +1,8 @@
 import type { Account } from '../config/types.js';
+import type { SpreadChoose } from '../store/shared-store.js';
 import { SerialQueue } from '../serial-queue.js';
 import { describeError } from '../errors.js';
+import { continuationLostEvent } from './describe-outcome.js';
 import { accountNamed, preferredAccount } from '../config/accounts.js';
 import { chooseTarget, isAvailable, usableAgainAt } from './choose-target.js';
 import { PARTIAL_SWAP_FLAG, RETRY_JOB, RETURN_JOB, type SwitchOutcome, type SwitchRequest } from './types.js';
@@ -14,7 +16,7 @@ export interface SwitcherDeps extends SwapDeps {
    * `fleet.spread`: runs the choice with how many other hosts of the fleet are on each account,
    * one host at a time, and tells the fleet the account chosen (fleet.ts).
    */
-  readonly spreadChoice?: <T>(choose: (load: ReadonlyMap<string, number>) => { readonly result: T; readonly account: string | null }) => Promise<T>;
+  readonly spreadChoice?: <T>(choose: SpreadChoose<T>) => Promise<T>;
 }
 
 /**
@@ -193,12 +195,7 @@ export class Switcher {
     if (lost.length > 0) {
       // As after a swap: a continuation Claude Code never confirmed is said, not assumed.
       logger.warn({ account: account.name, sessions: lost }, 'a continuation on the account that reset was never confirmed');
-      notifier.notify({
-        kind: 'continuation-lost',
-        key: `continuation-lost:${account.name}:${lost.join(',')}:${this.deps.now().toISOString()}`,
-        text: `${account.name} has reset, but the continuation prompt never reached ${lost.join(', ')}: ${lost.length === 1 ? 'it sits' : 'they sit'} idle on ${account.name}. Attach and continue by hand.`,
-        details: { account: account.name, sessions: lost },
-      });
+      notifier.notify(continuationLostEvent(`${account.name} has reset, but`, account.name, lost, `continuation-lost:${account.name}:${lost.join(',')}:${this.deps.now().toISOString()}`, { account: account.name, sessions: lost }));
     }
     return { result: 'skipped', reason: `${account.name} has reset; ${String(limited.length - lost.length)}/${String(limited.length)} blocked session(s) continued on it${lost.length > 0 ? `; NOT CONTINUED: ${lost.join(', ')}` : ''}` };
   }
