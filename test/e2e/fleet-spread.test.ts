@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
-import { FLEET_API_TOKEN, startTestFleet, type FleetTestHost, type TestFleet } from '../helpers/fleet-hosts.js';
+import { describe, expect, it } from 'vitest';
+import { FLEET_API_TOKEN, useTestFleet, type FleetTestHost } from '../helpers/fleet-hosts.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const BIG = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
@@ -12,47 +10,19 @@ const BIG = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
  * over the accounts left instead of all taking the first.
  */
 describe('a fleet with fleet.spread', () => {
-  let postgres: ThrowawayPostgres | undefined;
-  let telegram: TelegramStandIn | undefined;
-  let fleet: TestFleet | undefined;
-  let setupError: Error | null = null;
-  const host = (i: number): FleetTestHost => {
-    const h = fleet?.hosts[i];
-    if (!h) throw new Error(`no host ${String(i)}`);
-    return h;
-  };
-
-  // A set-up that fails (no PostgreSQL here) fails the test, saying why: never a skipped suite.
-  beforeAll(async () => {
-    try {
-      postgres = await startThrowawayPostgres('cf-spread-pg');
-      telegram = await startTelegramStandIn();
-      fleet = await startTestFleet({
-        url: postgres.url,
-        telegramUrl: telegram.url,
-        leaseMs: 3000,
-        spread: true,
-        specs: [
-          { name: 's1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
-          { name: 's2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-          { name: 's3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-        ],
-      });
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-    }
-  }, 120_000);
-
-  afterAll(async () => {
-    await fleet?.close();
-    await telegram?.close();
-    await postgres?.destroy();
-  }, 120_000);
+  const fixture = useTestFleet('cf-spread', {
+    leaseMs: 3000,
+    spread: true,
+    specs: [
+      { name: 's1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
+      { name: 's2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+      { name: 's3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+    ],
+  });
+  const host = (i: number): FleetTestHost => fixture.host(i);
 
   it('moves the hosts off a limited account onto both accounts left, each host choosing after the one before, and clears each choice once the host reports itself there', { timeout: 180_000 }, async () => {
-    if (setupError) throw setupError;
-    const db = fleet?.db;
-    if (!db) throw new Error('no fleet database');
+    const db = fixture.ready().fleet.db;
     await waitFor(async () => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM hosts WHERE active_account = 'A'")).rows[0]?.n === 3, { timeoutMs: 60_000, intervalMs: 250, what: 'three hosts on A' });
 
     // Host 1 uses up A: the fleet's limit moves every host off A at once.

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import type { Sandbox } from '../../src/demo/sandbox.js';
-import { startThrowawayPostgres, TEST_PG_PASSWORD, type ThrowawayPostgres } from '../helpers/postgres.js';
-import { startTelegramStandIn, type TelegramStandIn } from '../helpers/telegram-stand-in.js';
-import { FLEET_API_TOKEN, fleetHostSandbox, startTestFleet, typeInto, type FleetTestHost, type TestFleet } from '../helpers/fleet-hosts.js';
+import { TEST_PG_PASSWORD } from '../helpers/postgres.js';
+import { FLEET_API_TOKEN, fleetHostSandbox, typeInto, useTestFleet, type FleetTestHost } from '../helpers/fleet-hosts.js';
 import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { runCli } from '../helpers/cli.js';
@@ -33,52 +32,20 @@ async function health(host: FleetTestHost): Promise<{ status: number; body: stri
  * be killed as a machine dies.
  */
 describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
-  let postgres: ThrowawayPostgres | undefined;
-  let telegram: TelegramStandIn | undefined;
-  let fleet: TestFleet | undefined;
-  const need = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`no ${what}: the set-up failed`);
-    return value;
-  };
-  const host = (i: number): FleetTestHost => {
-    const h = fleet?.hosts[i];
-    if (!h) throw new Error(`no host ${String(i)}`);
-    return h;
-  };
-
-  // A set-up that fails (no PostgreSQL here) fails the test, saying why: never a skipped suite.
-  let setupError: Error | null = null;
-  beforeAll(async () => {
-    try {
-      postgres = await startThrowawayPostgres('cf-fleet-pg');
-      telegram = await startTelegramStandIn();
-      fleet = await startTestFleet({
-        url: postgres.url,
-        telegramUrl: telegram.url,
-        leaseMs: LEASE_MS,
-        specs: [
-          // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
-          { name: 'h1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
-          { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-          { name: 'h3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-        ],
-      });
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-    }
-  }, 120_000);
-
-  afterAll(async () => {
-    await fleet?.close();
-    await telegram?.close();
-    await postgres?.destroy();
-  }, 120_000);
+  const fixture = useTestFleet('cf-fleet', {
+    leaseMs: LEASE_MS,
+    specs: [
+      // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
+      { name: 'h1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
+      { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+      { name: 'h3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
+    ],
+  });
+  const host = (i: number): FleetTestHost => fixture.host(i);
 
   it('moves every host off an account the moment one host hits its limit, runs one queue across the hosts, survives a host dying and the database going away', { timeout: 300_000 }, async () => {
-    if (setupError) throw setupError;
-    const db = need(fleet, 'fleet').db;
-    const pg = need(postgres, 'PostgreSQL');
-    const standIn = need(telegram, 'Telegram stand-in');
+    const { fleet, postgres: pg, telegram: standIn } = fixture.ready();
+    const db = fleet.db;
     // Every host reports to the fleet.
     const status = await waitFor(async () => {
       const run = await runCli(['--config', host(0).sandbox.configFile, 'fleet', 'status', '--json']);

@@ -2,6 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { startThrowawayPostgres, type ThrowawayPostgres } from './postgres.js';
+import { startTelegramStandIn, type TelegramStandIn } from './telegram-stand-in.js';
 import { createSandbox, type Sandbox, type SandboxAccount } from '../../src/demo/sandbox.js';
 import { listeningPath } from '../../src/accounts/hook-endpoint.js';
 import { openStore } from '../../src/store/sqlite-store.js';
@@ -136,4 +139,48 @@ export async function typeInto(socket: string, session: string, text: string, tm
   tmux(socket, 'send-keys', '-t', `=${session}:`, '-l', text);
   await new Promise((resolve) => setTimeout(resolve, 400));
   tmux(socket, 'send-keys', '-t', `=${session}:`, 'Enter');
+}
+
+export interface FleetFixture {
+  /** The running fleet, its database and its Telegram stand-in; throws why the set-up failed. */
+  ready(): { readonly fleet: TestFleet; readonly postgres: ThrowawayPostgres; readonly telegram: TelegramStandIn };
+  host(i: number): FleetTestHost;
+}
+
+/**
+ * A throwaway PostgreSQL, a Telegram stand-in and a fleet of `run` daemons for one describe
+ * block, torn down after it. A set-up that fails (no PostgreSQL here) fails the test that calls
+ * `ready()`, saying why: never a skipped suite.
+ */
+export function useTestFleet(name: string, options: { readonly leaseMs: number; readonly spread?: boolean; readonly specs: readonly HostSpec[] }): FleetFixture {
+  let postgres: ThrowawayPostgres | undefined;
+  let telegram: TelegramStandIn | undefined;
+  let fleet: TestFleet | undefined;
+  let setupError: Error | null = null;
+  beforeAll(async () => {
+    try {
+      postgres = await startThrowawayPostgres(`${name}-pg`);
+      telegram = await startTelegramStandIn();
+      fleet = await startTestFleet({ url: postgres.url, telegramUrl: telegram.url, ...options });
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await fleet?.close();
+    await telegram?.close();
+    await postgres?.destroy();
+  }, 120_000);
+  return {
+    ready: () => {
+      if (setupError) throw setupError;
+      if (!fleet || !postgres || !telegram) throw new Error('the fleet set-up has not run');
+      return { fleet, postgres, telegram };
+    },
+    host: (i) => {
+      const h = fleet?.hosts[i];
+      if (!h) throw new Error(`no host ${String(i)}`);
+      return h;
+    },
+  };
 }
