@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { patchFakeQuota } from '../src/demo/sandbox.js';
 import { killPrivateServer, privateSocketName } from './helpers/private-tmux.js';
 import { makeTempDir, removeTempDir } from './helpers/temp-dir.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -300,6 +301,28 @@ describe('fake claude: command line', () => {
     expect(results.map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
     expect(readQuota(acctA).used).toBe(90);
     expect(existsSync(join(acctA, 'fake-quota.json.lock'))).toBe(false);
+  });
+
+  it('a quota changed while sessions are taking turns (patchFakeQuota) keeps the change and every turn', async () => {
+    seed(acctA, { quota: { limit: 100_000, turnMs: 0 } });
+    const file = join(acctA, 'fake-quota.json');
+    const env = baseEnv({ CLAUDE_CONFIG_DIR: acctA });
+    const state = { running: true };
+    const runs = Promise.all(Array.from({ length: 6 }, (_, k) => run(['-p', `job ${k} [turns=60]`], env))).finally(() => {
+      state.running = false;
+    });
+    // Change another field over and over while the six write `used`: a change made outside
+    // their lock would put back a stale `used` (turns lost) or be overwritten by theirs.
+    let patches = 0;
+    while (state.running) {
+      patches++;
+      await patchFakeQuota(file, { warnPercent: patches });
+      expect(readQuota(acctA).warnPercent).toBe(patches);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect((await runs).map((r) => r.code)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(readQuota(acctA).used).toBe(360);
+    expect(readQuota(acctA).warnPercent).toBe(patches);
   });
 
   it('-p without a login answers Invalid API key with exit 1', async () => {

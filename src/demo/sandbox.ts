@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { configFromObject } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -58,6 +58,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The fake Claude Code shipped with the project: the demo and the tests launch it instead of `claude`. */
 export function fakeClaudePath(): string {
   return resolve(here, '../../test/fixtures/fake-claude/claude');
+}
+
+interface FakeQuotaModule {
+  patchQuota(path: string, patch: Partial<FakeQuota>): void;
+}
+
+/**
+ * Changes a fake quota file the way the fake's own sessions do, under their lock (the fake's
+ * code, not a copy): the sessions of that account may be writing it at the same moment.
+ */
+export async function patchFakeQuota(file: string, patch: Partial<FakeQuota>): Promise<void> {
+  const quota = (await import(pathToFileURL(resolve(here, '../../test/fixtures/fake-claude/quota.mjs')).href)) as FakeQuotaModule;
+  quota.patchQuota(file, patch);
 }
 
 async function writeJson(path: string, value: unknown, mode = 0o600): Promise<void> {
@@ -125,10 +138,7 @@ export async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
     fakeClaude,
     quotaFile,
     readQuota: async (account) => JSON.parse(await readFile(quotaFile(account), 'utf8')) as FakeQuota,
-    setQuota: async (account, patch) => {
-      const current = JSON.parse(await readFile(quotaFile(account), 'utf8').catch(() => '{}')) as FakeQuota;
-      await writeJson(quotaFile(account), { ...current, ...patch }, 0o644);
-    },
+    setQuota: (account, patch) => patchFakeQuota(quotaFile(account), patch),
   };
 }
 
