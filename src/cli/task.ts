@@ -7,6 +7,7 @@ import { checkNewTask, MAX_PROMPT_LENGTH, parseDuration, taskRulesOf } from '../
 import { describeError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { configFor } from './shared.js';
+import { describeTask, listing } from './task-text.js';
 
 /** How often `task wait` reads the queue. */
 const WAIT_POLL_MS = 250;
@@ -82,56 +83,6 @@ async function readPrompt(argument: string | undefined, file: string | undefined
 /** A file or stdin ends with a newline the writer did not mean as part of the prompt. */
 const trimEnd = (text: string): string => text.replace(/\s+$/, '');
 
-function duration(ms: number): string {
-  const parts: string[] = [];
-  let rest = ms;
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  if (rest > 0 || parts.length === 0) parts.push(`${rest}ms`);
-  return parts.join('');
-}
-
-const when = (d: Date | null): string => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
-
-/** A prompt on one line of the table: its first line, cut. */
-function promptLine(prompt: string, width = 50): string {
-  const line = prompt.trim().split('\n')[0]?.replace(/\s+/g, ' ') ?? '';
-  const more = line.length > width || prompt.trim().includes('\n');
-  return line.length > width ? `${line.slice(0, width - 1)}…` : more ? `${line} …` : line;
-}
-
-function table(tasks: readonly Task[]): string {
-  const rows = [['ID', 'STATE', 'PRI', 'SESSION', 'TRIES', 'CREATED', 'PROMPT'], ...tasks.map((t) => [String(t.id), t.state, String(t.priority), t.session ?? t.target ?? '-', `${t.attempts}/${t.maxAttempts}`, when(t.createdAt), promptLine(t.prompt)])];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
-}
-
-function describeTask(t: Task): string {
-  const indent = (text: string) => text.split('\n').join('\n             ');
-  const lines = [
-    `task ${t.id}: ${t.state}`,
-    `  prompt     ${indent(t.prompt)}`,
-    `  cwd        ${t.cwd ?? "(the session's own)"}`,
-    `  target     ${t.target ?? '(any autonomous session)'}`,
-    `  mode       ${t.mode === 'fresh' ? 'fresh (a new conversation)' : "continue (the session's conversation)"}`,
-    `  priority   ${t.priority}`,
-    `  timeout    ${t.timeoutMs === null ? 'none' : duration(t.timeoutMs)}`,
-    `  attempts   ${t.attempts} of ${t.maxAttempts}`,
-    `  session    ${t.session ?? '-'}`,
-    `  conversation ${t.sessionId ?? '-'}`,
-    `  created    ${when(t.createdAt)}`,
-    `  started    ${when(t.startedAt)}`,
-    `  finished   ${when(t.finishedAt)}`,
-  ];
-  if (t.result !== null) lines.push(`  result     ${indent(t.result)}`);
-  if (t.error !== null) lines.push(`  error      ${indent(t.error)}`);
-  return lines.join('\n');
-}
-
 const newline = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
 
 function addCommand(): CommandUnknownOpts {
@@ -170,7 +121,7 @@ function addCommand(): CommandUnknownOpts {
 function listCommand(): CommandUnknownOpts {
   return new Command('list')
     .summary('the queued, running and finished tasks')
-    .description('Lists the tasks, oldest first: id, state, priority, session, attempts, when queued and the prompt\'s first line. --state keeps one state (queued, running, done, failed or cancelled); --json prints an array of task objects.')
+    .description('Lists the tasks, oldest first: id, state, priority, session, attempts, when queued and the prompt\'s first line; in a fleet, a line under the table for each queued task some hosts found they cannot run (its cwd or its session is not theirs). --state keeps one state (queued, running, done, failed or cancelled); --json prints an array of task objects.')
     .option('--json', 'print a JSON array of tasks')
     .option('--state <state>', `only tasks in this state: ${TASK_STATES.join(', ')}`)
     .action(async (opts, command) => {
@@ -179,7 +130,7 @@ function listCommand(): CommandUnknownOpts {
         if (state !== undefined && !(TASK_STATES as readonly string[]).includes(state)) throw new TaskCommandError(`--state must be one of ${TASK_STATES.join(', ')}, not ${JSON.stringify(state)}`);
         const tasks = await queue.list(state === undefined ? {} : { state: state as TaskState });
         if (opts.json) process.stdout.write(JSON.stringify(tasks.map(taskJson), null, 2) + '\n');
-        else process.stdout.write(tasks.length === 0 ? `no ${state ?? ''}${state ? ' ' : ''}tasks\n` : table(tasks) + '\n');
+        else process.stdout.write(tasks.length === 0 ? `no ${state ?? ''}${state ? ' ' : ''}tasks\n` : listing(tasks) + '\n');
       });
     });
 }
@@ -187,7 +138,7 @@ function listCommand(): CommandUnknownOpts {
 function showCommand(): CommandUnknownOpts {
   return new Command('show')
     .summary('one task in full')
-    .description('Shows one task in full: its prompt, state, cwd, target, mode, priority, timeout, attempts, the session and conversation it ran in, when it was queued, started and finished, and its result or error. --json prints the task object.')
+    .description('Shows one task in full: its prompt, state, cwd, target, mode, priority, timeout, attempts, the session and conversation it ran in, when it was queued, started and finished, the fleet hosts that cannot run it while it waits, and its result or error. --json prints the task object.')
     .argument('<id>', 'the task id')
     .option('--json', 'print the task as JSON')
     .action(async (id, opts, command) => {

@@ -79,6 +79,7 @@ function host(name: string, shared: ReturnType<typeof memoryShared> | null) {
     store, shared: sharedStore, host: name, now: () => new Date(), logger: silentLogger(), notifier, where: '127.0.0.1:5432/failover',
     applyLimit: (e) => { applied.push(e); store.markExhausted(e.account, { kind: e.kind, resetsAt: e.resetsAt, resetGuessed: e.precision === 'guess', source: `fleet:${e.precision}`, detectedAt: e.detectedAt }); },
     hostState: () => Promise.resolve({ activeAccount: store.getActiveAccount(), sessions: 0, runningTasks: 0 }),
+    hasSession: () => true,
   });
   opened.push({ sync, store });
   return { store, applied, notifier, sync, shared: sharedStore };

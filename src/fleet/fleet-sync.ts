@@ -7,6 +7,7 @@ import { precisionOfSource } from '../monitor/limit-event.js';
 import type { LimitKind } from '../claude/limit-text.js';
 import { describeError, FailoverError } from '../errors.js';
 import { FleetHealth } from './fleet-health.js';
+import { UnrunnableTasks } from './unrunnable-tasks.js';
 
 export interface FleetSyncDeps {
   /** This host's own store: the local ledger is its working copy of the fleet's. */
@@ -27,6 +28,8 @@ export interface FleetSyncDeps {
   readonly scrub?: (text: string) => string;
   /** The polling fallback's period (LISTEN/NOTIFY wakes a pass at once). */
   readonly intervalMs?: number;
+  /** Whether this host has a session that may take a task for a target (null: an autonomous one). */
+  readonly hasSession: (target: string | null) => boolean;
 }
 
 /** A limit's identity as this host last wrote or applied it: nothing is sent or applied twice. */
@@ -59,10 +62,12 @@ export class FleetSync {
   /** Set while another daemon holds this host's name in the shared database (FLEET_HOST_TAKEN). */
   private nameTakenBy: FailoverError | null = null;
   readonly health: FleetHealth;
+  private readonly unrunnable: UnrunnableTasks;
 
   constructor(deps: FleetSyncDeps) {
     this.deps = deps;
     this.health = new FleetHealth({ host: deps.host, where: deps.where, notifier: deps.notifier, logger: deps.logger, now: deps.now });
+    this.unrunnable = new UnrunnableTasks({ shared: deps.shared, host: deps.host, now: deps.now, logger: deps.logger, notifier: deps.notifier, hasSession: deps.hasSession });
   }
 
   /** Why this host may not report under its name, when another daemon holds it; else null. */
@@ -133,10 +138,12 @@ export class FleetSync {
       this.hostsCache = await shared.hosts();
       this.health.reached();
       await this.listen();
+      await this.unrunnable.check();
     } catch (err) {
       // A pass cut short by the daemon stopping is no lost database.
       if (this.halted()) return;
       this.listening = false;
+      this.unrunnable.lostTouch();
       const why = this.scrubbed(err);
       if (err instanceof FailoverError && err.code === 'FLEET_HOST_TAKEN') {
         // Not a lost database: said once as what it is; the host goes on with its own ledger meanwhile.

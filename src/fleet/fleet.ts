@@ -10,6 +10,7 @@ import { redactSecrets } from '../log.js';
 import { FleetSync } from './fleet-sync.js';
 import { describeError, FailoverError } from '../errors.js';
 import { fleetNotifier } from './fleet-notifier.js';
+import { sessionsOf } from './unrunnable-tasks.js';
 
 /** What the status report, `/healthz` and `fleet status` say of the fleet. */
 export interface FleetReport {
@@ -90,7 +91,7 @@ export async function createFleet(deps: FleetDeps): Promise<Fleet | null> {
   let sync: FleetSync | null = null;
   const notifier = fleetNotifier(deps.notifier, { shared: store, host, degraded: () => sync?.health.degraded ?? true, logger: log });
   const secrets = urlSecrets(shared.url);
-  sync = new FleetSync({ store: deps.store, shared: store, host, now, logger: log, notifier: deps.notifier, applyLimit: deps.applyLimit, hostState: deps.hostState, where, scrub: (text) => redactSecrets(text, secrets) });
+  sync = new FleetSync({ store: deps.store, shared: store, host, now, logger: log, notifier: deps.notifier, applyLimit: deps.applyLimit, hostState: deps.hostState, hasSession: sessionsOf(config), where, scrub: (text) => redactSecrets(text, secrets) });
   const fleetSync = sync;
   /** claimName could not reach the database: start does not wait on it a second time. */
   let unreachableAtStart = false;

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { redactSecrets } from '../log.js';
 import { describeError } from '../errors.js';
 
-export type NotifyKind = 'swap-done' | 'swap-cancelled' | 'swap-partial' | 'no-account' | 'returned' | 'daemon-started' | 'daemon-stopped' | 'session-failing' | 'continuation-lost' | 'task-failed' | 'queue-drained' | 'limit' | 'fleet-degraded' | 'fleet-restored' | 'fleet-host-taken';
+export type NotifyKind = 'swap-done' | 'swap-cancelled' | 'swap-partial' | 'no-account' | 'returned' | 'daemon-started' | 'daemon-stopped' | 'session-failing' | 'continuation-lost' | 'task-failed' | 'task-unrunnable' | 'queue-drained' | 'limit' | 'fleet-degraded' | 'fleet-restored' | 'fleet-host-taken';
 
 export interface NotifyEvent {
   readonly kind: NotifyKind;

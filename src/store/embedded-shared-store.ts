@@ -41,6 +41,7 @@ export function createEmbeddedSharedStore(store: Store, now: () => Date = () => 
     hosts: () => Promise.resolve(self ? [self] : []),
     chooseSpread: (_host, choose) => Promise.resolve(choose(new Map()).result),
     renewLeases: () => Promise.resolve(),
+    checkRunnable: () => Promise.resolve({ waiting: [], live: [] }),
     onLedgerChange: () => Promise.resolve(() => Promise.resolve()),
     close: () => Promise.resolve(),
   };

@@ -1,5 +1,5 @@
 import type { SwapRecord } from './store.js';
-import type { TaskQueue } from './task-queue.js';
+import type { TaskQueue, WaitingTask } from './task-queue.js';
 
 /**
  * What belongs to the accounts and the work rather than to one host: the ledger (limits and
@@ -81,9 +81,9 @@ export interface SharedStore {
   publishLimit(limit: SharedLimit): Promise<PublishedLimit>;
   /** The latest usage reading of an account (kept when newer than the one recorded). */
   publishUsage(account: string, usage: { readonly percent: number; readonly resetsAt: Date | null; readonly at: Date }): Promise<void>;
-  /** A host's swaps, by their local ids: written once each, however often they are sent. */
+  /** A host's swaps, by their local ids (this daemon's: its instance id): written once each, however often they are sent. */
   addSwaps(host: string, swaps: readonly SwapRecord[]): Promise<void>;
-  /** The highest local swap id a host has written (0: none). */
+  /** The highest local swap id this daemon has written under a host name (0: none; a reinstalled host starts again). */
   lastSwapId(host: string): Promise<number>;
   /** Every host's swaps, newest first. */
   listSwaps(limit: number): Promise<(SwapRecord & { readonly host: string })[]>;
@@ -104,6 +104,14 @@ export interface SharedStore {
   chooseSpread<T>(host: string, choose: SpreadChoose<T>): Promise<T>;
   /** Renews this host's leases on its claimed and running tasks; returns nothing of theirs. */
   renewLeases(host: string): Promise<void>;
+  /**
+   * Records whether this host can run each task waiting at the head of the queue (its cwd is a
+   * directory here, and `hasSession` says this host has a session that may take its target:
+   * the session of that name, or an autonomous one for none), and returns them with every host
+   * that found it cannot, and the hosts live now (reported within SILENT_AFTER_MS by the
+   * database's clock). A fleet of one returns none: a task is checked when it is queued.
+   */
+  checkRunnable(hasSession: (target: string | null) => boolean): Promise<{ readonly waiting: WaitingTask[]; readonly live: string[] }>;
   /** Calls `listener` whenever any host changes the ledger (LISTEN/NOTIFY); the returned function stops listening. */
   onLedgerChange(listener: () => void, onLost: (err: unknown) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;

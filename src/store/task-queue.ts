@@ -25,6 +25,11 @@ export interface Task {
   readonly session: string | null;
   /** The fleet host whose session has it claimed, running or ran it (a fleet's queue only: absent on a single host). */
   readonly host?: string | null;
+  /**
+   * The fleet hosts that found, as they last looked, that they cannot run it while it waits:
+   * its cwd is not there, or its session is not one of theirs (a fleet's queue only).
+   */
+  readonly cannotRunOn?: readonly string[];
   /** The conversation it ran in. */
   readonly sessionId: string | null;
   readonly attempts: number;
@@ -45,6 +50,14 @@ export interface NewTask {
   readonly priority?: number;
   readonly timeoutMs?: number | null;
   readonly maxAttempts?: number;
+}
+
+/** A queued task as a fleet host judges whether it can run it, with the hosts that found they cannot (as each last looked). */
+export interface WaitingTask {
+  readonly id: number;
+  readonly cwd: string | null;
+  readonly target: string | null;
+  readonly cannotRunOn: readonly string[];
 }
 
 /** The JSON shape of a task (`task list --json`, `GET /api/tasks`): a public contract. Dates are ISO strings. */
@@ -108,6 +121,7 @@ export function taskFromRow(r: Row, when: (v: unknown) => Date | null): Task {
     state: String(r.state) as TaskState,
     session: text(r.session),
     ...('host' in r ? { host: text(r.host) } : {}),
+    ...('cannot_run_on' in r ? { cannotRunOn: Array.isArray(r.cannot_run_on) ? r.cannot_run_on.map(String) : [] } : {}),
     sessionId: text(r.session_id),
     attempts: Number(r.attempts ?? 0),
     createdAt: when(r.created_at) ?? new Date(0),

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import type { Sandbox } from '../../src/demo/sandbox.js';
@@ -108,6 +109,9 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     expect(text.stdout + text.stderr).not.toContain(TEST_PG_PASSWORD);
 
     // 2. 30 tasks queued through host 2 run across the three hosts, each done once; host 3 dies mid-task.
+    // With them, a task whose directory no host has: it waits, and the fleet is told once.
+    const nowhereDir = join(host(1).sandbox.root, 'a directory on no host');
+    const nowhere = await post(host(1), { prompt: 'Work in a directory no host has', cwd: nowhereDir });
     const ids: number[] = [];
     for (let i = 1; i <= 30; i++) ids.push((await post(host(1), { prompt: `Fleet task ${String(i)} [turns=4]` })).id);
     const victim = await waitFor(async () => (await db.query<{ id: string }>("SELECT id FROM tasks WHERE host = 'h3' AND state = 'running' ORDER BY id LIMIT 1")).rows[0]?.id, { timeoutMs: 60_000, intervalMs: 100, what: 'a task running on host 3' });
@@ -127,6 +131,15 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
       if (task.host === 'h3') expect(elsewhere).toBe(0);
       else expect(elsewhere).toBe(1);
     }
+
+    // Every live host has found it cannot run the task in the directory none has (host 3 is silent by now, or said so too).
+    const unrunnable = await waitFor(() => standIn.messages.map((m) => String(m.body.text)).find((t) => t.startsWith(`Task ${String(nowhere.id)} cannot run on any live host`)), { timeoutMs: 60_000, intervalMs: 500, what: 'the notification of a task no host can run' });
+    expect(unrunnable).toContain(`none has the directory ${nowhereDir} and an autonomous session`);
+    const shown = await runCli(['--config', host(0).sandbox.configFile, 'task', 'show', String(nowhere.id)]);
+    expect(shown.stdout).toMatch(/^task \d+: queued$/m);
+    expect(shown.stdout).toMatch(/^ {2}waiting {4}cannot run on (h\d, )*h\d \(its cwd or its session is not theirs\)$/m);
+    for (const name of ['h1', 'h2']) expect(shown.stdout.split('\n').find((l) => l.includes('waiting'))).toContain(name);
+    expect((await runCli(['--config', host(0).sandbox.configFile, 'task', 'cancel', String(nowhere.id)])).code).toBe(0);
 
     // 3. The database stops for 30 s: each host fails over on its own, then merges back.
     const stoppedAt = Date.now();
@@ -159,6 +172,7 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     expect(texts.filter((t) => t.includes('Account B hit its'))).toHaveLength(1);
     expect(texts.filter((t) => t.startsWith('Swapped accounts: A'))).toHaveLength(0);
     expect(texts.filter((t) => t.includes('lost the shared database'))).toHaveLength(2);
+    expect(texts.filter((t) => t.includes('cannot run on any live host'))).toHaveLength(1);
     expect(texts.join('\n')).not.toContain(TEST_PG_PASSWORD);
   });
 });

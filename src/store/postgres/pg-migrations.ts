@@ -46,6 +46,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   `ALTER TABLE hosts ADD COLUMN instance text;`,
   // fleet.spread: the account a host has chosen and is moving to, before its swap is done.
   `ALTER TABLE hosts ADD COLUMN moving_to text, ADD COLUMN moving_since timestamptz;`,
+  // The hosts that found they cannot run a queued task (its cwd or its session is not theirs).
+  `ALTER TABLE tasks ADD COLUMN cannot_run_on text[] NOT NULL DEFAULT '{}';`,
+  // A host's swaps by daemon (its state dir's instance id): one reinstalled under an old name
+  // numbers its swaps from 1 again, and they must not be taken for the old daemon's.
+  `ALTER TABLE swaps ADD COLUMN instance text NOT NULL DEFAULT '';
+   UPDATE swaps SET instance = hosts.instance FROM hosts WHERE hosts.name = swaps.host AND hosts.instance IS NOT NULL;
+   ALTER TABLE swaps DROP CONSTRAINT swaps_pkey;
+   ALTER TABLE swaps ADD PRIMARY KEY (host, instance, local_id);`,
 ];
 
 /** An arbitrary constant: the advisory lock every host takes while migrating. */

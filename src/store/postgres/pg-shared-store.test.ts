@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgSharedStore, SPREAD_LOCK } from './pg-shared-store.js';
+import { PG_MIGRATIONS } from './pg-migrations.js';
 import pg from 'pg';
 import { SILENT_AFTER_MS, type SharedStore } from '../shared-store.js';
 import { freshDatabase } from '../../../test/helpers/test-database.js';
@@ -100,6 +101,47 @@ describe('the shared store in PostgreSQL', () => {
     await second.heartbeat({ ...beat, activeAccount: 'B' });
     expect((await second.hosts()).find((h) => h.name === 'twin')?.activeAccount).toBe('B');
     expect((await first.heartbeat(beat).then(() => null, (e: unknown) => e as Error & { code?: string }))?.code).toBe('FLEET_HOST_TAKEN');
+  });
+
+  it('keeps the swaps of a host reinstalled under its old name (a new state dir numbers them from 1 again)', async () => {
+    const old = open('rebuilt', db.url, 'old-state-dir');
+    await old.prepare();
+    const swap = (id: number, to: string) => ({ id, from: 'A', to, at: new Date(Date.now() + id), result: 'done' as const, reason: null, trigger: 'limit' });
+    await old.addSwaps('rebuilt', [swap(1, 'B'), swap(2, 'C'), swap(3, 'B')]);
+    const reinstalled = open('rebuilt', db.url, 'new-state-dir');
+    expect(await reinstalled.lastSwapId('rebuilt')).toBe(0);
+    await reinstalled.addSwaps('rebuilt', [swap(1, 'D')]);
+    expect(await reinstalled.lastSwapId('rebuilt')).toBe(1);
+    expect(await old.lastSwapId('rebuilt')).toBe(3);
+    const mine = (await reinstalled.listSwaps(20)).filter((s) => s.host === 'rebuilt');
+    expect(mine.map((s) => s.to).sort()).toEqual(['B', 'B', 'C', 'D']);
+  });
+
+  it('upgrading a database written before swaps were kept per daemon gives its swaps to the daemon reporting under that name: none is written twice', async () => {
+    const older = await freshDatabase('pg_swaps_upgrade');
+    const client = new pg.Client({ connectionString: older.url });
+    await client.connect();
+    try {
+      // The schema as it stood just before the migration that keeps swaps per daemon.
+      const before = PG_MIGRATIONS.findIndex((m) => m.includes('ALTER TABLE swaps ADD COLUMN instance'));
+      expect(before).toBeGreaterThan(0);
+      await client.query('CREATE TABLE cf_schema (version integer NOT NULL)');
+      for (const sql of PG_MIGRATIONS.slice(0, before)) await client.query(sql);
+      await client.query('INSERT INTO cf_schema (version) VALUES ($1)', [before]);
+      await client.query("INSERT INTO hosts (name, instance, last_seen) VALUES ('old', 'its-state-dir', now())");
+      await client.query("INSERT INTO swaps (host, local_id, at, result, trigger) VALUES ('old', 1, now(), 'done', 'limit'), ('old', 2, now(), 'done', 'limit')");
+      const upgraded = open('old', older.url, 'its-state-dir');
+      await upgraded.prepare();
+      // A host not yet upgraded writes on after the migration, without an instance: its own swaps, adopted when it is.
+      await client.query("INSERT INTO swaps (host, local_id, at, result, trigger) VALUES ('old', 3, now(), 'done', 'limit')");
+      expect(await upgraded.lastSwapId('old')).toBe(3);
+      await upgraded.addSwaps('old', [{ id: 2, from: 'A', to: 'B', at: new Date(), result: 'done', reason: null, trigger: 'limit' }]);
+      expect((await upgraded.listSwaps(10)).filter((s) => s.host === 'old')).toHaveLength(3);
+      await upgraded.close();
+    } finally {
+      await client.end();
+      await older.drop();
+    }
   });
 
   it('fleet.spread: hosts choosing at once choose one at a time and see each other\'s choice before any swap is done', async () => {

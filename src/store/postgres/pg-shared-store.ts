@@ -114,12 +114,24 @@ export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
     addSwaps: async (swapHost, swaps: readonly SwapRecord[]) => {
       for (const s of swaps) {
         await query(
-          'INSERT INTO swaps (host, local_id, from_account, to_account, at, result, reason, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
-          [swapHost, s.id, s.from, s.to, s.at, s.result, s.reason, s.trigger],
+          'INSERT INTO swaps (host, instance, local_id, from_account, to_account, at, result, reason, trigger) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING',
+          [swapHost, options.instance ?? '', s.id, s.from, s.to, s.at, s.result, s.reason, s.trigger],
         );
       }
     },
-    lastSwapId: async (swapHost) => Number((await query('SELECT COALESCE(MAX(local_id), 0) AS id FROM swaps WHERE host = $1', [swapHost]))[0]?.id ?? 0),
+    lastSwapId: async (swapHost) => {
+      const instance = options.instance ?? '';
+      // Rows written under this name by a daemon not yet upgraded (no instance) are this daemon's
+      // own, from before its upgrade: adopted, not sent again.
+      if (instance !== '') {
+        await query(
+          `UPDATE swaps SET instance = $2 WHERE host = $1 AND instance = ''
+             AND NOT EXISTS (SELECT 1 FROM swaps mine WHERE mine.host = $1 AND mine.instance = $2 AND mine.local_id = swaps.local_id)`,
+          [swapHost, instance],
+        );
+      }
+      return Number((await query('SELECT COALESCE(MAX(local_id), 0) AS id FROM swaps WHERE host = $1 AND instance = $2', [swapHost, instance]))[0]?.id ?? 0);
+    },
     listSwaps: async (limit) =>
       (await query('SELECT * FROM swaps ORDER BY at DESC LIMIT $1', [limit])).map((r) => ({
         id: Number(r.local_id),
@@ -175,6 +187,12 @@ export function openPgSharedStore(options: PgSharedStoreOptions): SharedStore {
       (await query('SELECT * FROM hosts ORDER BY name')).map(
         (r): FleetHost => ({ name: String(r.name), lastSeen: date(r.last_seen) ?? new Date(0), activeAccount: text(r.active_account), sessions: Number(r.sessions), runningTasks: Number(r.running_tasks), degraded: r.degraded === true }),
       ),
+    checkRunnable: async (hasSession) => {
+      const waiting = await tasks.checkRunnable(hasSession);
+      // Judged by the database's clock, as every heartbeat is written: a host's own clock may be off.
+      const live = await query('SELECT name FROM hosts WHERE now() - last_seen <= make_interval(secs => $1) ORDER BY name', [SILENT_AFTER_MS / 1000]);
+      return { waiting, live: live.map((r) => String(r.name)) };
+    },
     renewLeases: async () => {
       await tasks.renewLeases();
     },

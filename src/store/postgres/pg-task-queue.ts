@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { TASK_STATES, taskFromRow, type NewTask, type Task, type TaskQueue, type TaskState } from '../task-queue.js';
+import { TASK_STATES, taskFromRow, type NewTask, type Task, type TaskQueue, type TaskState, type WaitingTask } from '../task-queue.js';
 import { inTransaction } from './pg-connect.js';
+import { text } from '../row.js';
 
 type Row = Record<string, unknown>;
 const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
@@ -19,6 +20,8 @@ export interface PgTaskQueueOptions {
 
 /** Candidates looked at per claim: those whose cwd is elsewhere are passed over, those another claim holds skipped. */
 const CLAIM_WINDOW = 50;
+/** How much of the queue's head `checkRunnable` judges: a task further back is judged as it moves up. */
+const RUNNABLE_WINDOW = 500;
 
 /**
  * The fleet's task queue in PostgreSQL. A claim locks the first fitting rows with
@@ -26,7 +29,11 @@ const CLAIM_WINDOW = 50;
  * claiming host holds a lease on it, renewed while it lives (`renewLeases`). A lease that ran
  * out (its host died) puts the task back in the queue, attempts kept, before the next claim.
  */
-export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): TaskQueue & { renewLeases(): Promise<void>; requeueExpired(): Promise<number> } {
+export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): TaskQueue & {
+  renewLeases(): Promise<void>;
+  requeueExpired(): Promise<number>;
+  checkRunnable(hasSession: (target: string | null) => boolean): Promise<WaitingTask[]>;
+} {
   const { host } = options;
   const lease = `${String(options.leaseMs)} milliseconds`;
   const query = async (sql: string, params: unknown[] = []): Promise<Row[]> => (await pool.query(sql, params)).rows as Row[];
@@ -77,7 +84,7 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
       return get(id);
     },
     retry: async (id) => {
-      await query("UPDATE tasks SET state = 'queued', claimed_by = NULL, host = NULL, lease_until = NULL, attempts = 0, error = NULL, result = NULL, started_at = NULL, finished_at = NULL WHERE id = $1 AND state IN ('failed', 'cancelled')", [id]);
+      await query("UPDATE tasks SET state = 'queued', claimed_by = NULL, host = NULL, lease_until = NULL, attempts = 0, error = NULL, result = NULL, started_at = NULL, finished_at = NULL, cannot_run_on = '{}' WHERE id = $1 AND state IN ('failed', 'cancelled')", [id]);
       return get(id);
     },
     claim: async (session, claimOptions) => {
@@ -145,5 +152,20 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
       await query("UPDATE tasks SET lease_until = now() + $2::interval WHERE host = $1 AND claimed_by IS NOT NULL AND state IN ('queued', 'running')", [host, lease]);
     },
     requeueExpired,
+    checkRunnable: async (hasSession) => {
+      const rows = await query(`SELECT id, cwd, target, cannot_run_on FROM tasks WHERE state = 'queued' AND claimed_by IS NULL ORDER BY priority DESC, id LIMIT ${String(RUNNABLE_WINDOW)}`);
+      const waiting = rows.map((r): WaitingTask => ({ id: Number(r.id), cwd: text(r.cwd), target: text(r.target), cannotRunOn: Array.isArray(r.cannot_run_on) ? r.cannot_run_on.map(String) : [] }));
+      const flip = { add: [] as number[], remove: [] as number[] };
+      const judged = waiting.map((task) => {
+        const can = (task.cwd === null || options.cwdHere(task.cwd)) && hasSession(task.target);
+        const listed = task.cannotRunOn.includes(host);
+        if (can === listed) (can ? flip.remove : flip.add).push(task.id);
+        return { ...task, cannotRunOn: can ? task.cannotRunOn.filter((h) => h !== host) : listed ? task.cannotRunOn : [...task.cannotRunOn, host] };
+      });
+      // Only the changes are written, each a single-row array update: another host's at the same moment is not lost.
+      if (flip.add.length > 0) await query("UPDATE tasks SET cannot_run_on = array_append(cannot_run_on, $2) WHERE id = ANY($1::bigint[]) AND NOT ($2 = ANY(cannot_run_on))", [flip.add, host]);
+      if (flip.remove.length > 0) await query('UPDATE tasks SET cannot_run_on = array_remove(cannot_run_on, $2) WHERE id = ANY($1::bigint[])', [flip.remove, host]);
+      return judged;
+    },
   };
 }
