@@ -7,6 +7,7 @@ import { FLEET_API_TOKEN, fleetHostSandbox, typeInto, useTestFleet, type FleetTe
 import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { runCli } from '../helpers/cli.js';
+import { launchChromium, logInWithToken } from '../helpers/browser.js';
 import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 
@@ -135,6 +136,20 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     // Every live host has found it cannot run the task in the directory none has (host 3 is silent by now, or said so too).
     const unrunnable = await waitFor(() => standIn.messages.map((m) => String(m.body.text)).find((t) => t.startsWith(`Task ${String(nowhere.id)} cannot run on any live host`)), { timeoutMs: 60_000, intervalMs: 500, what: 'the notification of a task no host can run' });
     expect(unrunnable).toContain(`none has the directory ${nowhereDir} and an autonomous session`);
+    // The status page (Chromium) says it too, in the task's row.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await logInWithToken(page, host(0).url(), FLEET_API_TOKEN);
+      const row = page.locator(`[data-task="${String(nowhere.id)}"]`);
+      const rowText = await waitFor(async () => {
+        const text = await row.innerText({ timeout: 1000 }).catch(() => '');
+        return text.includes('cannot run on') && text;
+      }, { timeoutMs: 30_000, intervalMs: 250, what: 'the page showing the task no host can run' });
+      expect(rowText).toMatch(/queued[\s\S]*cannot run on (h\d, )*h\d/);
+    } finally {
+      await browser.close();
+    }
     const shown = await runCli(['--config', host(0).sandbox.configFile, 'task', 'show', String(nowhere.id)]);
     expect(shown.stdout).toMatch(/^task \d+: queued$/m);
     expect(shown.stdout).toMatch(/^ {2}waiting {4}cannot run on (h\d, )*h\d \(its cwd or its session is not theirs\)$/m);

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxAccount } from '../../src/demo/sandbox.js';
 import { waitForIdlePool } from '../helpers/e2e.js';
@@ -16,9 +17,6 @@ import { PARTIAL_SWAP_FLAG } from '../../src/switcher/types.js';
  * bounded; nothing is timed. Screenshots go to test-artifacts/status-page/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-// launch() gives each browser a fresh temporary profile (user-data-dir), removed at close.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN = 'status-page-token-0123456789';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'status-page');
 /** How long the page may take to show what the daemon did (bounded, not a timing claim). */
@@ -71,7 +69,7 @@ describe('status page in a real browser (headless Chromium, sandbox daemon, fake
   };
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -180,12 +180,15 @@ export const PAGE_SCRIPT = String.raw`
       h('thead', null, h('tr', null, ['#', 'state', 'prompt', 'session', '', ''].map(function (x) { return h('th', { text: x }); }))),
       h('tbody', null, t.tasks.map(function (x) {
         var open = x.state === 'queued' || x.state === 'running';
+        // A fleet's waiting task some hosts found they cannot run (its cwd or its session is not theirs).
+        var cannot = x.state === 'queued' && x.cannotRunOn && x.cannotRunOn.length ? 'cannot run on ' + x.cannotRunOn.join(', ') : '';
+        var note = [x.error, cannot].filter(Boolean).join(' · ');
         return h('tr', { 'data-task': x.id },
           h('td', { 'data-label': '#' }, String(x.id)),
           h('td', { 'data-label': 'state' }, h('span', { class: 'badge ' + (x.state === 'failed' ? 'bad' : x.state === 'done' ? 'ok' : '') }, x.state)),
           h('td', { 'data-label': 'prompt', title: x.prompt }, x.prompt.length > 120 ? x.prompt.slice(0, 120) + '…' : x.prompt),
           h('td', { 'data-label': 'session' }, x.session || x.target || 'any'),
-          h('td', { class: x.error ? 'error' : '' }, x.error || ''),
+          h('td', { class: note ? 'error' : '' }, note),
           h('td', null, open ? h('button', { class: 'plain', type: 'button', disabled: !actionsOn, onclick: function () { act('DELETE', '/api/tasks/' + x.id); } }, 'Cancel') : null));
       }))));
   }
