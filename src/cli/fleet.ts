@@ -50,7 +50,7 @@ export function fleetCommand(): CommandUnknownOpts {
     .command('status')
     .summary('every host: name, last seen, active account, sessions, running tasks')
     .description(
-      'Lists every host of the fleet as the shared database knows it: its name (fleet.host), when it was last seen (each daemon reports every second), its active account, its managed sessions and its running tasks, and its state: ok, or silent (not seen for 30 s: stopped, or cut off from the shared database; a cut-off host goes on failing over on its own ledger and its own /healthz and status say it is degraded). Without store.shared, the one host is this one.\n\n' +
+      'Lists every host of the fleet as the shared database knows it: its name (fleet.host), when it was last seen (each daemon reports every second), its active account, its managed sessions and its running tasks, and its state: ok, or silent (not seen for 30 s: stopped, or cut off from the shared database; a cut-off host goes on failing over on its own ledger and its own /healthz and status say it is degraded). Without store.shared, the one host is this one, read from its state store: its state then says nothing of whether a daemon runs (use status or /healthz for that).\n\n' +
         'Reads the database directly: it works with no daemon running. Exit 1 when the database cannot be reached. --json prints {"shared": …, "hosts": [{name, lastSeen, activeAccount, sessions, runningTasks, state}]}.',
     )
     .option('--json', 'print JSON')

@@ -25,7 +25,7 @@ export function statusCommand(): Command {
       'Shows the active account and where the link points, each account\'s state with a usage bar and the countdown to its reset, the managed sessions (state, account, current task, conversation id, last error), the task queue\'s counts, the recent swaps and what is scheduled, with a partial swap first when there is one.\n\n' +
         'Colour is used only on a terminal, and never with NO_COLOR set or --no-color (FORCE_COLOR turns it on for a pipe). With --watch the screen is redrawn in place every --interval seconds until Ctrl-C; with --json as well, one JSON object per line each time. Reads the state store, so it works whether or not the daemon runs.',
     )
-    .option('--json', 'print one JSON object (activeAccount, link, partialSwap, accounts, sessions with their task, tasks, swaps, scheduled, generatedAt; fleet: the hosts, with store.shared)')
+    .option('--json', 'print one JSON object (activeAccount, link, partialSwap, accounts with their forecast, sessions with their task, tasks, swaps, scheduled, generatedAt; fleet: the hosts, with store.shared)')
     .option('--watch', 'refresh in place until Ctrl-C')
     .option('--interval <seconds>', 'seconds between refreshes with --watch (default 2)', seconds, 2)
     .option('--no-color', 'no colour, even on a terminal')

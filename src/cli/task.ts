@@ -90,7 +90,7 @@ function addCommand(): CommandUnknownOpts {
     .summary('queue a prompt; prints its id')
     .description(
       'Queues a task: a prompt for the next idle session that may take it, highest priority first, then oldest. The prompt is the argument, the content of --file FILE, or stdin when the argument is "-" or absent and stdin is not a terminal.\n\n' +
-        'Without --session any autonomous session may take it; with --session NAME only that dedicated session of the config. A task starts a new conversation (--fresh, the default) in its --cwd (a directory, the session\'s own without it), or goes on with the session\'s conversation (--continue). A session that dies mid-task costs an attempt: the task runs again up to --retries more times. Past --timeout the task is interrupted and fails.\n\n' +
+        'Without --session any autonomous session may take it; with --session NAME only that dedicated session of the config (in a fleet, with store.shared: a session of any host, and --cwd need exist only on the hosts that may run it). A task starts a new conversation (--fresh, the default) in its --cwd (a directory, the session\'s own without it), or goes on with the session\'s conversation (--continue). A session that dies mid-task costs an attempt: the task runs again up to --retries more times. Past --timeout the task is interrupted and fails.\n\n' +
         'Prints the new task\'s id alone on stdout (--json: `{"id": N}`). A bad value is named on stderr with exit 1, and nothing is queued.',
     )
     .argument('[prompt]', 'the prompt; "-" reads it from stdin')
@@ -239,7 +239,7 @@ export function taskCommand(): CommandUnknownOpts {
     .summary('queue prompts for idle sessions and follow them')
     .description(
       'The task queue: prompts the daemon gives to idle pool sessions, one at a time each, highest priority first, that survive limits, swaps and restarts. `task add` queues one and prints its id; `list`, `show`, `cancel`, `retry` and `wait` follow and steer them.\n\n' +
-        'These commands read and write the queue in the state dir directly, so they work whether or not the daemon runs; the daemon must have run once with this config to make it.',
+        'These commands read and write the queue in the state dir directly, so they work whether or not the daemon runs; the daemon must have run once with this config to make it. With store.shared the queue is the fleet\'s, in the shared database (prepared by the command itself: no daemon need have run).',
     );
   for (const sub of [addCommand(), listCommand(), showCommand(), cancelCommand(), retryCommand(), waitCommand()]) task.addCommand(sub);
   return task;
