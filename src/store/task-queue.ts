@@ -1,4 +1,4 @@
-import { text, type Row } from './row.js';
+import { text, texts, type Row } from './row.js';
 
 /** A task's life: queued → running (Claude Code confirmed its prompt) → done | failed; cancelled by an operator. */
 export type TaskState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -121,7 +121,7 @@ export function taskFromRow(r: Row, when: (v: unknown) => Date | null): Task {
     state: String(r.state) as TaskState,
     session: text(r.session),
     ...('host' in r ? { host: text(r.host) } : {}),
-    ...('cannot_run_on' in r ? { cannotRunOn: Array.isArray(r.cannot_run_on) ? r.cannot_run_on.map(String) : [] } : {}),
+    ...('cannot_run_on' in r ? { cannotRunOn: texts(r.cannot_run_on) } : {}),
     sessionId: text(r.session_id),
     attempts: Number(r.attempts ?? 0),
     createdAt: when(r.created_at) ?? new Date(0),

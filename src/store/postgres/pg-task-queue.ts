@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { TASK_STATES, taskFromRow, type NewTask, type Task, type TaskQueue, type TaskState, type WaitingTask } from '../task-queue.js';
 import { inTransaction } from './pg-connect.js';
-import { text } from '../row.js';
+import { text, texts } from '../row.js';
 
 type Row = Record<string, unknown>;
 const date = (v: unknown): Date | null => (v instanceof Date ? v : null);
@@ -154,7 +154,7 @@ export function createPgTaskQueue(pool: pg.Pool, options: PgTaskQueueOptions): T
     requeueExpired,
     checkRunnable: async (hasSession) => {
       const rows = await query(`SELECT id, cwd, target, cannot_run_on FROM tasks WHERE state = 'queued' AND claimed_by IS NULL ORDER BY priority DESC, id LIMIT ${String(RUNNABLE_WINDOW)}`);
-      const waiting = rows.map((r): WaitingTask => ({ id: Number(r.id), cwd: text(r.cwd), target: text(r.target), cannotRunOn: Array.isArray(r.cannot_run_on) ? r.cannot_run_on.map(String) : [] }));
+      const waiting = rows.map((r): WaitingTask => ({ id: Number(r.id), cwd: text(r.cwd), target: text(r.target), cannotRunOn: texts(r.cannot_run_on) }));
       const flip = { add: [] as number[], remove: [] as number[] };
       const judged = waiting.map((task) => {
         const can = (task.cwd === null || options.cwdHere(task.cwd)) && hasSession(task.target);
