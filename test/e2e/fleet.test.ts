@@ -134,7 +134,8 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     }
 
     // Every live host has found it cannot run the task in the directory none has (host 3 is silent by now, or said so too).
-    const unrunnable = await waitFor(() => standIn.messages.map((m) => String(m.body.text)).find((t) => t.startsWith(`Task ${String(nowhere.id)} cannot run on any live host`)), { timeoutMs: 60_000, intervalMs: 500, what: 'the notification of a task no host can run' });
+    // Bounded by the hosts' own clocks: a 10 s judging period, 30 s before a killed host is silent.
+    const unrunnable = await waitFor(() => standIn.messages.map((m) => String(m.body.text)).find((t) => t.startsWith(`Task ${String(nowhere.id)} cannot run on any live host`)), { timeoutMs: 90_000, intervalMs: 500, what: 'the notification of a task no host can run' });
     expect(unrunnable).toContain(`none has the directory ${nowhereDir} and an autonomous session`);
     // The status page (Chromium) says it too, in the task's row.
     const browser = await launchChromium();
