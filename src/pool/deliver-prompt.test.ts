@@ -52,9 +52,12 @@ describe('deliverPrompt (real tmux, fake Claude Code)', () => {
 
   it('sends Enter only once the typed text shows: a prompt typed while Claude Code starts is submitted once, on the first try', async () => {
     const { paneId, transcript } = await launchSlowStarter(1500);
-    const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 2500 }, { name: 'slow', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
+    const toldWorking: string[] = [];
+    const delivery = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 2500, confirmedByTranscript: (name) => toldWorking.push(name) }, { name: 'slow', target: paneId, transcript: () => Promise.resolve(transcript) }, 'Continue the task');
     expect(delivery).toEqual({ delivered: true, attempts: 1 });
     expect(userPrompts(transcripts(sandbox).get(sessionId) ?? [])).toEqual(['Continue the task']);
+    // No hook came (no monitor here): the transcript confirmed it, and the session is told to be working.
+    expect(toldWorking).toEqual(['slow']);
   });
 
   it('presses Enter again, without typing the text twice, when an Enter was lost and the text sits in the input line', async () => {
@@ -70,10 +73,13 @@ describe('deliverPrompt (real tmux, fake Claude Code)', () => {
     const receipts = new PromptReceipts();
     const { paneId } = await launchSlowStarter(0);
     // The monitor notes the hook; here the receipt stands in for it, for a session that never writes a transcript.
-    const typed = deliverPrompt({ tmux, receipts, sleep, confirmMs: 400, attempts: 2 }, { name: 'fast', target: paneId, transcript: () => Promise.resolve(null) }, 'Hello');
+    const toldWorking: string[] = [];
+    const typed = deliverPrompt({ tmux, receipts, sleep, confirmMs: 400, attempts: 2, confirmedByTranscript: (name) => toldWorking.push(name) }, { name: 'fast', target: paneId, transcript: () => Promise.resolve(null) }, 'Hello');
     await sleep(100);
     receipts.note('fast', 'Hello');
     expect(await typed).toEqual({ delivered: true, attempts: 1 });
+    // The hook said so itself: nothing more to tell.
+    expect(toldWorking).toEqual([]);
     const lost = await deliverPrompt({ tmux, receipts: new PromptReceipts(), sleep, confirmMs: 300, attempts: 2 }, { name: 'fast', target: paneId, transcript: () => Promise.resolve(null) }, 'Nobody confirms this');
     expect(lost).toEqual({ delivered: false, attempts: 2 });
   });

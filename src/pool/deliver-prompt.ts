@@ -11,6 +11,12 @@ export interface DeliveryDeps {
   readonly attempts?: number;
   /** How long each attempt waits for Claude Code to confirm the prompt. */
   readonly confirmMs?: number;
+  /**
+   * The prompt was found in the transcript before its `UserPromptSubmit` hook came (hooks lag
+   * on a busy machine): the session works now, and whoever keeps its state must know it before
+   * the hook says so (a swap meanwhile would take it for idle and cut its turn short).
+   */
+  readonly confirmedByTranscript?: (session: string) => void;
 }
 
 export interface Delivery {
@@ -82,7 +88,9 @@ async function typeAndConfirm(deps: DeliveryDeps, session: { readonly name: stri
     // Looked up each time: a /clear just before gives the conversation a new id, and a new file.
     const transcript = await session.transcript();
     // A second of slack: the transcript's clock and ours are the same host's, but rounded.
-    return transcript !== null && promptInTranscript(transcript, prompt, new Date(firstTypedAt - 1000));
+    const written = transcript !== null && (await promptInTranscript(transcript, prompt, new Date(firstTypedAt - 1000)));
+    if (written) deps.confirmedByTranscript?.(session.name);
+    return written;
   };
   const waitUntil = async (ms: number, done: (check: number) => Promise<boolean>): Promise<boolean> => {
     const deadline = Date.now() + ms;

@@ -76,6 +76,7 @@ export class Pool {
       tmux: deps.tmux,
       receipts: this.receipts,
       sleep: deps.sleep,
+      confirmedByTranscript: (name) => { this.sessions.promptSubmitted(name); },
       ...(deps.deliveryAttempts ? { attempts: deps.deliveryAttempts } : {}),
       ...(deps.deliveryConfirmMs ? { confirmMs: deps.deliveryConfirmMs } : {}),
     };
@@ -122,8 +123,9 @@ export class Pool {
     const panes = await this.poolPanes();
     const registry = await learnFromSessionFiles({ config: this.deps.config, sessions: this.sessions, files: this.sessionFiles }, account, panes);
     const demand = this.deps.demand?.() ?? { autonomous: 0, hasTask: () => false };
-    const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()), demand.autonomous);
     await this.letGoOfExtras(panes, registry, demand);
+    // After the let-go: a session just let go no longer exists, so it is not started again.
+    const required = requiredPoolSpecs(this.deps.config, new Set(panes.keys()), demand.autonomous);
     // Until a session needs work (an await, during which hooks may write), the registry read
     // above is current: a healthy pool costs one registry read, not one per session.
     let acted = false;

@@ -55,6 +55,28 @@ describe('the task queue end to end (real tmux, fake Claude Code)', () => {
     await waitFor(() => e2e.telegramTexts().some((t) => t.includes('The task queue has drained: 10 done, 0 failed')), { what: 'one drained notice' });
   });
 
+  it('lets the autonomous sessions beyond min go once their work is done, and they stay gone', async () => {
+    const sandbox = await e2e.sandbox({ accounts: [{ name: 'A', quota: { limit: 1000, used: 0, windowSeconds: 3600, turnMs: 150 } }], autonomous: { min: 1, max: 3 } });
+    const d = await e2e.startDaemon(sandbox);
+    const ids: number[] = [];
+    for (let i = 1; i <= 3; i++) ids.push((await d.store.tasks.add({ prompt: `Scaling task ${String(i)} [turns=3]` })).id);
+    const ended = await waitFor(() => allEnded(d, ids), { timeoutMs: 60_000, intervalMs: 250, what: 'the three tasks done' });
+    expect(ended.map((t) => t.state)).toEqual(['done', 'done', 'done']);
+    // The queue wanted three sessions: more than one ran the tasks.
+    expect(new Set(ended.map((t) => t.session)).size).toBeGreaterThan(1);
+    const sessionsInTmux = () => tmux(e2e.socket, 'list-sessions', '-F', '#{session_name}').split('\n').filter((n) => n.startsWith('auto-')).sort();
+    await waitFor(async () => {
+      await d.tick();
+      return sessionsInTmux().join(' ') === 'auto-1';
+    }, { timeoutMs: 30_000, intervalMs: 250, what: 'only the min (auto-1) left' });
+    // Let go means gone: the ticks after it start nothing again.
+    const launches = () => ['auto-2', 'auto-3'].map((n) => d.store.getSession(n)?.restarts ?? -1);
+    const before = launches();
+    for (let i = 0; i < 6; i++) await d.tick();
+    expect(sessionsInTmux()).toEqual(['auto-1']);
+    expect(launches()).toEqual(before);
+  });
+
   it('retries a task whose session is killed mid-task, fails a task past its timeout and goes on with the next', async () => {
     const sandbox = await e2e.sandbox({
       accounts: [{ name: 'A', quota: { limit: 1000, used: 0, windowSeconds: 3600, turnMs: 400 } }],
