@@ -134,6 +134,20 @@ describe('Monitor', () => {
     expect(limits).toHaveLength(2);
   });
 
+  it('does not take that banner for a new limit either once the account came back and its entry was cleared (a continuation not yet typed under it)', () => {
+    const m = monitor();
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T20:30:40Z'), precision: 'epoch', source: 'hook', detectedAt: now, session: 's1', text: null });
+    now = new Date('2026-11-24T20:30:41Z');
+    // The reset came with no other account to go to: the switcher clears the entry, then continues the session on it.
+    store.clearExhausted('work');
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-24T20:30:00Z'), precision: 'text', source: 'screen', detectedAt: now, session: 's1', text: 'banner' });
+    expect(limits).toHaveLength(1);
+    expect(store.getLedgerEntry('work')?.exhausted).toBe(false);
+    // A new limit, hours later, is one.
+    m.handleLimit({ account: 'work', kind: 'five_hour', resetsAt: new Date('2026-11-25T01:30:00Z'), precision: 'text', source: 'screen', detectedAt: now, session: 's1', text: 'banner' });
+    expect(limits).toHaveLength(2);
+  });
+
   it('attributes a limit in a session outside the pool to the account whose home holds its transcript', async () => {
     const m = monitor();
     await m.handleHook({ event: 'StopFailure', pane: '%99', payload: { session_id: 'x', error: 'rate_limit', transcript_path: `${dir}/.claude-spare/projects/-p/x.jsonl` } });

@@ -16,11 +16,7 @@ import { accountForecast, type ForecastCause } from '../usage/account-forecast.j
 
 const MINUTE_MS = 60_000;
 
-export interface HookMessage {
-  readonly event: string;
-  readonly pane: string | null;
-  readonly payload: unknown;
-}
+export interface HookMessage { readonly event: string; readonly pane: string | null; readonly payload: unknown }
 
 export interface MonitorDeps {
   readonly config: Config;
@@ -58,6 +54,8 @@ export class Monitor {
   readonly sessions: SessionStates;
   private readonly screens: ScreenPoll;
   private readonly proactiveFired = new Map<string, number>();
+  /** Each account's latest exact reset (the ledger forgets it when the account comes back). */
+  private readonly exactResets = new Map<string, Date>();
   readonly counts = { events: 0, duplicates: 0 };
 
   constructor(deps: MonitorDeps) {
@@ -84,10 +82,7 @@ export class Monitor {
     return this.accountOfPath(path) ?? this.deps.activeAccount();
   }
 
-  /**
-   * Which account a signal is about: the home its path names first (the process's own
-   * CLAUDE_CONFIG_DIR), then the account the session ran on at that moment, then the link.
-   */
+  /** Which account a signal is about: the home its path names (its CLAUDE_CONFIG_DIR), else the session's account then, else the link. */
   private accountFor(name: string | null, path: string | null | undefined, at: Date): Account | null {
     return this.accountOfPath(path) ?? (name ? this.accountNamed(this.sessions.accountAt(name, at)) : null) ?? this.deps.activeAccount();
   }
@@ -266,10 +261,10 @@ export class Monitor {
     const knownPrecision: ResetPrecision | null = known ? precisionOfSource(entry.source, entry.resetGuessed) : null;
     // A reset that is not a real time (out of range), or an exact one already past (an older limit's), is no reset: guess.
     const given = event.resetsAt && validReset(event.resetsAt.getTime() / 1000, now) && !(event.precision === 'epoch' && event.resetsAt <= now) ? event.resetsAt : null;
-    // A banner still on screen after the exact reset it stood for has passed (its time cut to
-    // the minute) is that old limit, not a new one: it must not exhaust the account again.
-    const passedExact = entry?.exhausted === true && entry.resetsAt !== null && entry.resetsAt <= now && precisionOfSource(entry.source, entry.resetGuessed) === 'epoch';
-    if (passedExact && event.precision !== 'epoch' && given && Math.abs(given.getTime() - entry.resetsAt.getTime()) < MINUTE_MS) {
+    // A banner still on screen after the exact reset it stood for has passed (its time cut to the minute;
+    // the entry cleared already if the account came back) is that old limit: it must not exhaust it again.
+    const exact = entry?.exhausted === true && precisionOfSource(entry.source, entry.resetGuessed) === 'epoch' ? entry.resetsAt : (this.exactResets.get(event.account) ?? null);
+    if (exact && exact <= now && event.precision !== 'epoch' && given && Math.abs(given.getTime() - exact.getTime()) < MINUTE_MS) {
       this.counts.duplicates++;
       logger.debug({ account: event.account, source: event.source, session: event.session }, 'a limit whose exact reset has passed, seen again');
       return;
@@ -280,6 +275,7 @@ export class Monitor {
     const endOfMinute = event.precision === 'text' && event.source !== 'fleet' ? MINUTE_MS : 0;
     const resetsAt = given ? new Date(given.getTime() + endOfMinute) : new Date(now.getTime() + config.monitor.fallbackResetMs);
     const precision: ResetPrecision = given ? event.precision : 'guess';
+    if (precision === 'epoch') this.exactResets.set(event.account, resetsAt);
     if (!known || morePrecise(precision, knownPrecision)) {
       store.markExhausted(event.account, { kind: event.kind, resetsAt, resetGuessed: precision === 'guess', source: `${event.source}:${precision}`, detectedAt: event.detectedAt });
       // A limit is a reading of 100% of its window (a guessed reset would mislead the forecast).
