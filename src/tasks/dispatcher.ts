@@ -123,6 +123,8 @@ export class Dispatcher {
       const handed = await pool.runTask(name, task);
       if (handed.delivered && handed.sessionId) {
         this.watches.set(task.id, { deaths: this.deps.sessions.deaths(name), session: name });
+        // It holds a task from now, not from the next tick: the pool must not let it go meanwhile.
+        this.demandCache.holders.add(name);
         await queue.started(task.id, handed.sessionId);
         logger.info({ task: task.id, session: name, sessionId: handed.sessionId }, 'task running');
         return;
