@@ -1,4 +1,5 @@
 import type { TmuxClient } from '../tmux/client.js';
+import { TmuxError } from '../tmux/errors.js';
 import { classifyScreen, type ScreenState } from '../claude/screen-state.js';
 
 export interface ScreenWaitOptions {
@@ -30,8 +31,10 @@ export async function waitForScreen(
       // The pane runs Claude Code itself (exec): while it lives, an exit hint on screen is the
       // previous process's last words, not a shell. Only a dead pane means it has exited.
       state = pane.dead ? 'shell' : seen === 'shell' ? 'unknown' : seen;
-    } catch {
-      state = 'gone';
+    } catch (err) {
+      // tmux too busy to answer in time (fifty panes relaunched on two cores) says nothing of
+      // the pane: asked again until the wait's own deadline. Anything else: the pane is gone.
+      state = err instanceof TmuxError && err.code === 'TMUX_TIMEOUT' ? 'unknown' : 'gone';
     }
     if (wanted.includes(state as ScreenState)) return { reached: true, state, capture };
     if (state === 'gone' || giveUpOn.includes(state)) return { reached: false, state, capture };
