@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FLEET_API_TOKEN, useTestFleet, type FleetTestHost } from '../helpers/fleet-hosts.js';
+import { FLEET_API_TOKEN, threeHosts, useTestFleet, type FleetTestHost } from '../helpers/fleet-hosts.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const BIG = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
 
 /**
  * fleet.spread with three `run` daemons on one PostgreSQL: a limit one host meets moves all
@@ -13,11 +12,7 @@ describe('a fleet with fleet.spread', () => {
   const fixture = useTestFleet('cf-spread', {
     leaseMs: 3000,
     spread: true,
-    specs: [
-      { name: 's1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
-      { name: 's2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-      { name: 's3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-    ],
+    specs: threeHosts(['s1', 's2', 's3']),
   });
   const host = (i: number): FleetTestHost => fixture.host(i);
 

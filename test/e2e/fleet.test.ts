@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESUME_PROMPT } from '../../src/config/schema.js';
 import type { Sandbox } from '../../src/demo/sandbox.js';
 import { TEST_PG_PASSWORD } from '../helpers/postgres.js';
-import { FLEET_API_TOKEN, fleetHostSandbox, typeInto, useTestFleet, type FleetTestHost } from '../helpers/fleet-hosts.js';
+import { BIG_QUOTA, FLEET_API_TOKEN, fleetHostSandbox, threeHosts, typeInto, useTestFleet, type FleetTestHost } from '../helpers/fleet-hosts.js';
 import { tmux, transcripts, userPrompts } from '../helpers/e2e.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { runCli } from '../helpers/cli.js';
@@ -12,7 +12,6 @@ import { makeTempDir, removeTempDir } from '../helpers/temp-dir.js';
 import { killPrivateServer, privateSocketName } from '../helpers/private-tmux.js';
 
 const LEASE_MS = 3000;
-const BIG = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
 
 function prompts(sandbox: Sandbox): string[] {
   return [...transcripts(sandbox).values()].flatMap((lines) => userPrompts(lines)).filter((p) => p !== DEFAULT_RESUME_PROMPT);
@@ -36,12 +35,8 @@ async function health(host: FleetTestHost): Promise<{ status: number; body: stri
 describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
   const fixture = useTestFleet('cf-fleet', {
     leaseMs: LEASE_MS,
-    specs: [
-      // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
-      { name: 'h1', accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }], dedicated: ['solo'] },
-      { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-      { name: 'h3', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }, { name: 'C', quota: BIG }] },
-    ],
+    // Only host 1 can run out of A (its quota is small); only it has the session 'solo'.
+    specs: threeHosts(['h1', 'h2', 'h3']),
   });
   const host = (i: number): FleetTestHost => fixture.host(i);
 
@@ -62,7 +57,7 @@ describe('a fleet: three hosts share the accounts through PostgreSQL', () => {
     const twinRoot = await makeTempDir('cf-fleet-twin');
     const twinSocket = privateSocketName('cf-fleet-twin');
     try {
-      const twin = await fleetHostSandbox({ url: pg.url, telegramUrl: standIn.url, leaseMs: LEASE_MS }, { name: 'h2', accounts: [{ name: 'A', quota: BIG }, { name: 'B', quota: BIG }] }, twinRoot, twinSocket);
+      const twin = await fleetHostSandbox({ url: pg.url, telegramUrl: standIn.url, leaseMs: LEASE_MS }, { name: 'h2', accounts: [{ name: 'A', quota: BIG_QUOTA }, { name: 'B', quota: BIG_QUOTA }] }, twinRoot, twinSocket);
       const refused = await runCli(['--config', twin.configFile, 'run'], { timeoutMs: 60_000 });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/fleet\.host "h2" is in use by another claude-failover daemon \(it reported \d+ s ago to the shared database at [^)]*\): give each host its own fleet\.host/);

@@ -41,6 +41,22 @@ export interface HostSpec {
   readonly autonomous?: { readonly min: number; readonly max: number };
 }
 
+/** A quota no test uses up. */
+export const BIG_QUOTA = { limit: 100_000, used: 0, windowSeconds: 3600, turnMs: 150 };
+
+/**
+ * Three hosts on accounts A, B and C: only the first can run out of A (its quota there is three
+ * turns), and only it has the dedicated session `solo` to run the task that uses A up.
+ */
+export function threeHosts(names: readonly [string, string, string]): HostSpec[] {
+  const plenty = (name: string): HostSpec => ({ name, accounts: [{ name: 'A', quota: BIG_QUOTA }, { name: 'B', quota: BIG_QUOTA }, { name: 'C', quota: BIG_QUOTA }] });
+  return [
+    { name: names[0], accounts: [{ name: 'A', quota: { limit: 3, used: 0, windowSeconds: 3600, turnMs: 150 } }, { name: 'B', quota: BIG_QUOTA }, { name: 'C', quota: BIG_QUOTA }], dedicated: ['solo'] },
+    plenty(names[1]),
+    plenty(names[2]),
+  ];
+}
+
 export interface TestFleet {
   readonly hosts: FleetTestHost[];
   /** A client of the shared database (the test reads the fleet's tables through it). */
